@@ -1,0 +1,310 @@
+package franceconnect
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ACR is an eIDAS level of assurance as FranceConnect names it.
+type ACR string
+
+// The eIDAS levels, ordered: EIDAS1 < EIDAS2 < EIDAS3. FranceConnect
+// delivers eidas1 only; FranceConnect+ delivers eidas2 and eidas3.
+const (
+	EIDAS1 ACR = "eidas1" // low
+	EIDAS2 ACR = "eidas2" // substantial
+	EIDAS3 ACR = "eidas3" // high
+)
+
+// rank orders the levels; 0 means unknown.
+func (a ACR) rank() int {
+	switch a {
+	case EIDAS1:
+		return 1
+	case EIDAS2:
+		return 2
+	case EIDAS3:
+		return 3
+	}
+	return 0
+}
+
+// AtLeast reports whether a is a known level at least min.
+func (a ACR) AtLeast(min ACR) bool {
+	return a.rank() != 0 && a.rank() >= min.rank()
+}
+
+// Scopes of FranceConnect v2 (and, where marked, v1 only). Each scope asks
+// for the claims of the same name; the groups are documented on each.
+const (
+	ScopeOpenID = "openid" // sub; always sent
+	// ScopeIdentitePivot: given_name, given_name_array, family_name,
+	// birthdate, gender, birthplace, birthcountry (v1 adds
+	// preferred_username).
+	ScopeIdentitePivot = "identite_pivot"
+	// ScopeProfile: given_name, given_name_array, family_name, birthdate,
+	// gender, preferred_username.
+	ScopeProfile           = "profile"
+	ScopeBirth             = "birth" // birthplace, birthcountry
+	ScopeGivenName         = "given_name"
+	ScopeFamilyName        = "family_name"
+	ScopeGender            = "gender"
+	ScopeBirthdate         = "birthdate"
+	ScopeBirthplace        = "birthplace"
+	ScopeBirthcountry      = "birthcountry"
+	ScopeEmail             = "email"
+	ScopePreferredUsername = "preferred_username" // nom d'usage
+	ScopeIdpBirthdate      = "idp_birthdate"      // birthdate as the identity provider sent it (v2)
+	ScopeIdpID             = "idp_id"             // identifier of the identity provider used (v2)
+	ScopeAMR               = "amr"                // authentication methods (v2)
+	ScopeAddress           = "address"            // v1 only
+	ScopePhone             = "phone"              // v1 only
+)
+
+// Gender as FranceConnect sends it.
+type Gender string
+
+// The genders FranceConnect knows. GenderUnspecified comes from the civil
+// registry's "indéterminé".
+const (
+	GenderMale        Gender = "male"
+	GenderFemale      Gender = "female"
+	GenderUnspecified Gender = "unspecified"
+)
+
+// CountryFrance is the INSEE COG code of France as a birth country.
+const CountryFrance = "99100"
+
+// Birthdate is a date of birth whose month or day may be unknown (the civil
+// registry records some people as born "00/00/1950"). A zero Month or Day
+// means unknown.
+type Birthdate struct {
+	Year  int
+	Month time.Month // 0 when unknown
+	Day   int        // 0 when unknown
+}
+
+// ParseBirthdate reads YYYY-MM-DD, where MM and DD may be 00 (unknown).
+func ParseBirthdate(s string) (Birthdate, error) {
+	bad := fmt.Errorf("%w: birthdate is not YYYY-MM-DD", ErrInvalidIdentity)
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return Birthdate{}, bad
+	}
+	y, err1 := strconv.Atoi(s[:4])
+	m, err2 := strconv.Atoi(s[5:7])
+	d, err3 := strconv.Atoi(s[8:])
+	if err1 != nil || err2 != nil || err3 != nil || !allDigits(s[:4]+s[5:7]+s[8:]) {
+		return Birthdate{}, bad
+	}
+	b := Birthdate{Year: y, Month: time.Month(m), Day: d}
+	switch {
+	case y < 1800 || m > 12 || (m == 0 && d != 0):
+		return Birthdate{}, bad
+	case d != 0 && d > daysIn(b.Month, y):
+		return Birthdate{}, bad
+	}
+	return b, nil
+}
+
+func daysIn(m time.Month, year int) int {
+	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// Known reports whether month and day are both known.
+func (b Birthdate) Known() bool { return b.Month != 0 && b.Day != 0 }
+
+// IsZero reports whether no birthdate was given.
+func (b Birthdate) IsZero() bool { return b == Birthdate{} }
+
+// String formats as YYYY-MM-DD with 00 for unknown parts.
+func (b Birthdate) String() string {
+	if b.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", b.Year, int(b.Month), b.Day)
+}
+
+// Time returns the date at midnight UTC, and false when month or day is
+// unknown.
+func (b Birthdate) Time() (time.Time, bool) {
+	if !b.Known() {
+		return time.Time{}, false
+	}
+	return time.Date(b.Year, b.Month, b.Day, 0, 0, 0, 0, time.UTC), true
+}
+
+// Address is the v1 address claim.
+type Address struct {
+	Country       string `json:"country,omitempty"`
+	Formatted     string `json:"formatted,omitempty"`
+	Locality      string `json:"locality,omitempty"`
+	PostalCode    string `json:"postal_code,omitempty"`
+	StreetAddress string `json:"street_address,omitempty"`
+}
+
+// Identity is the identité pivot and the other claims userinfo returned,
+// typed and validated. Fields the scopes did not ask for are zero. Claims
+// the library does not know are kept in Extra.
+type Identity struct {
+	Subject string // sub: pairwise, stable per user and portal
+
+	GivenName         string    // all given names, space separated
+	GivenNames        []string  // given_name_array (v2), or GivenName split on spaces
+	FamilyName        string    // birth name
+	PreferredUsername string    // nom d'usage, may be empty
+	Birthdate         Birthdate // from the civil registry (unknown parts completed by FranceConnect v2 with 01)
+	Gender            Gender
+	// Birthplace is the INSEE COG code of the commune of birth (5
+	// characters, 2A/2B for Corsica), empty for people born abroad.
+	Birthplace string
+	// Birthcountry is the INSEE COG code of the country of birth (99100 for
+	// France).
+	Birthcountry string
+	Email        string
+
+	// IdpBirthdate is the birthdate exactly as the identity provider sent
+	// it, where 00 marks an unknown month or day (v2).
+	IdpBirthdate Birthdate
+	IdpID        string   // identity provider used (v2)
+	AMR          []string // authentication methods, when requested
+
+	Address     *Address // v1 only
+	PhoneNumber string   // v1 only
+
+	// Extra holds every other claim, undecoded.
+	Extra map[string]json.RawMessage
+}
+
+// BornInFrance reports whether the birth country is France.
+func (i *Identity) BornInFrance() bool { return i.Birthcountry == CountryFrance }
+
+// rawIdentity mirrors the wire format.
+type rawIdentity struct {
+	Sub               string    `json:"sub"`
+	GivenName         *string   `json:"given_name"`
+	GivenNameArray    []string  `json:"given_name_array"`
+	FamilyName        *string   `json:"family_name"`
+	PreferredUsername *string   `json:"preferred_username"`
+	Birthdate         *string   `json:"birthdate"`
+	Gender            *string   `json:"gender"`
+	Birthplace        *string   `json:"birthplace"`
+	Birthcountry      *string   `json:"birthcountry"`
+	Email             *string   `json:"email"`
+	IdpBirthdate      *string   `json:"idp_birthdate"`
+	IdpID             *string   `json:"idp_id"`
+	AMR               []string  `json:"amr"`
+	Address           *Address  `json:"address"`
+	PhoneNumber       *string   `json:"phone_number"`
+}
+
+// knownClaims are decoded into fields, or are the JWT envelope.
+var knownClaims = map[string]bool{
+	"sub": true, "given_name": true, "given_name_array": true, "family_name": true,
+	"preferred_username": true, "birthdate": true, "gender": true, "birthplace": true,
+	"birthcountry": true, "email": true, "idp_birthdate": true, "idp_id": true,
+	"amr": true, "address": true, "phone_number": true,
+	"iss": true, "aud": true, "exp": true, "iat": true, "nbf": true, "jti": true,
+}
+
+// ParseIdentity decodes and validates userinfo claims (a JSON object).
+// Errors wrap ErrInvalidIdentity and name the claim, never its value.
+func ParseIdentity(claims []byte) (*Identity, error) {
+	var raw rawIdentity
+	if err := json.Unmarshal(claims, &raw); err != nil {
+		return nil, fmt.Errorf("%w: userinfo claims are not a JSON object of the expected types", ErrInvalidIdentity)
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(claims, &all); err != nil {
+		return nil, fmt.Errorf("%w: userinfo claims are not a JSON object", ErrInvalidIdentity)
+	}
+	id := &Identity{
+		Subject:           raw.Sub,
+		GivenName:         deref(raw.GivenName),
+		GivenNames:        raw.GivenNameArray,
+		FamilyName:        deref(raw.FamilyName),
+		PreferredUsername: deref(raw.PreferredUsername),
+		Gender:            Gender(deref(raw.Gender)),
+		Birthplace:        deref(raw.Birthplace),
+		Birthcountry:      deref(raw.Birthcountry),
+		Email:             deref(raw.Email),
+		IdpID:             deref(raw.IdpID),
+		AMR:               raw.AMR,
+		Address:           raw.Address,
+		PhoneNumber:       deref(raw.PhoneNumber),
+	}
+	if id.Subject == "" {
+		return nil, fmt.Errorf("%w: sub is missing", ErrMissingClaim)
+	}
+	if id.GivenNames == nil && id.GivenName != "" {
+		id.GivenNames = strings.Fields(id.GivenName)
+	}
+	var err error
+	if raw.Birthdate != nil {
+		if id.Birthdate, err = ParseBirthdate(*raw.Birthdate); err != nil {
+			return nil, err
+		}
+	}
+	if raw.IdpBirthdate != nil && *raw.IdpBirthdate != "" {
+		if id.IdpBirthdate, err = ParseBirthdate(*raw.IdpBirthdate); err != nil {
+			return nil, fmt.Errorf("%w: idp_birthdate is not YYYY-MM-DD", ErrInvalidIdentity)
+		}
+	}
+	switch id.Gender {
+	case "", GenderMale, GenderFemale, GenderUnspecified:
+	default:
+		return nil, fmt.Errorf("%w: gender is not male, female or unspecified", ErrInvalidIdentity)
+	}
+	if id.Birthplace != "" && !isCOG(id.Birthplace) {
+		return nil, fmt.Errorf("%w: birthplace is not a 5-character INSEE COG code", ErrInvalidIdentity)
+	}
+	if id.Birthcountry != "" && (!allDigits(id.Birthcountry) || len(id.Birthcountry) != 5 || !strings.HasPrefix(id.Birthcountry, "99")) {
+		return nil, fmt.Errorf("%w: birthcountry is not a 99xxx INSEE COG country code", ErrInvalidIdentity)
+	}
+	if id.Email != "" && !plausibleEmail(id.Email) {
+		return nil, fmt.Errorf("%w: email is not an address", ErrInvalidIdentity)
+	}
+	for k, v := range all {
+		if !knownClaims[k] {
+			if id.Extra == nil {
+				id.Extra = make(map[string]json.RawMessage)
+			}
+			id.Extra[k] = v
+		}
+	}
+	return id, nil
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isCOG accepts a commune code: 5 digits, or 2A/2B followed by 3 digits.
+func isCOG(s string) bool {
+	if len(s) != 5 {
+		return false
+	}
+	if s[0] == '2' && (s[1] == 'A' || s[1] == 'B') {
+		return allDigits(s[2:])
+	}
+	return allDigits(s)
+}
+
+func plausibleEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-1 && len(s) <= 254 && !strings.ContainsAny(s, " \t\r\n<>")
+}

@@ -1,0 +1,207 @@
+package franceconnect
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config is what a portal knows about its FranceConnect registration. Only
+// Environment, ClientID, ClientSecret and RedirectURL are required; [New]
+// checks everything and fills in the defaults.
+type Config struct {
+	// Environment is where to log in: a preset (Production, Sandbox...),
+	// the result of EnvironmentFromURL, or a custom environment.
+	Environment Environment
+
+	// ClientID and ClientSecret are the credentials FranceConnect's partner
+	// portal issued for this environment (they work on no other).
+	ClientID     string
+	ClientSecret string
+
+	// RedirectURL is the callback URL exactly as registered, query string
+	// included: it is sent byte for byte, never re-encoded.
+	RedirectURL string
+	// PostLogoutRedirectURL is where FranceConnect sends the user back after
+	// logout, exactly as registered. Required for logout.
+	PostLogoutRedirectURL string
+
+	// Scopes to request. "openid" is always sent; the default is
+	// openid identite_pivot.
+	Scopes []string
+	// ACR is the eIDAS level requested and the minimum accepted: EIDAS1
+	// (the default) on FranceConnect, EIDAS2 or EIDAS3 on FranceConnect+.
+	ACR ACR
+	// Algorithm is the ID token and userinfo signing algorithm chosen at
+	// registration: "ES256" (the default) or "RS256". Tokens signed with
+	// anything else are refused, whatever their header says. On v1 the
+	// algorithm is always HS256 keyed with the client secret and this field
+	// must be empty or "HS256".
+	Algorithm string
+
+	// HTTPClient is used for every call to FranceConnect. The default has a
+	// 10 s timeout. A custom client without a timeout gets none from us:
+	// bound it with a context deadline. Response bodies are always read
+	// through a size limit.
+	HTTPClient *http.Client
+	// ClockSkew is the tolerance applied to exp and iat (default 30 s;
+	// FranceConnect tokens live 60 s).
+	ClockSkew time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger receives debug lines about each step (never a token, secret or
+	// identity value). Nil disables logging.
+	Logger *slog.Logger
+
+	// AllowLogoutWithoutState accepts a logout return that carries no state
+	// (a return with a wrong state is still refused). FranceConnect v2
+	// echoes the state, so leave it off unless a provider is known not to.
+	AllowLogoutWithoutState bool
+
+	// TransactionTTL bounds how long a login attempt stays valid between
+	// the redirect to FranceConnect and the callback (default 10 min).
+	TransactionTTL time.Duration
+}
+
+const (
+	defaultClockSkew      = 30 * time.Second
+	defaultTransactionTTL = 10 * time.Minute
+	defaultHTTPTimeout    = 10 * time.Second
+	maxClockSkew          = 5 * time.Minute
+)
+
+// ErrConfig is wrapped by every error New returns.
+var ErrConfig = errors.New("franceconnect: invalid configuration")
+
+// withDefaults returns a copy of c with defaults filled in and validated.
+func (c Config) withDefaults() (Config, error) {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	env := c.Environment
+	if env == (Environment{}) {
+		add("Environment is not set: use franceconnect.Production, Sandbox, EnvironmentFromURL(...) or NewEnvironment(...)")
+	} else if err := env.validate(); err != nil {
+		add("%v", err)
+	}
+	if strings.TrimSpace(c.ClientID) == "" {
+		add("ClientID is empty")
+	}
+	if c.ClientSecret == "" {
+		add("ClientSecret is empty")
+	}
+	if err := checkRedirect("RedirectURL", c.RedirectURL, true); err != nil {
+		add("%v", err)
+	}
+	if err := checkRedirect("PostLogoutRedirectURL", c.PostLogoutRedirectURL, false); err != nil {
+		add("%v", err)
+	}
+
+	switch {
+	case env.Version == V1 && c.Algorithm == "":
+		c.Algorithm = "HS256"
+	case env.Version == V1 && c.Algorithm != "HS256":
+		add("Algorithm %q: FranceConnect v1 signs ID tokens with HS256 only", c.Algorithm)
+	case c.Algorithm == "":
+		c.Algorithm = "ES256"
+	case env.Version == V2 && c.Algorithm == "HS256":
+		add("Algorithm HS256 is not offered on FranceConnect v2: register ES256 or RS256")
+	case c.Algorithm != "ES256" && c.Algorithm != "RS256":
+		add("Algorithm %q is not supported: use ES256 or RS256", c.Algorithm)
+	}
+	if env.Plus && c.Algorithm != "ES256" {
+		add("Algorithm %q: FranceConnect+ signs with ES256 only", c.Algorithm)
+	}
+
+	if c.ACR == "" {
+		c.ACR = EIDAS1
+		if env.Plus {
+			c.ACR = EIDAS2
+		}
+	}
+	switch {
+	case c.ACR.rank() == 0:
+		add("ACR %q is not an eIDAS level: use eidas1, eidas2 or eidas3", string(c.ACR))
+	case env.Plus && c.ACR == EIDAS1:
+		add("ACR eidas1 is not available on FranceConnect+: request eidas2 or eidas3")
+	case !env.Plus && env.Version == V2 && c.ACR != EIDAS1:
+		add("ACR %s is not available on FranceConnect (eidas1 only): use a FranceConnect+ environment for eidas2 and eidas3", c.ACR)
+	}
+
+	scopes := []string{ScopeOpenID}
+	if len(c.Scopes) == 0 {
+		c.Scopes = []string{ScopeIdentitePivot}
+	}
+	for _, s := range c.Scopes {
+		switch {
+		case s == "" || strings.ContainsAny(s, " \t\r\n\"\\"):
+			add("scope %q is not a scope token", s)
+		case !slices.Contains(scopes, s):
+			scopes = append(scopes, s)
+		}
+	}
+	c.Scopes = scopes
+
+	if c.ClockSkew < 0 || c.ClockSkew > maxClockSkew {
+		add("ClockSkew %v must be between 0 and %v", c.ClockSkew, maxClockSkew)
+	} else if c.ClockSkew == 0 {
+		c.ClockSkew = defaultClockSkew
+	}
+	if c.TransactionTTL < 0 {
+		add("TransactionTTL %v is negative", c.TransactionTTL)
+	} else if c.TransactionTTL == 0 {
+		c.TransactionTTL = defaultTransactionTTL
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = defaultHTTPClient
+	}
+
+	if len(problems) > 0 {
+		return c, fmt.Errorf("%w: %s", ErrConfig, strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+var defaultHTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
+
+// checkRedirect accepts an absolute URL without fragment, https except on a
+// loopback host (http://localhost, 127.0.0.1, [::1]).
+func checkRedirect(field, raw string, required bool) error {
+	if raw == "" {
+		if required {
+			return fmt.Errorf("%s is empty", field)
+		}
+		return nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s %q is not a URL", field, raw)
+	case !u.IsAbs() || u.Host == "":
+		return fmt.Errorf("%s %q is not absolute (want https://host/path)", field, raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("%s %q must not have a fragment", field, raw)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return fmt.Errorf("%s %q uses http:// outside localhost: use https", field, raw)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%s %q must be an http(s) URL", field, raw)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,229 @@
+package franceconnect
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// APIVersion is the version of FranceConnect's API an environment speaks.
+type APIVersion int
+
+const (
+	// V2 is the current API (/api/v2): ES256 or RS256 ID tokens checked
+	// against the provider's JWKS, userinfo as a signed JWT, /session/end.
+	V2 APIVersion = 2
+	// V1 is the legacy API (/api/v1): HS256 ID tokens keyed with the client
+	// secret, userinfo as plain JSON, /logout. FranceConnect has retired it.
+	V1 APIVersion = 1
+)
+
+// String returns "v1" or "v2".
+func (v APIVersion) String() string {
+	switch v {
+	case V1:
+		return "v1"
+	case V2:
+		return "v2"
+	}
+	return fmt.Sprintf("APIVersion(%d)", int(v))
+}
+
+// Environment is where a FranceConnect client talks to: the issuer it
+// expects in tokens and the endpoints it calls. The presets below are plain
+// data; a custom Environment (a mock, a self-hosted test provider, a host
+// FranceConnect moved to) is built with [NewEnvironment] or
+// [NewV1Environment], or filled in by hand.
+//
+// An Environment is a value: copying it is safe and Client keeps its own copy.
+type Environment struct {
+	// Name is a short label for messages and logs ("production", "sandbox"...).
+	Name string
+	// Version is the API version: V2, or V1 for the legacy API.
+	Version APIVersion
+	// Plus is true for FranceConnect+ (eIDAS substantial and high, encrypted
+	// tokens).
+	Plus bool
+
+	// Issuer is compared byte for byte with the iss claim of ID tokens and
+	// signed userinfo, and with the iss parameter of callbacks.
+	Issuer string
+
+	AuthorizationEndpoint string // authorize
+	TokenEndpoint         string // token (client_secret_post)
+	UserInfoEndpoint      string // userinfo (bearer)
+	EndSessionEndpoint    string // session/end on V2, logout on V1
+	// JWKSURI is the provider's key set. Empty on V1, whose ID tokens are
+	// signed with the client secret.
+	JWKSURI string
+}
+
+// The FranceConnect v2 presets. The sandbox is the current test platform
+// (credentials from the partner portal); integration is the older test
+// platform some early v2 client IDs still use.
+var (
+	Sandbox     = v2Environment("sandbox", "https://fcp-low.sbx.dev-franceconnect.fr/api/v2")
+	Integration = v2Environment("integration", "https://fcp-low.integ01.dev-franceconnect.fr/api/v2")
+	Production  = v2Environment("production", "https://oidc.franceconnect.gouv.fr/api/v2")
+)
+
+// The FranceConnect v1 (legacy) presets. The v1 issuer is the bare host
+// without path; FranceConnect's documentation confirms it for integration
+// only, so set Environment.Issuer if a v1 production token says otherwise.
+var (
+	IntegrationV1 = v1Environment("integration-v1", "https://fcp.integ01.dev-franceconnect.fr")
+	ProductionV1  = v1Environment("production-v1", "https://app.franceconnect.gouv.fr")
+)
+
+func v2Environment(name, issuer string) Environment {
+	return Environment{
+		Name:                  name,
+		Version:               V2,
+		Issuer:                issuer,
+		AuthorizationEndpoint: issuer + "/authorize",
+		TokenEndpoint:         issuer + "/token",
+		UserInfoEndpoint:      issuer + "/userinfo",
+		EndSessionEndpoint:    issuer + "/session/end",
+		JWKSURI:               issuer + "/jwks",
+	}
+}
+
+func v1Environment(name, base string) Environment {
+	return Environment{
+		Name:                  name,
+		Version:               V1,
+		Issuer:                base,
+		AuthorizationEndpoint: base + "/api/v1/authorize",
+		TokenEndpoint:         base + "/api/v1/token",
+		UserInfoEndpoint:      base + "/api/v1/userinfo",
+		EndSessionEndpoint:    base + "/api/v1/logout",
+	}
+}
+
+// presets lists every preset, for the "URL du service" lookup.
+func presets() []Environment {
+	return []Environment{Sandbox, Integration, Production, IntegrationV1, ProductionV1}
+}
+
+// ErrUnknownEnvironment is returned by [EnvironmentFromURL] for a host that
+// is not a FranceConnect platform.
+var ErrUnknownEnvironment = errors.New("franceconnect: unknown FranceConnect environment")
+
+// EnvironmentFromURL returns the preset for the "URL du service" an
+// administrator types into a portal's settings: a FranceConnect host, with
+// or without a trailing slash, with or without its API path
+// ("https://oidc.franceconnect.gouv.fr", "https://oidc.franceconnect.gouv.fr/",
+// "https://oidc.franceconnect.gouv.fr/api/v2" all give [Production]). The
+// host decides the preset; a path that contradicts it (/api/v1 on a v2 host)
+// is an error, so a wrong setting is caught before the first login.
+//
+// Hosts that are not FranceConnect's return an error wrapping
+// [ErrUnknownEnvironment]; use [NewEnvironment] for those.
+func EnvironmentFromURL(serviceURL string) (Environment, error) {
+	u, err := url.Parse(strings.TrimSpace(serviceURL))
+	if err != nil || u.Host == "" {
+		return Environment{}, fmt.Errorf("%w: %q is not an absolute URL (expected e.g. https://oidc.franceconnect.gouv.fr)", ErrUnknownEnvironment, serviceURL)
+	}
+	if u.Scheme != "https" {
+		return Environment{}, fmt.Errorf("%w: %q must use https", ErrUnknownEnvironment, serviceURL)
+	}
+	host := strings.ToLower(u.Host)
+	for _, env := range presets() {
+		p, _ := url.Parse(env.Issuer)
+		if p.Host != host {
+			continue
+		}
+		path := strings.TrimSuffix(u.Path, "/")
+		want := "/api/" + env.Version.String()
+		if path != "" && path != want {
+			return Environment{}, fmt.Errorf("%w: %s is a FranceConnect %s host, whose API lives under %s, not %s", ErrUnknownEnvironment, host, env.Version, want, path)
+		}
+		return env, nil
+	}
+	return Environment{}, fmt.Errorf("%w: host %q is not a FranceConnect host (known: %s)", ErrUnknownEnvironment, host, knownHosts())
+}
+
+func knownHosts() string {
+	var hosts []string
+	for _, env := range presets() {
+		p, _ := url.Parse(env.Issuer)
+		hosts = append(hosts, p.Host)
+	}
+	return strings.Join(hosts, ", ")
+}
+
+// NewEnvironment returns a v2 environment for a custom issuer, with
+// FranceConnect's route names under it (issuer + "/authorize", "/token",
+// "/userinfo", "/session/end", "/jwks"). The issuer must be an absolute
+// http(s) URL without query or fragment; a trailing slash is kept, since the
+// issuer is compared byte for byte.
+//
+// Use it for the fctest mock, a self-hosted test provider, or a host
+// FranceConnect moved to. Name it by setting the Name field if you wish.
+func NewEnvironment(issuer string) (Environment, error) {
+	if err := checkIssuerURL(issuer); err != nil {
+		return Environment{}, err
+	}
+	return v2Environment("custom", strings.TrimSuffix(issuer, "/")).withIssuer(issuer), nil
+}
+
+// NewV1Environment returns a v1 (legacy) environment rooted at base: issuer
+// base, endpoints base + "/api/v1/authorize", "/token", "/userinfo",
+// "/logout", no JWKS.
+func NewV1Environment(base string) (Environment, error) {
+	if err := checkIssuerURL(base); err != nil {
+		return Environment{}, err
+	}
+	return v1Environment("custom-v1", strings.TrimSuffix(base, "/")).withIssuer(base), nil
+}
+
+func (e Environment) withIssuer(issuer string) Environment {
+	e.Issuer = issuer
+	return e
+}
+
+func checkIssuerURL(issuer string) error {
+	u, err := url.Parse(issuer)
+	switch {
+	case err != nil:
+		return fmt.Errorf("franceconnect: issuer %q is not a URL", issuer)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return fmt.Errorf("franceconnect: issuer %q must be an http(s) URL", issuer)
+	case u.Host == "":
+		return fmt.Errorf("franceconnect: issuer %q has no host", issuer)
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return fmt.Errorf("franceconnect: issuer %q must not carry a query, fragment or user info", issuer)
+	}
+	return nil
+}
+
+// validate reports what is missing or inconsistent in a hand-built
+// environment.
+func (e Environment) validate() error {
+	if e.Version != V1 && e.Version != V2 {
+		return fmt.Errorf("Environment.Version is %v: set V1 or V2", e.Version)
+	}
+	if err := checkIssuerURL(e.Issuer); err != nil {
+		return fmt.Errorf("Environment.Issuer: %w", err)
+	}
+	endpoints := []struct{ name, value string }{
+		{"AuthorizationEndpoint", e.AuthorizationEndpoint},
+		{"TokenEndpoint", e.TokenEndpoint},
+		{"UserInfoEndpoint", e.UserInfoEndpoint},
+		{"EndSessionEndpoint", e.EndSessionEndpoint},
+	}
+	if e.Version == V2 {
+		endpoints = append(endpoints, struct{ name, value string }{"JWKSURI", e.JWKSURI})
+	}
+	for _, ep := range endpoints {
+		u, err := url.Parse(ep.value)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("Environment.%s is %q: want an absolute http(s) URL", ep.name, ep.value)
+		}
+	}
+	if e.Plus && e.Version != V2 {
+		return errors.New("Environment.Plus requires Version V2: FranceConnect+ has no v1 API")
+	}
+	return nil
+}

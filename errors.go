@@ -1,0 +1,173 @@
+package franceconnect
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Error values callers branch on with errors.Is. Every error the library
+// returns for a bad callback, token or response wraps exactly one of them
+// (or is a *CallbackError or *ProviderError, which match some of them too).
+// Messages say what was expected and what came, never a token, a secret, a
+// nonce, a subject or an identity value.
+var (
+	// ErrAccessDenied: FranceConnect sent back error=access_denied (the user
+	// cancelled, or FranceConnect refused the identity).
+	ErrAccessDenied = errors.New("franceconnect: access denied")
+	// ErrProviderError: FranceConnect sent back another error on the callback.
+	ErrProviderError = errors.New("franceconnect: FranceConnect returned an error")
+	// ErrStateMismatch: the callback's (or logout return's) state is missing
+	// or is not the one this transaction sent.
+	ErrStateMismatch = errors.New("franceconnect: state mismatch")
+	// ErrMissingCode: the callback has neither a code nor an error.
+	ErrMissingCode = errors.New("franceconnect: callback without code")
+	// ErrTransactionExpired: the login attempt is older than its expiry.
+	ErrTransactionExpired = errors.New("franceconnect: login attempt expired")
+	// ErrIssuerMismatch: an iss (callback parameter, ID token, userinfo) is
+	// not the environment's issuer, or is missing where it is required.
+	ErrIssuerMismatch = errors.New("franceconnect: issuer mismatch")
+	// ErrAudienceMismatch: aud does not contain the client ID, or names
+	// another party too.
+	ErrAudienceMismatch = errors.New("franceconnect: audience mismatch")
+	// ErrTokenExpired: exp is in the past (beyond the clock skew).
+	ErrTokenExpired = errors.New("franceconnect: token expired")
+	// ErrIssuedAt: iat is in the future or too far in the past.
+	ErrIssuedAt = errors.New("franceconnect: token issued at an invalid time")
+	// ErrNonceMismatch: the ID token's nonce is missing or not the one sent.
+	ErrNonceMismatch = errors.New("franceconnect: nonce mismatch")
+	// ErrACRTooLow: acr is missing, unknown, or lower than requested.
+	ErrACRTooLow = errors.New("franceconnect: eIDAS level too low")
+	// ErrSubjectMismatch: userinfo's sub differs from the ID token's.
+	ErrSubjectMismatch = errors.New("franceconnect: subject mismatch")
+	// ErrMissingClaim: a required claim (sub, exp, iat...) is absent.
+	ErrMissingClaim = errors.New("franceconnect: required claim missing")
+	// ErrAlgorithm: the token is signed (or encrypted) with an algorithm
+	// other than the one configured.
+	ErrAlgorithm = errors.New("franceconnect: unexpected token algorithm")
+	// ErrSignature: the signature does not verify.
+	ErrSignature = errors.New("franceconnect: invalid token signature")
+	// ErrUnknownKey: no key of the provider matches the token's kid, even
+	// after refreshing the key set.
+	ErrUnknownKey = errors.New("franceconnect: unknown signing key")
+	// ErrMalformedToken: the token is not a well-formed compact JWS/JWE, is
+	// too large, or its claims are not valid JSON of the right types.
+	ErrMalformedToken = errors.New("franceconnect: malformed token")
+	// ErrAccessTokenHash: at_hash is present and does not match.
+	ErrAccessTokenHash = errors.New("franceconnect: at_hash mismatch")
+	// ErrUserInfoFormat: userinfo came in the wrong format (JSON where a
+	// signed JWT is expected, or the reverse).
+	ErrUserInfoFormat = errors.New("franceconnect: unexpected userinfo format")
+	// ErrInvalidIdentity: a claim of the identity has an invalid format.
+	ErrInvalidIdentity = errors.New("franceconnect: invalid identity claim")
+	// ErrProviderUnavailable: FranceConnect could not be reached, timed out,
+	// or answered with a server error or garbage.
+	ErrProviderUnavailable = errors.New("franceconnect: FranceConnect unavailable")
+	// ErrInvalidClient: the token endpoint refused the client credentials.
+	ErrInvalidClient = errors.New("franceconnect: client authentication failed")
+	// ErrInvalidGrant: the token endpoint refused the code (unknown, used,
+	// expired, or issued to another redirect URI).
+	ErrInvalidGrant = errors.New("franceconnect: authorization code refused")
+)
+
+// CallbackError is an error FranceConnect sent back to the redirect URI
+// (error, error_description). It matches ErrAccessDenied for
+// access_denied and ErrProviderError for every code.
+type CallbackError struct {
+	Code        string // e.g. access_denied, invalid_acr, server_error
+	Description string // e.g. "User auth aborted"
+}
+
+func (e *CallbackError) Error() string {
+	if e.Description == "" {
+		return "franceconnect: FranceConnect returned " + e.Code
+	}
+	return "franceconnect: FranceConnect returned " + e.Code + ": " + e.Description
+}
+
+// Is reports whether target is ErrProviderError, or ErrAccessDenied for an
+// access_denied error.
+func (e *CallbackError) Is(target error) bool {
+	return target == ErrProviderError || (target == ErrAccessDenied && e.Code == "access_denied")
+}
+
+// ProviderError is an HTTP error from the token or userinfo endpoint. It
+// matches ErrInvalidClient (invalid_client), ErrInvalidGrant (invalid_grant)
+// or ErrProviderUnavailable (5xx, unparseable answers).
+type ProviderError struct {
+	Endpoint    string // "token" or "userinfo"
+	StatusCode  int
+	Code        string // OAuth error code, e.g. invalid_grant
+	Description string // error_description
+	// YCode is FranceConnect's own error code (e.g. Y049E20B), taken from the
+	// code parameter of error_uri; look it up in FranceConnect's error
+	// catalogue.
+	YCode string
+}
+
+func (e *ProviderError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "franceconnect: %s endpoint answered HTTP %d", e.Endpoint, e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.YCode != "" {
+		b.WriteString(" (" + e.YCode + ")")
+	}
+	if e.Description != "" {
+		b.WriteString(": " + e.Description)
+	}
+	return b.String()
+}
+
+// Is matches the sentinel that describes the error's cause.
+func (e *ProviderError) Is(target error) bool {
+	switch target {
+	case ErrInvalidClient:
+		return e.Code == "invalid_client" || e.StatusCode == 401 && e.Endpoint == "token"
+	case ErrInvalidGrant:
+		return e.Code == "invalid_grant"
+	case ErrProviderUnavailable:
+		return e.StatusCode >= 500 || e.StatusCode == 0
+	}
+	return false
+}
+
+// yCode extracts FranceConnect's Y-code from an error_uri such as
+// https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-erreurs/?code=Y049E20B&id=...
+func yCode(errorURI string) string {
+	if errorURI == "" {
+		return ""
+	}
+	u, err := url.Parse(errorURI)
+	if err != nil {
+		return ""
+	}
+	code := u.Query().Get("code")
+	if len(code) > 16 || !isAlnum(code) {
+		return ""
+	}
+	return code
+}
+
+func isAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// safe returns a short printable form of a value that came from the network
+// and is not personal data (an algorithm name, an error code), so that
+// messages stay readable and bounded.
+func safe(s string) string {
+	const max = 64
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}

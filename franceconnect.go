@@ -1,0 +1,38 @@
+// Package franceconnect lets a portal backend offer "S'identifier avec
+// FranceConnect", the French State's identity federation, doing every check
+// FranceConnect's qualification asks for.
+//
+// The flow, in three steps (one file each: client.go, callback.go,
+// logout.go):
+//
+//	c, err := franceconnect.New(franceconnect.Config{
+//		Environment:           franceconnect.Production, // or EnvironmentFromURL("https://oidc.franceconnect.gouv.fr")
+//		ClientID:              id,
+//		ClientSecret:          secret,
+//		RedirectURL:           "https://portail.example/fc/callback",
+//		PostLogoutRedirectURL: "https://portail.example/",
+//		Scopes:                []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeEmail},
+//	})
+//
+//	// 1. Send the browser to FranceConnect; keep req until the callback.
+//	req, err := c.AuthCodeURL(franceconnect.AuthOptions{})
+//	http.Redirect(w, r, req.URL, http.StatusFound)
+//
+//	// 2. On the callback: every check, then the verified identity.
+//	res, err := c.Exchange(ctx, req, r.URL.Query())
+//	// res.Identity.GivenName, res.Identity.Birthdate, res.IDToken.ACR...
+//	// keep res.RawIDToken with the session, for logout.
+//
+//	// 3. Log out of FranceConnect too, and check the return.
+//	lreq, err := c.LogoutURL(rawIDToken, franceconnect.LogoutOptions{})
+//	err = c.VerifyLogout(lreq, r.URL.Query())
+//
+// A Client is immutable, safe for concurrent use, cheap to create (one per
+// tenant), and makes no network call until the first callback. Errors wrap
+// the Err* values of this package (use errors.Is), or are *CallbackError
+// and *ProviderError (use errors.As); their messages never contain a token,
+// a secret or a personal datum.
+//
+// Both API versions are served from one API: the environment decides (V2,
+// or the legacy V1). Package fctest is a mock FranceConnect for tests.
+package franceconnect

@@ -1,0 +1,337 @@
+package franceconnect
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/franceconnect-go/franceconnect/internal/keys"
+)
+
+// This file verifies signed tokens (ID token, userinfo JWT). Every check is
+// a small function, called in the order of IDTokenClaims' doc.
+
+const (
+	// maxTokenSize bounds a token before any parsing: FranceConnect's ID
+	// tokens are about 1 KiB, FranceConnect+ JWEs a few KiB.
+	maxTokenSize = 32 << 10
+	// maxTokenAge bounds how old an ID token's iat may be (FranceConnect's
+	// tokens live 60 s).
+	maxTokenAge = 10 * time.Minute
+	// maxClaimLen bounds sub, nonce and other identifiers we compare.
+	maxClaimLen = 1024
+)
+
+// IDTokenClaims are the verified claims of an ID token.
+//
+// Verified, in order: compact JWS of bounded size; algorithm equal to the
+// configured one (never taken from the header); signature with the
+// provider's key by kid (v2) or the client secret (v1); iss equal to the
+// environment's issuer; aud containing the client ID and nobody else (azp,
+// if present, equal to it); exp present and not past (with ClockSkew); iat
+// present, not in the future (with ClockSkew), not older than 10 minutes;
+// nonce equal to the request's; acr a known eIDAS level at least the
+// requested one; sub present; at_hash, if present, matching the access
+// token.
+//
+// Not verified: auth_time (FranceConnect forces a fresh authentication
+// anyway) and nbf (FranceConnect does not send it).
+type IDTokenClaims struct {
+	Issuer   string
+	Subject  string
+	Audience []string
+	Expiry   time.Time
+	IssuedAt time.Time
+	AuthTime time.Time // zero when absent
+	ACR      ACR
+	AMR      []string // present when requested with ClaimsAMR
+	IdP      string   // v1 only: the identity provider ("idp" claim)
+}
+
+// audience accepts a string or an array of strings.
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = audience{s}
+		return nil
+	}
+	var ss []string
+	if err := json.Unmarshal(b, &ss); err != nil {
+		return err
+	}
+	*a = ss
+	return nil
+}
+
+// numericDate is a JWT NumericDate (seconds, integer or not).
+type numericDate struct {
+	t   time.Time
+	set bool
+}
+
+func (n *numericDate) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	if math.IsNaN(f) || f < 0 || f > 1e11 {
+		return errors.New("date out of range")
+	}
+	sec, frac := math.Modf(f)
+	n.t = time.Unix(int64(sec), int64(frac*1e9))
+	n.set = true
+	return nil
+}
+
+// tokenClaims is the wire form of the claims we check in ID tokens and
+// userinfo JWTs.
+type tokenClaims struct {
+	Iss      *string     `json:"iss"`
+	Sub      string      `json:"sub"`
+	Aud      audience    `json:"aud"`
+	Azp      string      `json:"azp"`
+	Exp      numericDate `json:"exp"`
+	Iat      numericDate `json:"iat"`
+	AuthTime numericDate `json:"auth_time"`
+	Nonce    *string     `json:"nonce"`
+	ACR      *string     `json:"acr"`
+	AMR      []string    `json:"amr"`
+	AtHash   string      `json:"at_hash"`
+	IdP      string      `json:"idp"`
+}
+
+// verifySignature checks the compact JWS raw and returns its payload. The
+// algorithm is the configured one; on v2 the key comes from the
+// provider's key set by kid, on v1 it is the client secret.
+func (c *Client) verifySignature(ctx context.Context, raw string) ([]byte, error) {
+	if err := checkTokenShape(raw, 3); err != nil {
+		return nil, err
+	}
+	alg := jose.SignatureAlgorithm(c.cfg.Algorithm)
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{alg})
+	if err != nil {
+		return nil, classifyParseError(raw, c.cfg.Algorithm)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, fmt.Errorf("%w: want exactly one signature", ErrMalformedToken)
+	}
+	h := jws.Signatures[0].Header
+	if h.Algorithm != c.cfg.Algorithm { // ParseSignedCompact checked it; say it twice
+		return nil, fmt.Errorf("%w: want %s, got %s", ErrAlgorithm, c.cfg.Algorithm, safe(h.Algorithm))
+	}
+	var key any
+	if c.cfg.Environment.Version == V1 {
+		key = []byte(c.cfg.ClientSecret)
+	} else {
+		key, err = c.keys.Key(ctx, h.KeyID, c.cfg.Algorithm)
+		switch {
+		case errors.Is(err, keys.ErrUnknownKey):
+			return nil, fmt.Errorf("%w: %v", ErrUnknownKey, err)
+		case err != nil:
+			return nil, fmt.Errorf("%w: %v", ErrProviderUnavailable, err)
+		}
+	}
+	payload, err := jws.Verify(key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s signature does not verify", ErrSignature, c.cfg.Algorithm)
+	}
+	return payload, nil
+}
+
+// checkTokenShape bounds the token and counts its parts (3 for a JWS, 5 for
+// a JWE) before any decoding.
+func checkTokenShape(raw string, parts int) error {
+	if raw == "" {
+		return fmt.Errorf("%w: empty token", ErrMalformedToken)
+	}
+	if len(raw) > maxTokenSize {
+		return fmt.Errorf("%w: token of %d bytes exceeds %d", ErrMalformedToken, len(raw), maxTokenSize)
+	}
+	if n := strings.Count(raw, ".") + 1; n != parts {
+		return fmt.Errorf("%w: token has %d parts, want %d", ErrMalformedToken, n, parts)
+	}
+	return nil
+}
+
+// classifyParseError tells an algorithm mismatch from garbage, reading the
+// header only after go-jose refused the token.
+func classifyParseError(raw, want string) error {
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	seg, _, _ := strings.Cut(raw, ".")
+	if b, err := base64.RawURLEncoding.DecodeString(seg); err == nil && json.Unmarshal(b, &h) == nil && h.Alg != "" && h.Alg != want {
+		return fmt.Errorf("%w: want %s, got %s", ErrAlgorithm, want, safe(h.Alg))
+	}
+	return fmt.Errorf("%w: not a compact %s JWS", ErrMalformedToken, want)
+}
+
+// decodeClaims reads the claims we check.
+func decodeClaims(payload []byte) (*tokenClaims, error) {
+	var tc tokenClaims
+	if err := json.Unmarshal(payload, &tc); err != nil {
+		return nil, fmt.Errorf("%w: claims are not a JSON object of the expected types", ErrMalformedToken)
+	}
+	return &tc, nil
+}
+
+func checkIssClaim(got *string, want string) error {
+	switch {
+	case got == nil:
+		return fmt.Errorf("%w: iss is missing, want %q", ErrIssuerMismatch, want)
+	case *got != want:
+		return fmt.Errorf("%w: want %q, got %s", ErrIssuerMismatch, want, safe(*got))
+	}
+	return nil
+}
+
+// checkAudience requires the client ID in aud and no other audience: a
+// token also meant for someone else is not ours to accept.
+func checkAudience(aud []string, azp, clientID string) error {
+	if len(aud) == 0 {
+		return fmt.Errorf("%w: aud is missing", ErrAudienceMismatch)
+	}
+	for _, a := range aud {
+		if a != clientID {
+			return fmt.Errorf("%w: want only the client ID, got %s", ErrAudienceMismatch, safe(a))
+		}
+	}
+	if azp != "" && azp != clientID {
+		return fmt.Errorf("%w: azp is %s", ErrAudienceMismatch, safe(azp))
+	}
+	return nil
+}
+
+func checkExpiry(exp numericDate, now time.Time, skew time.Duration) error {
+	switch {
+	case !exp.set:
+		return fmt.Errorf("%w: exp", ErrMissingClaim)
+	case now.After(exp.t.Add(skew)):
+		return fmt.Errorf("%w: expired %v ago", ErrTokenExpired, now.Sub(exp.t).Round(time.Second))
+	}
+	return nil
+}
+
+func checkIssuedAt(iat numericDate, now time.Time, skew time.Duration) error {
+	switch {
+	case !iat.set:
+		return fmt.Errorf("%w: iat", ErrMissingClaim)
+	case iat.t.After(now.Add(skew)):
+		return fmt.Errorf("%w: iat is %v in the future", ErrIssuedAt, iat.t.Sub(now).Round(time.Second))
+	case now.Sub(iat.t) > maxTokenAge+skew:
+		return fmt.Errorf("%w: iat is %v in the past, more than %v", ErrIssuedAt, now.Sub(iat.t).Round(time.Second), maxTokenAge)
+	}
+	return nil
+}
+
+func checkNonce(got *string, want string) error {
+	switch {
+	case got == nil || *got == "":
+		return fmt.Errorf("%w: nonce is missing", ErrNonceMismatch)
+	case want == "" || !equalConstantTime(*got, want):
+		return fmt.Errorf("%w: the nonce is not the one sent", ErrNonceMismatch)
+	}
+	return nil
+}
+
+func checkACR(got *string, min ACR) error {
+	switch {
+	case got == nil || *got == "":
+		return fmt.Errorf("%w: acr is missing, want %s or higher", ErrACRTooLow, min)
+	case !ACR(*got).AtLeast(min):
+		return fmt.Errorf("%w: want %s or higher, got %s", ErrACRTooLow, min, safe(*got))
+	}
+	return nil
+}
+
+func checkSubject(sub string) error {
+	switch {
+	case sub == "":
+		return fmt.Errorf("%w: sub", ErrMissingClaim)
+	case len(sub) > maxClaimLen:
+		return fmt.Errorf("%w: sub is longer than %d bytes", ErrMalformedToken, maxClaimLen)
+	}
+	return nil
+}
+
+// checkAccessTokenHash checks at_hash when present (FranceConnect does not
+// send it; other providers may). The hash is the left half of SHA-256 of
+// the access token for ES256 and RS256 (and HS256 on v1).
+func checkAccessTokenHash(atHash, accessToken string) error {
+	if atHash == "" {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(accessToken))
+	var want [22]byte
+	base64.RawURLEncoding.Encode(want[:], sum[:16])
+	if !equalConstantTime(atHash, string(want[:])) {
+		return fmt.Errorf("%w: at_hash does not match the access token", ErrAccessTokenHash)
+	}
+	return nil
+}
+
+func equalConstantTime(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// jsonObject reports whether s is a JSON object.
+func jsonObject(s string) bool {
+	t := bytes.TrimSpace([]byte(s))
+	return len(t) > 1 && t[0] == '{' && json.Valid(t)
+}
+
+// verifyIDToken runs every ID token check of IDTokenClaims' doc.
+func (c *Client) verifyIDToken(ctx context.Context, raw string, req *AuthRequest, accessToken string) (*IDTokenClaims, error) {
+	payload, err := c.verifySignature(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := decodeClaims(payload)
+	if err != nil {
+		return nil, err
+	}
+	now := c.cfg.Now()
+	for _, err := range [...]error{
+		checkIssClaim(tc.Iss, c.cfg.Environment.Issuer),
+		checkAudience(tc.Aud, tc.Azp, c.cfg.ClientID),
+		checkExpiry(tc.Exp, now, c.cfg.ClockSkew),
+		checkIssuedAt(tc.Iat, now, c.cfg.ClockSkew),
+		checkNonce(tc.Nonce, req.Nonce),
+		checkACR(tc.ACR, req.ACR),
+		checkSubject(tc.Sub),
+		checkAccessTokenHash(tc.AtHash, accessToken),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &IDTokenClaims{
+		Issuer:   *tc.Iss,
+		Subject:  tc.Sub,
+		Audience: tc.Aud,
+		Expiry:   tc.Exp.t,
+		IssuedAt: tc.Iat.t,
+		AuthTime: tc.AuthTime.t,
+		ACR:      ACR(*tc.ACR),
+		AMR:      tc.AMR,
+		IdP:      tc.IdP,
+	}, nil
+}
