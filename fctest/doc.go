@@ -1,0 +1,40 @@
+// Package fctest is a mock FranceConnect (v2, core-fcp-low) for your own
+// tests, in the style of net/http/httptest.
+//
+// A [Server] listens on the loopback interface and speaks FranceConnect's
+// v2 protocol under /api/v2: discovery, authorize, token, userinfo,
+// session/end and jwks. It checks what FranceConnect checks (the mandatory
+// authorize parameters, nonce length, prompt values, registered redirect
+// URIs compared byte for byte, client_secret_post only, single-use codes
+// valid 30 seconds, 60-second tokens) and answers the way FranceConnect
+// answers (callbacks with code, state and iss; errors with Y-codes and
+// FranceConnect's error_uri; ID tokens and userinfo signed with ES256 or
+// RS256 depending on the client; userinfo as application/jwt).
+//
+// A typical test registers a client, sends the user's browser to the
+// authorization URL built by the code under test, and uses [Server.Login]
+// instead of a browser:
+//
+//	srv := fctest.NewServer()
+//	defer srv.Close()
+//	client := srv.RegisterClient(fctest.Client{RedirectURIs: []string{"https://app.example/callback"}})
+//	// ... build authURL with client.ID, then:
+//	callback, err := srv.Login(authURL, fctest.DefaultUser)
+//	// ... hand callback to the code under test, which calls srv's token
+//	// and userinfo endpoints.
+//
+// Humans get an HTML page listing the test identities (see [Users]), so a
+// demo application can run against the mock in a real browser.
+//
+// Negative tests switch on one [Fault] each with [Server.Inject]: wrong
+// issuer, expired token, bad signature, alg none, userinfo as JSON, slow or
+// oversized answers... [Server.RotateKeys] replaces the signing keys, and
+// [Server.Stats] counts the requests each endpoint received.
+//
+// To keep many parallel tests fast, servers share one pre-generated pair of
+// signing keys until [Server.RotateKeys] gives a server keys of its own.
+//
+// The mock is for tests: it keeps everything in memory, trusts the
+// id_token_hint it receives at logout without checking its signature, and
+// implements neither FranceConnect+ (encrypted tokens) nor the legacy v1 API.
+package fctest

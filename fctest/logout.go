@@ -1,0 +1,106 @@
+package fctest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// handleSessionEnd is FranceConnect's RP-initiated logout. It requires an
+// id_token_hint issued by this server (its signature is not checked), and
+// redirects 303 to a registered post_logout_redirect_uri with state as
+// the only parameter. Without post_logout_redirect_uri it shows a
+// confirmation page.
+func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
+	s.stats.logout.Add(1)
+	var q url.Values
+	switch r.Method {
+	case http.MethodGet:
+		q = r.URL.Query()
+	case http.MethodPost:
+		if err := r.ParseForm(); err != nil {
+			s.errorPage(w, http.StatusBadRequest, yBadParams, "Le formulaire de déconnexion est illisible.")
+			return
+		}
+		q = r.PostForm
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		s.errorPage(w, http.StatusMethodNotAllowed, yBadParams, "Méthode non autorisée.")
+		return
+	}
+	hint := q.Get("id_token_hint")
+	if hint == "" {
+		s.errorPage(w, http.StatusBadRequest, yBadParams, "Le paramètre obligatoire id_token_hint est absent.")
+		return
+	}
+	iss, aud, ok := hintClaims(hint)
+	if !ok || iss != s.Issuer() {
+		s.errorPage(w, http.StatusBadRequest, yBadParams, "Le paramètre id_token_hint n’est pas un jeton émis par ce serveur.")
+		return
+	}
+	c, ok := s.client(aud)
+	if !ok || (q.Get("client_id") != "" && q.Get("client_id") != aud) {
+		s.errorPage(w, http.StatusBadRequest, yUnknownClient, "Le fournisseur de service est inconnu.")
+		return
+	}
+	target := q.Get("post_logout_redirect_uri")
+	if target == "" {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, `<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">`+
+			`<title>Déconnexion – FranceConnect (fctest)</title></head><body><main>`+
+			`<h1>Vous êtes bien déconnecté de FranceConnect</h1></main></body></html>`+"\n")
+		return
+	}
+	if !slices.Contains(c.PostLogoutRedirectURIs, target) {
+		s.errorPage(w, http.StatusBadRequest, yBadParams, "L’adresse de retour après déconnexion (post_logout_redirect_uri) n’est pas enregistrée.")
+		return
+	}
+	var params [][2]string
+	switch {
+	case s.has(LogoutNoState):
+	case s.has(LogoutWrongState):
+		params = append(params, [2]string{"state", randomToken()})
+	case q.Get("state") != "":
+		params = append(params, [2]string{"state", q.Get("state")})
+	}
+	loc := target
+	if len(params) > 0 {
+		loc = appendQuery(target, params)
+	}
+	w.Header().Set("Location", loc)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// hintClaims reads iss and aud (or its first element) from an unverified
+// JWT.
+func hintClaims(jwt string) (iss, aud string, ok bool) {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 || len(parts[1]) > maxBody {
+		return "", "", false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", "", false
+	}
+	var c struct {
+		Iss string          `json:"iss"`
+		Aud json.RawMessage `json:"aud"`
+	}
+	if json.Unmarshal(payload, &c) != nil {
+		return "", "", false
+	}
+	if json.Unmarshal(c.Aud, &aud) != nil {
+		var auds []string
+		if json.Unmarshal(c.Aud, &auds) != nil || len(auds) == 0 {
+			return "", "", false
+		}
+		aud = auds[0]
+	}
+	return c.Iss, aud, true
+}

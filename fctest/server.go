@@ -1,0 +1,347 @@
+package fctest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	franceconnect "github.com/franceconnect-go/franceconnect"
+)
+
+// FranceConnect's lifetimes (core-fcp-low).
+const (
+	codeTTL        = 30 * time.Second
+	tokenTTL       = 60 * time.Second
+	interactionTTL = 30 * time.Minute
+	// maxEntries bounds each in-memory table (interactions, codes, tokens).
+	maxEntries = 50_000
+	// maxBody bounds every request body.
+	maxBody = 64 << 10
+	// evil is the foreign party the faults name.
+	evilIssuer   = "https://evil.example/api/v2"
+	evilAudience = "https://evil.example"
+)
+
+// Server is a mock FranceConnect v2 listening on the loopback interface.
+// Create it with [NewServer] and stop it with [Server.Close]. All its
+// methods are safe for concurrent use.
+type Server struct {
+	// URL is the base URL of the server, e.g. http://127.0.0.1:PORT, without
+	// a trailing slash. The API lives under URL + "/api/v2".
+	URL string
+
+	srv   *httptest.Server
+	skew  atomic.Int64 // added to the clock, in nanoseconds (tests)
+	stats struct {
+		authorize, token, userinfo, jwks, discovery, logout atomic.Int64
+	}
+
+	mu           sync.Mutex
+	keys         *keyPair
+	clients      map[string]Client
+	users        map[string]User
+	userOrder    []string
+	faults       map[Fault]bool
+	interactions map[string]*interaction
+	codes        map[string]*authCode
+	tokens       map[string]*accessToken
+}
+
+// Client is a service provider (fournisseur de service) registered on the
+// mock.
+type Client struct {
+	// ID is the client_id; [Server.RegisterClient] generates 64 hex chars
+	// when empty.
+	ID string
+	// Secret is the client_secret; generated (64 hex chars) when empty.
+	Secret string
+	// RedirectURIs are the registered callback URLs, compared byte for byte
+	// (query string included) with the redirect_uri parameter.
+	RedirectURIs []string
+	// PostLogoutRedirectURIs are the registered logout return URLs.
+	PostLogoutRedirectURIs []string
+	// Alg signs the client's ID tokens and userinfo: "ES256" (default) or
+	// "RS256".
+	Alg string
+}
+
+// Stats counts the requests the server received, per endpoint.
+type Stats struct {
+	AuthorizeRequests int64 // GET or POST /authorize
+	TokenRequests     int64 // POST /token
+	UserInfoRequests  int64 // /userinfo
+	JWKSFetches       int64 // GET /jwks
+	DiscoveryFetches  int64 // GET /.well-known/openid-configuration
+	LogoutRequests    int64 // /session/end
+}
+
+// NewServer starts a mock FranceConnect v2 on a loopback port. Stop it
+// with Close. It knows the identities of [Users] and no client: register
+// one with [Server.RegisterClient].
+func NewServer() *Server {
+	s := &Server{
+		keys:         sharedKeys(),
+		clients:      map[string]Client{},
+		users:        map[string]User{},
+		faults:       map[Fault]bool{},
+		interactions: map[string]*interaction{},
+		codes:        map[string]*authCode{},
+		tokens:       map[string]*accessToken{},
+	}
+	for _, u := range Users() {
+		s.AddUser(u)
+	}
+	s.srv = httptest.NewServer(s.routes())
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close shuts the server down and blocks until all requests have finished.
+func (s *Server) Close() { s.srv.Close() }
+
+// Issuer returns the issuer, URL + "/api/v2", as it appears in tokens,
+// userinfo and callbacks.
+func (s *Server) Issuer() string { return s.URL + "/api/v2" }
+
+// Environment returns the franceconnect.Environment pointing at this
+// server, named "fctest".
+func (s *Server) Environment() franceconnect.Environment {
+	env, err := franceconnect.NewEnvironment(s.Issuer())
+	if err != nil {
+		panic("fctest: " + err.Error()) // the issuer is always a valid http URL
+	}
+	env.Name = "fctest"
+	return env
+}
+
+// RegisterClient registers c and returns it as registered: ID and Secret
+// generated when empty (64 hex chars each), Alg defaulting to "ES256".
+// Registering an existing ID replaces that client. It panics if Alg is
+// neither "ES256" nor "RS256", the two algorithms FranceConnect v2 offers.
+func (s *Server) RegisterClient(c Client) Client {
+	if c.ID == "" {
+		c.ID = randomHex(32)
+	}
+	if c.Secret == "" {
+		c.Secret = randomHex(32)
+	}
+	switch c.Alg {
+	case "":
+		c.Alg = ES256
+	case ES256, RS256:
+	default:
+		panic(fmt.Sprintf("fctest: Client.Alg %q: FranceConnect v2 offers ES256 or RS256", c.Alg))
+	}
+	c.RedirectURIs = slices.Clone(c.RedirectURIs)
+	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
+	s.mu.Lock()
+	s.clients[c.ID] = c
+	s.mu.Unlock()
+	out := c
+	out.RedirectURIs = slices.Clone(c.RedirectURIs)
+	out.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
+	return out
+}
+
+// AddUser adds u to the identities of the chooser page, or replaces the
+// user with the same Login.
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[u.Login]; !ok {
+		s.userOrder = append(s.userOrder, u.Login)
+	}
+	s.users[u.Login] = u.clone()
+}
+
+// Stats returns the request counters.
+func (s *Server) Stats() Stats {
+	return Stats{
+		AuthorizeRequests: s.stats.authorize.Load(),
+		TokenRequests:     s.stats.token.Load(),
+		UserInfoRequests:  s.stats.userinfo.Load(),
+		JWKSFetches:       s.stats.jwks.Load(),
+		DiscoveryFetches:  s.stats.discovery.Load(),
+		LogoutRequests:    s.stats.logout.Load(),
+	}
+}
+
+// RotateKeys gives the server new signing keys with new kids. The old keys
+// disappear from the JWKS at once: tokens signed before no longer verify
+// against it. It generates an RSA-2048 key, which takes a moment.
+func (s *Server) RotateKeys() {
+	kp := mustGenerateKeys()
+	s.mu.Lock()
+	s.keys = kp
+	s.mu.Unlock()
+}
+
+// now is the server's clock.
+func (s *Server) now() time.Time {
+	return time.Now().Add(time.Duration(s.skew.Load()))
+}
+
+func (s *Server) currentKeys() *keyPair {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keys
+}
+
+func (s *Server) client(id string) (Client, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.clients[id]
+	return c, ok
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	p := "/api/v2"
+	mux.HandleFunc("GET "+p+"/.well-known/openid-configuration", s.handleDiscovery)
+	mux.HandleFunc("GET "+p+"/jwks", s.handleJWKS)
+	mux.HandleFunc(p+"/authorize", s.handleAuthorize)
+	mux.HandleFunc("POST "+p+"/interaction/{uid}/login", s.handleInteractionLogin)
+	mux.HandleFunc("GET "+p+"/interaction/{uid}/abort", s.handleInteractionAbort)
+	mux.HandleFunc(p+"/token", s.handleToken)
+	mux.HandleFunc("POST "+p+"/token/revocation", s.handleRevocation)
+	mux.HandleFunc(p+"/userinfo", s.handleUserInfo)
+	mux.HandleFunc(p+"/session/end", s.handleSessionEnd)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// discovery is FranceConnect's discovery document, in its order.
+type discovery struct {
+	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint"`
+	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	ClaimsSupported                   []string `json:"claims_supported"`
+	AcrValuesSupported                []string `json:"acr_values_supported"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	SubjectTypesSupported             []string `json:"subject_types_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	UserinfoSigningAlgValuesSupported []string `json:"userinfo_signing_alg_values_supported"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	ClaimTypesSupported               []string `json:"claim_types_supported"`
+	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
+	RequestParameterSupported         bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
+	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
+	RequireRequestURIRegistration     bool     `json:"require_request_uri_registration"`
+}
+
+// knownScopes lists the scopes the mock grants, in discovery order.
+var knownScopes = []string{
+	"openid", "given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry",
+	"email", "preferred_username", "profile", "birth", "identite_pivot", "idp_birthdate", "amr", "idp_id",
+}
+
+func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	s.stats.discovery.Add(1)
+	iss := s.Issuer()
+	doc := discovery{
+		Issuer:                iss,
+		AuthorizationEndpoint: iss + "/authorize",
+		TokenEndpoint:         iss + "/token",
+		UserinfoEndpoint:      iss + "/userinfo",
+		EndSessionEndpoint:    iss + "/session/end",
+		RevocationEndpoint:    iss + "/token/revocation",
+		JWKSURI:               iss + "/jwks",
+		ScopesSupported:       knownScopes,
+		ClaimsSupported: []string{"sub", "given_name", "given_name_array", "family_name", "birthdate",
+			"gender", "birthplace", "birthcountry", "email", "preferred_username", "idp_birthdate",
+			"idp_id", "amr", "acr", "auth_time", "iss"},
+		AcrValuesSupported:                []string{"eidas1"},
+		ResponseTypesSupported:            []string{"code"},
+		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
+		GrantTypesSupported:               []string{"authorization_code"},
+		SubjectTypesSupported:             []string{"pairwise"},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "private_key_jwt"},
+		TokenEndpointAuthSigningAlgs:      []string{"ES256", "RS256"},
+		IDTokenSigningAlgValuesSupported:  []string{"HS256", "ES256", "RS256"},
+		UserinfoSigningAlgValuesSupported: []string{"HS256", "ES256", "RS256"},
+		CodeChallengeMethodsSupported:     []string{"S256"},
+		ClaimTypesSupported:               []string{"normal"},
+		ClaimsParameterSupported:          true,
+		RequestURIParameterSupported:      true,
+		AuthorizationResponseIssParameter: true,
+		RequireRequestURIRegistration:     true,
+	}
+	if s.has(DiscoveryWrongIssuer) {
+		doc.Issuer = evilIssuer
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	s.stats.jwks.Add(1)
+	keys := s.currentKeys().jwks()
+	if s.has(JWKSWithBadKeys) {
+		keys = slices.Concat(badJWKsBefore, keys, badJWKsAfter)
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(struct {
+		Keys []json.RawMessage `json:"keys"`
+	}{keys})
+}
+
+// writeJSON writes v as a JSON answer.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// errorURI is FranceConnect's error_uri for a Y-code.
+func errorURI(code string) string {
+	return "https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-erreurs/?code=" +
+		code + "&id=" + newUUID()
+}
+
+// oauthError is FranceConnect's JSON error body.
+type oauthError struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+	ErrorURI         string `json:"error_uri"`
+}
+
+func writeOAuthError(w http.ResponseWriter, status int, code, desc, ycode string) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, oauthError{Error: code, ErrorDescription: desc, ErrorURI: errorURI(ycode)})
+}
+
+// prune drops expired entries of m when it is full, then arbitrary ones
+// if it is still full. The caller holds s.mu.
+func prune[V any](m map[string]V, expired func(V) bool) {
+	if len(m) < maxEntries {
+		return
+	}
+	for k, v := range m {
+		if expired(v) {
+			delete(m, k)
+		}
+	}
+	for k := range m {
+		if len(m) < maxEntries {
+			break
+		}
+		delete(m, k)
+	}
+}
