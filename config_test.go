@@ -1,0 +1,102 @@
+package franceconnect
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func validConfig() Config {
+	return Config{
+		Environment:           Production,
+		ClientID:              "client",
+		ClientSecret:          "secret",
+		RedirectURL:           "https://portail.example/fc/callback",
+		PostLogoutRedirectURL: "https://portail.example/",
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := New(validConfig())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"openid", "identite_pivot"}, c.cfg.Scopes)
+	assert.Equal(t, EIDAS1, c.cfg.ACR)
+	assert.Equal(t, "ES256", c.cfg.Algorithm)
+	assert.Equal(t, 30*time.Second, c.cfg.ClockSkew)
+	assert.Equal(t, 10*time.Minute, c.cfg.TransactionTTL)
+	assert.Equal(t, 10*time.Second, c.cfg.HTTPClient.Timeout)
+
+	cfg := validConfig()
+	cfg.Environment = ProductionV1
+	c, err = New(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, "HS256", c.cfg.Algorithm)
+
+	cfg = validConfig()
+	cfg.Scopes = []string{ScopeOpenID, ScopeEmail, ScopeEmail}
+	c, err = New(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"openid", "email"}, c.cfg.Scopes)
+}
+
+func TestConfigValidation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"no environment", func(c *Config) { c.Environment = Environment{} }, "Environment is not set"},
+		{"no client id", func(c *Config) { c.ClientID = " " }, "ClientID is empty"},
+		{"no secret", func(c *Config) { c.ClientSecret = "" }, "ClientSecret is empty"},
+		{"no redirect", func(c *Config) { c.RedirectURL = "" }, "RedirectURL is empty"},
+		{"relative redirect", func(c *Config) { c.RedirectURL = "/fc/callback" }, "not absolute"},
+		{"http redirect", func(c *Config) { c.RedirectURL = "http://portail.example/cb" }, "http:// outside localhost"},
+		{"fragment redirect", func(c *Config) { c.RedirectURL = "https://portail.example/cb#x" }, "fragment"},
+		{"bad post logout", func(c *Config) { c.PostLogoutRedirectURL = "http://portail.example/" }, "PostLogoutRedirectURL"},
+		{"unknown alg", func(c *Config) { c.Algorithm = "PS256" }, `"PS256" is not supported`},
+		{"HS256 on v2", func(c *Config) { c.Algorithm = "HS256" }, "HS256 is not offered"},
+		{"ES256 on v1", func(c *Config) { c.Environment = ProductionV1; c.Algorithm = "ES256" }, "HS256 only"},
+		{"unknown acr", func(c *Config) { c.ACR = "eidas9" }, "not an eIDAS level"},
+		{"eidas2 on FC", func(c *Config) { c.ACR = EIDAS2 }, "eidas1 only"},
+		{"bad scope", func(c *Config) { c.Scopes = []string{"a b"} }, "not a scope token"},
+		{"skew", func(c *Config) { c.ClockSkew = time.Hour }, "ClockSkew"},
+		{"bad environment", func(c *Config) { c.Environment = Environment{Version: V2, Issuer: "https://x"} }, "AuthorizationEndpoint"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := validConfig()
+			tt.mutate(&cfg)
+			_, err := New(cfg)
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, ErrConfig))
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "secret\"", "never the secret")
+		})
+	}
+}
+
+func TestConfigAllowsLoopbackHTTP(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"http://localhost:8080/cb", "http://127.0.0.1/cb", "http://[::1]:9/cb"} {
+		cfg := validConfig()
+		cfg.RedirectURL = u
+		_, err := New(cfg)
+		assert.NoError(t, err, u)
+	}
+}
+
+func TestConfigReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	_, err := New(Config{Environment: Production, HTTPClient: http.DefaultClient})
+	require.Error(t, err)
+	for _, want := range []string{"ClientID", "ClientSecret", "RedirectURL"} {
+		assert.Contains(t, err.Error(), want)
+	}
+}

@@ -1,0 +1,199 @@
+package keys
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type jwksServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	doc   []byte
+	hits  atomic.Int64
+	delay time.Duration
+}
+
+func newJWKSServer(t *testing.T, keys ...jose.JSONWebKey) *jwksServer {
+	s := &jwksServer{}
+	s.set(t, keys...)
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		time.Sleep(s.delay)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(s.doc)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *jwksServer) set(t *testing.T, keys ...jose.JSONWebKey) {
+	b, err := json.Marshal(jose.JSONWebKeySet{Keys: keys})
+	require.NoError(t, err)
+	s.setRaw(b)
+}
+
+func (s *jwksServer) setRaw(b []byte) {
+	s.mu.Lock()
+	s.doc = b
+	s.mu.Unlock()
+}
+
+func ecKey(t *testing.T, kid string) jose.JSONWebKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	return jose.JSONWebKey{Key: &k.PublicKey, KeyID: kid, Algorithm: "ES256", Use: "sig"}
+}
+
+type clock struct{ t atomic.Int64 }
+
+func (c *clock) now() time.Time          { return time.Unix(0, c.t.Load()) }
+func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
+
+func newClock() *clock { c := &clock{}; c.t.Store(time.Now().UnixNano()); return c }
+
+func TestLazyFetchAndLookup(t *testing.T) {
+	t.Parallel()
+	srv := newJWKSServer(t, ecKey(t, "a"))
+	s := New(srv.URL, srv.Client(), nil)
+	assert.Zero(t, srv.hits.Load(), "no fetch before the first token")
+	k, err := s.Key(context.Background(), "a", "ES256")
+	require.NoError(t, err)
+	assert.IsType(t, &ecdsa.PublicKey{}, k)
+	_, err = s.Key(context.Background(), "a", "ES256")
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, srv.hits.Load(), "cached")
+	_, err = s.Key(context.Background(), "a", "RS256")
+	assert.ErrorIs(t, err, ErrUnknownKey, "an EC key never verifies RS256")
+}
+
+func TestUnknownKidRateLimited(t *testing.T) {
+	t.Parallel()
+	srv := newJWKSServer(t, ecKey(t, "a"))
+	clk := newClock()
+	s := New(srv.URL, srv.Client(), clk.now)
+	_, err := s.Key(context.Background(), "a", "ES256")
+	require.NoError(t, err)
+	for i := 0; i < 100; i++ {
+		_, err := s.Key(context.Background(), "random-"+strings.Repeat("x", i), "ES256")
+		assert.ErrorIs(t, err, ErrUnknownKey)
+	}
+	assert.EqualValues(t, 1, srv.hits.Load(), "random kids do not hammer the provider")
+
+	// A rotation is picked up once the interval has passed.
+	srv.set(t, ecKey(t, "b"))
+	clk.advance(MinRefresh + time.Second)
+	_, err = s.Key(context.Background(), "b", "ES256")
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, srv.hits.Load())
+	_, err = s.Key(context.Background(), "a", "ES256")
+	assert.ErrorIs(t, err, ErrUnknownKey, "the retired key is gone")
+}
+
+func TestConcurrentCallersShareOneFetch(t *testing.T) {
+	t.Parallel()
+	srv := newJWKSServer(t, ecKey(t, "a"))
+	srv.delay = 50 * time.Millisecond
+	s := New(srv.URL, srv.Client(), nil)
+	var wg sync.WaitGroup
+	var failures atomic.Int64
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Key(context.Background(), "a", "ES256"); err != nil {
+				failures.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Zero(t, failures.Load())
+	assert.EqualValues(t, 1, srv.hits.Load())
+	assert.EqualValues(t, 1, s.Fetches())
+}
+
+func TestKidAbsentPolicy(t *testing.T) {
+	t.Parallel()
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	rsaKey := jose.JSONWebKey{Key: &rk.PublicKey, KeyID: "r", Algorithm: "RS256", Use: "sig"}
+
+	one := newJWKSServer(t, ecKey(t, "a"), rsaKey)
+	_, err = New(one.URL, one.Client(), nil).Key(context.Background(), "", "ES256")
+	assert.NoError(t, err, "a single ES256 key: accepted without kid")
+
+	two := newJWKSServer(t, ecKey(t, "a"), ecKey(t, "b"))
+	_, err = New(two.URL, two.Client(), nil).Key(context.Background(), "", "ES256")
+	assert.ErrorIs(t, err, ErrUnknownKey, "several candidates: refused")
+}
+
+func TestParseIgnoresUnusableKeys(t *testing.T) {
+	t.Parallel()
+	good := ecKey(t, "good")
+	b, _ := json.Marshal(good)
+	doc := `{"keys":[{"kty":"EC","crv":"P-256","x":"!!","y":"??"},{"kty":"oct","k":"c2VjcmV0"},{"kty":"what"},42,` +
+		`{"kty":"EC","crv":"P-256","kid":"enc","use":"enc","x":"` + good.Key.(*ecdsa.PublicKey).X.String() + `"},` + string(b) + `]}`
+	keys, err := Parse([]byte(doc))
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	assert.Equal(t, "good", keys[0].KeyID)
+
+	_, err = Parse([]byte(`{"keys": "nope"}`))
+	assert.ErrorIs(t, err, ErrFetch)
+
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pb, _ := json.Marshal(jose.JSONWebKey{Key: priv, KeyID: "p", Algorithm: "ES256"})
+	keys, err = Parse([]byte(`{"keys":[` + string(pb) + `]}`))
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	assert.IsType(t, &ecdsa.PublicKey{}, keys[0].Key, "private members dropped")
+}
+
+func TestFetchFailures(t *testing.T) {
+	t.Parallel()
+	huge := newJWKSServer(t)
+	huge.setRaw([]byte(`{"keys":[` + strings.Repeat(" ", MaxBody) + `]}`))
+	_, err := New(huge.URL, huge.Client(), nil).Key(context.Background(), "a", "ES256")
+	assert.ErrorIs(t, err, ErrFetch)
+
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "<html>oops", 500) }))
+	defer down.Close()
+	s := New(down.URL, down.Client(), nil)
+	_, err = s.Key(context.Background(), "a", "ES256")
+	assert.ErrorIs(t, err, ErrFetch)
+	_, err = s.Key(context.Background(), "a", "ES256")
+	assert.ErrorIs(t, err, ErrFetch, "the failure is remembered, not retried at once")
+	assert.EqualValues(t, 1, s.Fetches())
+
+	slow := newJWKSServer(t, ecKey(t, "a"))
+	slow.delay = 300 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = New(slow.URL, slow.Client(), nil).Key(ctx, "a", "ES256")
+	assert.ErrorIs(t, err, ErrFetch, "the caller's deadline is honoured")
+}
+
+func TestShared(t *testing.T) {
+	t.Parallel()
+	c := &http.Client{}
+	a := Shared("https://example.test/jwks", c, nil)
+	assert.Same(t, a, Shared("https://example.test/jwks", c, nil))
+	assert.NotSame(t, a, Shared("https://other.test/jwks", c, nil))
+	assert.NotSame(t, a, Shared("https://example.test/jwks", &http.Client{}, nil))
+}
