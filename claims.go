@@ -101,9 +101,9 @@ func ParseBirthdate(s string) (Birthdate, error) {
 	}
 	b := Birthdate{Year: y, Month: time.Month(m), Day: d}
 	switch {
-	case y < 1800 || m > 12 || (m == 0 && d != 0):
+	case y < 1800 || m > 12 || d > 31:
 		return Birthdate{}, bad
-	case d != 0 && d > daysIn(b.Month, y):
+	case m != 0 && d > daysIn(b.Month, y):
 		return Birthdate{}, bad
 	}
 	return b, nil
@@ -183,21 +183,21 @@ func (i *Identity) BornInFrance() bool { return i.Birthcountry == CountryFrance 
 
 // rawIdentity mirrors the wire format.
 type rawIdentity struct {
-	Sub               string    `json:"sub"`
-	GivenName         *string   `json:"given_name"`
-	GivenNameArray    []string  `json:"given_name_array"`
-	FamilyName        *string   `json:"family_name"`
-	PreferredUsername *string   `json:"preferred_username"`
-	Birthdate         *string   `json:"birthdate"`
-	Gender            *string   `json:"gender"`
-	Birthplace        *string   `json:"birthplace"`
-	Birthcountry      *string   `json:"birthcountry"`
-	Email             *string   `json:"email"`
-	IdpBirthdate      *string   `json:"idp_birthdate"`
-	IdpID             *string   `json:"idp_id"`
-	AMR               []string  `json:"amr"`
-	Address           *Address  `json:"address"`
-	PhoneNumber       *string   `json:"phone_number"`
+	Sub               string   `json:"sub"`
+	GivenName         *string  `json:"given_name"`
+	GivenNameArray    []string `json:"given_name_array"`
+	FamilyName        *string  `json:"family_name"`
+	PreferredUsername *string  `json:"preferred_username"`
+	Birthdate         *string  `json:"birthdate"`
+	Gender            *string  `json:"gender"`
+	Birthplace        *string  `json:"birthplace"`
+	Birthcountry      *string  `json:"birthcountry"`
+	Email             *string  `json:"email"`
+	IdpBirthdate      *string  `json:"idp_birthdate"`
+	IdpID             *string  `json:"idp_id"`
+	AMR               []string `json:"amr"`
+	Address           *Address `json:"address"`
+	PhoneNumber       *string  `json:"phone_number"`
 }
 
 // knownClaims are decoded into fields, or are the JWT envelope.

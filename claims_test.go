@@ -18,7 +18,8 @@ func TestParseBirthdate(t *testing.T) {
 		ok    bool
 	}{
 		{"1962-08-24", Birthdate{1962, time.August, 24}, true, true},
-		{"1977-00-03", Birthdate{}, false, false}, // day without month
+		{"1977-00-03", Birthdate{1977, 0, 3}, false, true}, // month unknown, as some identity providers send it
+		{"1977-00-32", Birthdate{}, false, false},
 		{"1977-05-00", Birthdate{1977, time.May, 0}, false, true},
 		{"1950-00-00", Birthdate{1950, 0, 0}, false, true},
 		{"2000-02-29", Birthdate{2000, time.February, 29}, true, true},
