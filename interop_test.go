@@ -143,8 +143,9 @@ type op struct {
 	PortV1    int
 	log       *syncBuffer // stdout and stderr of every run, shown on failure
 
-	cmd  *exec.Cmd
-	done chan struct{}
+	cmd   *exec.Cmd
+	stdin io.WriteCloser // closing it (or our death) makes provider.js exit
+	done  chan struct{}
 }
 
 func startOP(t *testing.T, keys signingKeys, clients []opClient) *op {
@@ -205,17 +206,24 @@ func (p *op) run(keys signingKeys, clients []byte) error {
 		"KEYS="+string(keys.jwks),
 		"CLIENTS="+string(clients),
 		"FORCE_ACR=",
+		// If this test binary dies without cleanup (timeout panic), the
+		// provider sees EOF on stdin and exits: no orphan.
+		"EXIT_ON_STDIN_EOF=1",
 	)
 	cmd.Stdout = &listenWatcher{out: p.log, ready: ready}
 	cmd.Stderr = p.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = 2 * time.Second
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	p.cmd, p.done = cmd, done
+	p.cmd, p.stdin, p.done = cmd, stdin, done
 	select {
 	case ports := <-ready:
 		p.PortV1, p.Port = ports[0], ports[1]
@@ -235,6 +243,7 @@ func (p *op) stop(t *testing.T) {
 	}
 	pgid := p.cmd.Process.Pid
 	syscall.Kill(-pgid, syscall.SIGTERM)
+	p.stdin.Close()
 	select {
 	case <-p.done:
 	case <-time.After(5 * time.Second):
@@ -613,6 +622,7 @@ func checkAngela(t *testing.T, id *franceconnect.Identity) {
 // TestInterop runs the library against one provider for every flow that
 // does not need a restart.
 func TestInterop(t *testing.T) {
+	interopNode(t)
 	keys := newSigningKeys(t, "gen1")
 	p := startOP(t, keys, interopClients())
 	t.Logf("provider: v2 %s, v1 %s", p.IssuerV2(), p.IssuerV1())
@@ -631,6 +641,7 @@ func TestInterop(t *testing.T) {
 				c, rec := newRP(t, p, tc.client, rpSetup{version: tc.version})
 				b := newBrowser(t)
 				req, callback := login(t, c, b)
+				t.Logf("callback: %s", callback) // the provider may re-encode the redirect URI's own query
 				q := query(t, callback)
 				res, err := c.Exchange(ctx, req, q)
 				if err != nil {
@@ -709,6 +720,9 @@ func TestInterop(t *testing.T) {
 				if n := rec.count("/userinfo"); n != 0 {
 					t.Errorf("userinfo called %d times after a token error", n)
 				}
+				if e, ok := rec.last("/token"); ok {
+					t.Logf("wrong secret: HTTP %d %q WWW-Authenticate=%q %s", e.Status, e.Header.Get("Content-Type"), e.Header.Get("WWW-Authenticate"), e.Body)
+				}
 			})
 		}
 	})
@@ -746,6 +760,7 @@ func TestInterop(t *testing.T) {
 		c, rec := newRP(t, p, "interop-rs256", rpSetup{version: "v2"})
 		b := newBrowser(t)
 		req, callback := login(t, c, b)
+		t.Logf("callback: %s", callback)
 		// RFC 9207: iss is on the callback, percent-encoded.
 		enc := "iss=" + url.QueryEscape(p.IssuerV2())
 		if !strings.Contains(callback, enc) {
@@ -837,6 +852,7 @@ func TestInterop(t *testing.T) {
 			t.Fatal(err)
 		}
 		callback := newBrowser(t).authorize(req.URL + "&prompt=none")
+		t.Logf("error callback: %s", callback)
 		q := query(t, callback)
 		for _, k := range []string{"error", "error_description", "state", "iss"} {
 			if q.Get(k) == "" {
@@ -853,7 +869,23 @@ func TestInterop(t *testing.T) {
 		}
 	})
 
+	t.Run("amr-claims-parameter", func(t *testing.T) {
+		c, _ := newRP(t, p, "interop-rs256", rpSetup{version: "v2"})
+		req, err := c.AuthCodeURL(franceconnect.AuthOptions{Claims: franceconnect.ClaimsAMR})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.Exchange(ctxFor(t), req, query(t, newBrowser(t).authorize(req.URL)))
+		if err != nil {
+			t.Fatalf("Exchange: %v", err)
+		}
+		if !slices.Equal(res.IDToken.AMR, []string{"pwd"}) {
+			t.Errorf("amr = %q, want [pwd]", res.IDToken.AMR)
+		}
+	})
+
 	t.Run("wire-format", func(t *testing.T) { checkWireFormat(t, p) })
+	t.Run("wire-format-v1", func(t *testing.T) { logWireFormatV1(t, p) })
 }
 
 func sortedKeys(q url.Values) []string {
@@ -957,10 +989,12 @@ func checkWireFormat(t *testing.T, p *op) {
 // ports: the same Client must pick the new keys up (refetch on unknown
 // kid) without being recreated.
 func TestInteropKeyRotation(t *testing.T) {
+	interopNode(t)
 	gen1 := newSigningKeys(t, "gen1")
 	p := startOP(t, gen1, interopClients())
-	// The library refetches keys at most every 10 s; the clock jumps over
-	// that instead of the test sleeping.
+	// The library refetches keys at most every 10 s; its clock jumps over
+	// that instead of the test sleeping (11 s per rotation: tokens, which
+	// live 60 s, still verify after two jumps with the 30 s skew).
 	var offset atomic.Int64
 	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 
@@ -1012,4 +1046,33 @@ func TestInteropKeyRotation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// logWireFormatV1 logs what the v1-shaped instance sends; FranceConnect v1
+// is retired, so there is little to assert beyond what the login test does.
+func logWireFormatV1(t *testing.T, p *op) {
+	c, rec := newRP(t, p, "interop-hs256-v1", rpSetup{version: "v1"})
+	b := newBrowser(t)
+	req, callback := login(t, c, b)
+	t.Logf("v1 callback: %s", callback)
+	res, err := c.Exchange(ctxFor(t), req, query(t, callback))
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	hdr, claims := jwtParts(t, res.RawIDToken)
+	t.Logf("v1 ID token header %v, claims %v", hdr, keysOf(claims))
+	if _, ok := claims["idp"]; !ok {
+		t.Logf("DIFFERENCE: v1 ID token has no idp claim (FranceConnect v1 sent idp)")
+	}
+	tok, _ := rec.last("/token")
+	var body map[string]any
+	json.Unmarshal(tok.Body, &body)
+	t.Logf("v1 token response fields %v", keysOf(body))
+	ui, _ := rec.last("/userinfo")
+	t.Logf("v1 userinfo: %q %s", ui.Header.Get("Content-Type"), ui.Body)
+	lreq, err := c.LogoutURL(res.RawIDToken, franceconnect.LogoutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("v1 post-logout: %s", b.logout(lreq.URL))
 }

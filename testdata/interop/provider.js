@@ -1,0 +1,184 @@
+// A real OpenID Provider (panva oidc-provider) configured like FranceConnect's core-fcp-low,
+// for the Go interop tests (interop_test.go). Environment:
+//   PORT, PORT_V1  listen ports on 127.0.0.1 (0 or unset = pick a free one)
+//   KEYS / KEYS_FILE  JWKS JSON with private EC P-256 and RSA keys (with kid); generated if unset
+//   CLIENTS        JSON array of {client_id, client_secret, alg: ES256|RS256|HS256, version: v1|v2,
+//                  redirect_uris, post_logout_redirect_uris}; version defaults to v1 for HS256
+//   FORCE_ACR      acr put in the tokens whatever was requested (e.g. eidas1 when eidas2 was asked);
+//                  a client's own "force_acr" in CLIENTS does the same for that client only
+//   EXIT_ON_STDIN_EOF=1  exit when stdin closes (the Go test's death ends the provider)
+// Prints "LISTENING_V1 <port>" then "LISTENING <port>" on stdout once both instances accept.
+// v2: issuer http://127.0.0.1:PORT/api/v2, FC v2 route names, signed (JWT) userinfo.
+// v1: issuer http://127.0.0.1:PORT_V1 (no path), /api/v1/{authorize,token,userinfo,logout},
+//     HS256 ID tokens keyed with the client secret, plain JSON userinfo.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import Provider from 'oidc-provider';
+
+const env = process.env;
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+function genKeys() {
+  const jwk = (kid, alg, pair) => ({ ...pair.privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' });
+  return { keys: [
+    jwk('es256-dev', 'ES256', crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })),
+    jwk('rs256-dev', 'RS256', crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })),
+  ] };
+}
+const jwks = env.KEYS ? JSON.parse(env.KEYS) : env.KEYS_FILE ? JSON.parse(fs.readFileSync(env.KEYS_FILE, 'utf8')) : genKeys();
+const clientList = JSON.parse(env.CLIENTS || '[]');
+const forcedAcr = Object.fromEntries(clientList.filter((c) => c.force_acr).map((c) => [c.client_id, c.force_acr]));
+const clients = clientList.map((c) => ({
+  version: c.version || (c.alg === 'HS256' ? 'v1' : 'v2'),
+  client_id: c.client_id,
+  client_secret: c.client_secret,
+  redirect_uris: c.redirect_uris,
+  post_logout_redirect_uris: c.post_logout_redirect_uris || [],
+  grant_types: ['authorization_code'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'client_secret_post',
+  id_token_signed_response_alg: c.alg,
+  require_auth_time: true, // FC's ID tokens carry auth_time
+  // FC v2 signs userinfo with the ID token alg; v1 answers plain JSON.
+  ...(c.alg !== 'HS256' && c.version !== 'v1' ? { userinfo_signed_response_alg: c.alg } : {}),
+}));
+
+// Demo user "test" of FC's demo identity provider (public test data).
+const ANGELA = {
+  given_name: 'Angela Claire Louise', given_name_array: ['Angela', 'Claire', 'Louise'],
+  family_name: 'DUBOIS', gender: 'female', birthdate: '1962-08-24', idp_birthdate: '1962-08-24',
+  birthplace: '75107', birthcountry: '99100', email: 'wossewodda-3728@yopmail.com', idp_id: 'fia1v2', // idp_id value made up for the tests
+};
+const pivot = ['given_name', 'given_name_array', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry'];
+const claimsV2 = { // FC v2 scope -> claims table
+  openid: ['sub'], amr: ['amr'], profile: ['given_name', 'given_name_array', 'family_name', 'birthdate', 'gender', 'preferred_username'],
+  birth: ['birthplace', 'birthcountry'], identite_pivot: pivot, given_name: ['given_name', 'given_name_array'],
+  family_name: ['family_name'], gender: ['gender'], birthdate: ['birthdate'], birthplace: ['birthplace'],
+  birthcountry: ['birthcountry'], email: ['email'], preferred_username: ['preferred_username'],
+  idp_birthdate: ['idp_birthdate'], idp_id: ['idp_id'],
+};
+const claimsV1 = { // v1 had no given_name_array/idp_*, and identite_pivot carried preferred_username
+  openid: ['sub'], profile: ['given_name', 'family_name', 'birthdate', 'gender', 'preferred_username'],
+  birth: ['birthplace', 'birthcountry'], identite_pivot: [...pivot.filter((c) => c !== 'given_name_array'), 'preferred_username'],
+  given_name: ['given_name'], family_name: ['family_name'], gender: ['gender'], birthdate: ['birthdate'],
+  birthplace: ['birthplace'], birthcountry: ['birthcountry'], email: ['email'], preferred_username: ['preferred_username'],
+};
+const LEVELS = ['eidas1', 'eidas2', 'eidas3'];
+// FC keeps the lowest known requested level; FORCE_ACR overrides (misbehaving provider).
+const chooseAcr = (clientId, requested) => forcedAcr[clientId] || env.FORCE_ACR
+  || LEVELS.find((l) => String(requested || '').split(' ').includes(l)) || 'eidas1';
+
+function makeProvider(version, issuer, prefix) {
+  const routes = version === 'v2'
+    ? { authorization: '/authorize', token: '/token', userinfo: '/userinfo', end_session: '/session/end', jwks: '/jwks', revocation: '/token/revocation' }
+    : { authorization: '/api/v1/authorize', token: '/api/v1/token', userinfo: '/api/v1/userinfo', end_session: '/api/v1/logout', jwks: '/api/v1/jwks', revocation: '/api/v1/token/revocation' };
+  const provider = new Provider(issuer, {
+    clients: clients.filter((c) => c.version === version).map(({ version: _, ...m }) => m),
+    jwks,
+    routes,
+    acrValues: LEVELS,
+    claims: version === 'v2' ? claimsV2 : claimsV1,
+    scopes: ['openid'],
+    responseTypes: ['code'],
+    subjectTypes: ['pairwise'],
+    // FC-style sub: 64 hex + "v1"; fixed salt so a restart (key rotation) keeps it.
+    pairwiseIdentifier: (ctx, accountId, client) => `${crypto.createHash('sha256').update(`${client.sectorIdentifier}/${accountId}/interop`).digest('hex')}v1`,
+    clientAuthMethods: ['client_secret_post', 'private_key_jwt'],
+    clientDefaults: { token_endpoint_auth_method: 'client_secret_post', grant_types: ['authorization_code'], response_types: ['code'] },
+    enabledJWA: { idTokenSigningAlgValues: ['ES256', 'RS256', 'HS256'], userinfoSigningAlgValues: ['ES256', 'RS256', 'HS256'] },
+    features: {
+      devInteractions: { enabled: false }, jwtUserinfo: { enabled: true }, claimsParameter: { enabled: true },
+      revocation: { enabled: true }, pushedAuthorizationRequests: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => { ctx.type = 'html'; ctx.body = `<!DOCTYPE html><html><body>${form}<button type="submit" form="op.logoutForm" name="logout" value="yes">Se déconnecter</button></body></html>`; },
+      },
+    },
+    pkce: { required: () => env.PKCE_REQUIRED === '1' },
+    acceptQueryParamAccessTokens: true,
+    ttl: { AuthorizationCode: 30, AccessToken: 60, IdToken: 60, Grant: 600, Interaction: 600, Session: 600 },
+    cookies: { keys: [crypto.randomBytes(32).toString('hex')], names: { session: `_${version}_session`, interaction: `_${version}_interaction`, resume: `_${version}_resume` } },
+    interactions: { url: (ctx, interaction) => `${prefix}/interaction/${interaction.uid}` },
+    findAccount: (ctx, id) => ({
+      accountId: id,
+      claims: () => ({ sub: id, ...(version === 'v2' ? ANGELA : { ...ANGELA, given_name_array: undefined, idp_birthdate: undefined, idp_id: undefined }) }),
+    }),
+    renderError: async (ctx, out) => { ctx.type = 'html'; ctx.body = `<!DOCTYPE html><html><body><h1>${esc(out.error)}</h1><p>${esc(out.error_description)}</p></body></html>`; },
+  });
+  provider.on('server_error', (ctx, err) => console.error(`[${version}] server_error`, err));
+  for (const ev of ['authorization.error', 'grant.error', 'userinfo.error', 'end_session.error']) {
+    provider.on(ev, (ctx, err) => console.error(`[${version}] ${ev}: ${err.error || err.name}: ${err.error_description || err.message}`));
+  }
+  return provider;
+}
+
+// Non-interactive login (acr per chooseAcr) and consent (grant everything asked).
+async function interact(provider, req, res) {
+  const { uid, prompt, params, session, grantId } = await provider.interactionDetails(req, res);
+  let result;
+  if (prompt.name === 'login') {
+    result = { login: { accountId: 'angela-dubois', acr: chooseAcr(params.client_id, params.acr_values), amr: ['pwd'] } };
+  } else {
+    const grant = grantId ? await provider.Grant.find(grantId) : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+    const d = prompt.details;
+    if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+    if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(d.missingResourceScopes || {})) grant.addResourceScope(indicator, scopes.join(' '));
+    result = { consent: { grantId: await grant.save() } };
+  }
+  console.error(`[interaction ${uid}] ${prompt.name} done`);
+  await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });
+}
+
+function handler(provider, prefix) {
+  const callback = provider.callback();
+  return (req, res) => {
+    const path = req.url.split('?')[0];
+    if (path.startsWith(`${prefix}/interaction/`)) {
+      interact(provider, req, res).catch((err) => {
+        console.error('interaction failed', err);
+        res.statusCode = 500;
+        res.end(String(err));
+      });
+    } else if (!prefix) {
+      callback(req, res);
+    } else if (path === prefix || path.startsWith(`${prefix}/`)) {
+      req.originalUrl = req.url; // lets oidc-provider compute its mount path
+      req.url = req.url.slice(prefix.length) || '/';
+      callback(req, res);
+    } else {
+      res.statusCode = 404;
+      res.end('not found');
+    }
+  };
+}
+
+const listen = (server, port) => new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(Number(port || 0), '127.0.0.1', () => resolve(server.address().port));
+});
+
+(async () => {
+  const v1 = http.createServer();
+  const v2 = http.createServer();
+  const portV1 = await listen(v1, env.PORT_V1);
+  const portV2 = await listen(v2, env.PORT);
+  // Issuers embed the ports, so the providers are built once the ports are known.
+  v1.on('request', handler(makeProvider('v1', `http://127.0.0.1:${portV1}`, ''), ''));
+  v2.on('request', handler(makeProvider('v2', `http://127.0.0.1:${portV2}/api/v2`, '/api/v2'), '/api/v2'));
+  const stop = () => {
+    for (const s of [v1, v2]) { s.close(); s.closeAllConnections(); }
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  if (env.EXIT_ON_STDIN_EOF === '1') { // the Go test holds our stdin: its death ends us too
+    process.stdin.on('data', () => {});
+    process.stdin.on('end', stop);
+  }
+  console.log(`LISTENING_V1 ${portV1}`);
+  console.log(`LISTENING ${portV2}`);
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
