@@ -1,0 +1,48 @@
+package franceconnect_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/franceconnect-go/franceconnect"
+	"github.com/franceconnect-go/franceconnect/fctest"
+)
+
+func TestDiscoverEnvironment(t *testing.T) {
+	t.Parallel()
+	srv := fctest.NewServer()
+	defer srv.Close()
+	env, err := franceconnect.DiscoverEnvironment(context.Background(), srv.Issuer(), nil)
+	require.NoError(t, err)
+	want := srv.Environment()
+	assert.Equal(t, want.Issuer, env.Issuer)
+	assert.Equal(t, want.AuthorizationEndpoint, env.AuthorizationEndpoint)
+	assert.Equal(t, want.TokenEndpoint, env.TokenEndpoint)
+	assert.Equal(t, want.UserInfoEndpoint, env.UserInfoEndpoint)
+	assert.Equal(t, want.EndSessionEndpoint, env.EndSessionEndpoint)
+	assert.Equal(t, want.JWKSURI, env.JWKSURI)
+
+	srv.Inject(fctest.DiscoveryWrongIssuer)
+	_, err = franceconnect.DiscoverEnvironment(context.Background(), srv.Issuer(), nil)
+	assert.ErrorIs(t, err, franceconnect.ErrIssuerMismatch)
+}
+
+func TestDiscoverEnvironmentBounded(t *testing.T) {
+	t.Parallel()
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"issuer":"` + strings.Repeat("a", 1<<20) + `"}`))
+	}))
+	defer huge.Close()
+	_, err := franceconnect.DiscoverEnvironment(context.Background(), huge.URL, nil)
+	assert.ErrorIs(t, err, franceconnect.ErrProviderUnavailable)
+
+	_, err = franceconnect.DiscoverEnvironment(context.Background(), "not a url", nil)
+	assert.ErrorIs(t, err, franceconnect.ErrConfig)
+}
