@@ -1,0 +1,494 @@
+package fctest_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/franceconnect-go/franceconnect/fctest"
+)
+
+const evilIssuer = "https://evil.example/api/v2"
+
+// faultEnv is what a fault check gets: a server with the fault on and a
+// client.
+type faultEnv struct {
+	srv *fctest.Server
+	c   fctest.Client
+}
+
+// idTokenCheck inspects an ID token produced with a fault on.
+type idTokenCheck func(t *testing.T, e faultEnv, f *flow, token string, h, claims map[string]any, sig []byte)
+
+func mustVerify(t *testing.T, e faultEnv, token string) {
+	t.Helper()
+	verify(t, e.srv, token)
+}
+
+func mustNotVerify(t *testing.T, e faultEnv, token string) {
+	t.Helper()
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
+	if err != nil {
+		return
+	}
+	for _, k := range jwks(t, e.srv).Keys {
+		if _, err := jws.Verify(k); err == nil {
+			t.Fatalf("token verifies with key %q", k.KeyID)
+		}
+	}
+}
+
+// xorBack undoes IDTokenBadSignature.
+func xorBack(token string, sig []byte) string {
+	fixed := make([]byte, len(sig))
+	for i, b := range sig {
+		fixed[i] = b ^ 0x5A
+	}
+	return token[:strings.LastIndexByte(token, '.')+1] + base64.RawURLEncoding.EncodeToString(fixed)
+}
+
+func absent(name string) idTokenCheck {
+	return func(t *testing.T, e faultEnv, _ *flow, token string, _, claims map[string]any, _ []byte) {
+		if _, ok := claims[name]; ok {
+			t.Fatalf("%s present: %v", name, claims[name])
+		}
+		mustVerify(t, e, token)
+	}
+}
+
+func claimIs(name string, want func(e faultEnv) any) idTokenCheck {
+	return func(t *testing.T, e faultEnv, _ *flow, token string, _, claims map[string]any, _ []byte) {
+		if w := want(e); !reflect.DeepEqual(claims[name], w) {
+			t.Fatalf("%s = %#v, want %#v", name, claims[name], w)
+		}
+		mustVerify(t, e, token)
+	}
+}
+
+func constant(v any) func(faultEnv) any { return func(faultEnv) any { return v } }
+
+func hmacVerifies(t *testing.T, token string, key []byte) {
+	t.Helper()
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.HS256})
+	if err != nil {
+		t.Fatalf("parse HS256: %v", err)
+	}
+	if _, err := jws.Verify(key); err != nil {
+		t.Fatalf("HMAC does not verify: %v", err)
+	}
+}
+
+func atHashOf(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+var idTokenFaults = map[fctest.Fault]idTokenCheck{
+	fctest.IDTokenWrongIssuer:     claimIs("iss", constant(evilIssuer)),
+	fctest.IDTokenMissingIssuer:   absent("iss"),
+	fctest.IDTokenWrongAudience:   claimIs("aud", constant("https://evil.example")),
+	fctest.IDTokenExtraAudience:   claimIs("aud", func(e faultEnv) any { return []any{e.c.ID, "https://evil.example"} }),
+	fctest.IDTokenMissingAudience: absent("aud"),
+	fctest.IDTokenMissingSub:      absent("sub"),
+	fctest.IDTokenMissingIat:      absent("iat"),
+	fctest.IDTokenMissingExp:      absent("exp"),
+	fctest.IDTokenMissingNonce:    absent("nonce"),
+	fctest.IDTokenMissingACR:      absent("acr"),
+	fctest.IDTokenACRLow:          claimIs("acr", constant("eidas0")),
+	fctest.IDTokenExpired: func(t *testing.T, e faultEnv, _ *flow, token string, _, c map[string]any, _ []byte) {
+		if exp := time.Unix(int64(c["exp"].(float64)), 0); time.Since(exp) < 5*time.Minute {
+			t.Fatalf("exp %v is not long past", exp)
+		}
+		mustVerify(t, e, token)
+	},
+	fctest.IDTokenIssuedInFuture: func(t *testing.T, e faultEnv, _ *flow, token string, _, c map[string]any, _ []byte) {
+		if iat := time.Unix(int64(c["iat"].(float64)), 0); time.Until(iat) < 5*time.Minute {
+			t.Fatalf("iat %v is not in the future", iat)
+		}
+		mustVerify(t, e, token)
+	},
+	fctest.IDTokenIssuedLongAgo: func(t *testing.T, e faultEnv, _ *flow, token string, _, c map[string]any, _ []byte) {
+		iat, exp := time.Unix(int64(c["iat"].(float64)), 0), time.Unix(int64(c["exp"].(float64)), 0)
+		if time.Since(iat) < 50*time.Minute || time.Until(exp) < 30*time.Second {
+			t.Fatalf("iat %v exp %v: want iat an hour ago and exp in the future", iat, exp)
+		}
+		mustVerify(t, e, token)
+	},
+	fctest.IDTokenWrongNonce: func(t *testing.T, e faultEnv, f *flow, token string, _, c map[string]any, _ []byte) {
+		if n, _ := c["nonce"].(string); n == "" || n == f.params.Get("nonce") {
+			t.Fatalf("nonce %q", n)
+		}
+		mustVerify(t, e, token)
+	},
+	fctest.IDTokenBadSignature: func(t *testing.T, e faultEnv, _ *flow, token string, _, _ map[string]any, sig []byte) {
+		mustNotVerify(t, e, token)
+		mustVerify(t, e, xorBack(token, sig))
+	},
+	fctest.IDTokenAlgNone: func(t *testing.T, e faultEnv, _ *flow, token string, h, c map[string]any, sig []byte) {
+		if !reflect.DeepEqual(h, map[string]any{"alg": "none"}) || len(sig) != 0 || !strings.HasSuffix(token, ".") || c["sub"] == nil {
+			t.Fatalf("header %v, signature %d bytes", h, len(sig))
+		}
+	},
+	fctest.IDTokenHS256WithSecret: func(t *testing.T, e faultEnv, _ *flow, token string, h, _ map[string]any, _ []byte) {
+		if h["alg"] != "HS256" || h["kid"] != nil {
+			t.Fatalf("header %v", h)
+		}
+		hmacVerifies(t, token, []byte(e.c.Secret))
+	},
+	fctest.IDTokenHS256WithPublicKey: func(t *testing.T, e faultEnv, _ *flow, token string, h, _ map[string]any, _ []byte) {
+		kid, _ := h["kid"].(string)
+		set := jwks(t, e.srv)
+		keys := set.Key(kid)
+		if h["alg"] != "HS256" || len(keys) != 1 || keys[0].Algorithm != "ES256" {
+			t.Fatalf("header %v: want HS256 with the ES256 key's kid", h)
+		}
+		der, err := x509.MarshalPKIXPublicKey(keys[0].Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hmacVerifies(t, token, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	},
+	fctest.IDTokenOtherAlg: func(t *testing.T, e faultEnv, _ *flow, token string, h, _ map[string]any, _ []byte) {
+		if h["alg"] != "RS256" {
+			t.Fatalf("alg %v, want RS256 for an ES256 client", h["alg"])
+		}
+		mustVerify(t, e, token)
+	},
+	fctest.IDTokenUnknownKid: func(t *testing.T, e faultEnv, _ *flow, token string, h, _ map[string]any, _ []byte) {
+		set := jwks(t, e.srv)
+		kid, _ := h["kid"].(string)
+		if kid == "" || len(set.Key(kid)) != 0 {
+			t.Fatalf("kid %q is known", kid)
+		}
+		jws, _ := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256})
+		for _, k := range set.Keys {
+			if _, err := jws.Verify(k); err == nil {
+				return
+			}
+		}
+		t.Fatal("no JWKS key verifies the token")
+	},
+	fctest.IDTokenNoKid: func(t *testing.T, e faultEnv, _ *flow, token string, h, _ map[string]any, _ []byte) {
+		if _, ok := h["kid"]; ok || h["alg"] != "ES256" {
+			t.Fatalf("header %v", h)
+		}
+		jws, _ := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256})
+		for _, k := range jwks(t, e.srv).Keys {
+			if _, err := jws.Verify(k); err == nil {
+				return
+			}
+		}
+		t.Fatal("no JWKS key verifies the token")
+	},
+	fctest.IDTokenAtHash: func(t *testing.T, e faultEnv, f *flow, token string, _, c map[string]any, _ []byte) {
+		if c["at_hash"] != atHashOf(f.accessToken(t)) {
+			t.Fatalf("at_hash %v", c["at_hash"])
+		}
+		mustVerify(t, e, token)
+	},
+	fctest.IDTokenAtHashWrong: func(t *testing.T, e faultEnv, f *flow, token string, _, c map[string]any, _ []byte) {
+		if h, _ := c["at_hash"].(string); h == "" || h == atHashOf(f.accessToken(t)) {
+			t.Fatalf("at_hash %v", c["at_hash"])
+		}
+		mustVerify(t, e, token)
+	},
+}
+
+func TestIDTokenFaults(t *testing.T) {
+	t.Parallel()
+	for fault, check := range idTokenFaults {
+		t.Run(fault.String(), func(t *testing.T) {
+			t.Parallel()
+			srv, c := setup(t, "ES256")
+			srv.Inject(fault)
+			f := fullFlow(t, srv, c, authParams(c, callback), fctest.DefaultUser)
+			token := f.idToken(t)
+			h, claims, sig := unverified(t, token)
+			check(t, faultEnv{srv, c}, f, token, h, claims, sig)
+
+			srv.Reset()
+			verify(t, srv, fullFlow(t, srv, c, authParams(c, callback), fctest.DefaultUser).idToken(t))
+		})
+	}
+}
+
+// The RS256 variants of the signature faults.
+func TestIDTokenFaultsRS256(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, "RS256")
+	srv.Inject(fctest.IDTokenOtherAlg)
+	h, _ := verify(t, srv, fullFlow(t, srv, c, authParams(c, callback), fctest.DefaultUser).idToken(t))
+	if h.Algorithm != "ES256" {
+		t.Fatalf("IDTokenOtherAlg on an RS256 client: alg %s", h.Algorithm)
+	}
+	srv.Reset()
+	srv.Inject(fctest.IDTokenBadSignature)
+	token := fullFlow(t, srv, c, authParams(c, callback), fctest.DefaultUser).idToken(t)
+	_, _, sig := unverified(t, token)
+	e := faultEnv{srv, c}
+	mustNotVerify(t, e, token)
+	mustVerify(t, e, xorBack(token, sig))
+}
+
+var callbackFaults = map[fctest.Fault]func(q, state url.Values) bool{
+	fctest.CallbackWrongIss:   func(q, s url.Values) bool { return q.Get("iss") == evilIssuer && q.Get("code") != "" },
+	fctest.CallbackNoIss:      func(q, s url.Values) bool { return !q.Has("iss") && q.Get("code") != "" },
+	fctest.CallbackNoState:    func(q, s url.Values) bool { return !q.Has("state") && q.Get("code") != "" },
+	fctest.CallbackWrongState: func(q, s url.Values) bool { return q.Get("state") != "" && q.Get("state") != s.Get("state") },
+	fctest.CallbackAccessDenied: func(q, s url.Values) bool {
+		return q.Get("error") == "access_denied" && q.Get("error_description") == "User auth aborted" &&
+			!q.Has("code") && q.Get("state") == s.Get("state")
+	},
+}
+
+func TestCallbackFaults(t *testing.T) {
+	t.Parallel()
+	for fault, ok := range callbackFaults {
+		t.Run(fault.String(), func(t *testing.T) {
+			t.Parallel()
+			srv, c := setup(t, "")
+			srv.Inject(fault)
+			q := authParams(c, callback)
+			if cb := login(t, srv, q, fctest.DefaultUser); !ok(cb.Query(), q) {
+				t.Fatalf("callback %s", cb)
+			}
+		})
+	}
+}
+
+var tokenFaults = map[fctest.Fault]func(t *testing.T, status int, hdr http.Header, body []byte){
+	fctest.TokenServerError: func(t *testing.T, status int, hdr http.Header, body []byte) {
+		if status != 500 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {
+			t.Fatalf("%d %s", status, hdr.Get("Content-Type"))
+		}
+	},
+	fctest.TokenGarbage: func(t *testing.T, status int, _ http.Header, body []byte) {
+		if status != 200 || json.Valid(body) {
+			t.Fatalf("%d %q", status, body)
+		}
+	},
+	fctest.TokenUnauthorized: func(t *testing.T, status int, _ http.Header, body []byte) {
+		if code, y := oauthErr(t, body); status != 401 || code != "invalid_client" || y != "Y0434A7B" {
+			t.Fatalf("%d %s", status, body)
+		}
+	},
+	fctest.TokenBadRequest: func(t *testing.T, status int, _ http.Header, body []byte) {
+		if code, y := oauthErr(t, body); status != 400 || code != "invalid_grant" || y != "Y049E20B" {
+			t.Fatalf("%d %s", status, body)
+		}
+	},
+	fctest.OversizedToken: func(t *testing.T, status int, _ http.Header, body []byte) {
+		if status != 200 || len(body) < 10<<20 || !json.Valid(body) {
+			t.Fatalf("%d, %d bytes", status, len(body))
+		}
+	},
+	fctest.TokenDotsIDToken: func(t *testing.T, status int, _ http.Header, body []byte) {
+		var tok map[string]any
+		_ = json.Unmarshal(body, &tok)
+		if status != 200 || tok["id_token"] != strings.Repeat(".", 1<<20) {
+			t.Fatalf("%d, id_token of %d bytes", status, len(body))
+		}
+	},
+}
+
+func TestTokenFaults(t *testing.T) {
+	t.Parallel()
+	for fault, check := range tokenFaults {
+		t.Run(fault.String(), func(t *testing.T) {
+			t.Parallel()
+			srv, c := setup(t, "")
+			srv.Inject(fault)
+			cb := login(t, srv, authParams(c, callback), fctest.DefaultUser)
+			status, body, hdr := exchange(t, srv, c, cb.Query().Get("code"), callback)
+			check(t, status, hdr, body)
+		})
+	}
+}
+
+type userInfoCheck func(t *testing.T, e faultEnv, f *flow, resp *http.Response, body []byte)
+
+func signedClaimIs(claim string, want any) userInfoCheck {
+	return func(t *testing.T, e faultEnv, f *flow, _ *http.Response, body []byte) {
+		_, claims := verify(t, e.srv, string(body))
+		if claims[claim] != want {
+			t.Fatalf("%s = %v, want %v", claim, claims[claim], want)
+		}
+	}
+}
+
+var userInfoFaults = map[fctest.Fault]userInfoCheck{
+	fctest.UserInfoWrongIssuer:   signedClaimIs("iss", evilIssuer),
+	fctest.UserInfoWrongAudience: signedClaimIs("aud", "https://evil.example"),
+	fctest.UserInfoSubMismatch: func(t *testing.T, e faultEnv, f *flow, _ *http.Response, body []byte) {
+		_, id := verify(t, e.srv, f.idToken(t))
+		_, ui := verify(t, e.srv, string(body))
+		if s, _ := ui["sub"].(string); s == id["sub"] || len(s) != 66 {
+			t.Fatalf("userinfo sub %v, ID token sub %v", ui["sub"], id["sub"])
+		}
+	},
+	fctest.UserInfoJSON: func(t *testing.T, e faultEnv, f *flow, resp *http.Response, body []byte) {
+		var claims map[string]any
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || json.Unmarshal(body, &claims) != nil || claims["sub"] == nil {
+			t.Fatalf("%s %q", resp.Header.Get("Content-Type"), body)
+		}
+	},
+	fctest.UserInfoBadSignature: func(t *testing.T, e faultEnv, f *flow, _ *http.Response, body []byte) {
+		_, _, sig := unverified(t, string(body))
+		mustNotVerify(t, e, string(body))
+		mustVerify(t, e, xorBack(string(body), sig))
+	},
+	fctest.UserInfoAlgNone: func(t *testing.T, e faultEnv, f *flow, _ *http.Response, body []byte) {
+		h, c, sig := unverified(t, string(body))
+		if h["alg"] != "none" || len(sig) != 0 || c["sub"] == nil {
+			t.Fatalf("header %v", h)
+		}
+	},
+	fctest.UserInfoServerError: func(t *testing.T, e faultEnv, f *flow, resp *http.Response, _ []byte) {
+		if resp.StatusCode != 500 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("%s", resp.Status)
+		}
+	},
+	fctest.OversizedUserInfo: func(t *testing.T, e faultEnv, f *flow, resp *http.Response, body []byte) {
+		if resp.StatusCode != 200 || len(body) < 10<<20 {
+			t.Fatalf("%s, %d bytes", resp.Status, len(body))
+		}
+	},
+}
+
+func TestUserInfoFaults(t *testing.T) {
+	t.Parallel()
+	for fault, check := range userInfoFaults {
+		t.Run(fault.String(), func(t *testing.T) {
+			t.Parallel()
+			srv, c := setup(t, "")
+			f := fullFlow(t, srv, c, authParams(c, callback), fctest.DefaultUser)
+			srv.Inject(fault)
+			resp, body := userinfo(t, srv, f.accessToken(t))
+			check(t, faultEnv{srv, c}, f, resp, body)
+		})
+	}
+}
+
+func TestSlowFaults(t *testing.T) {
+	t.Parallel()
+	for _, fault := range []fctest.Fault{fctest.SlowToken, fctest.SlowUserInfo} {
+		t.Run(fault.String(), func(t *testing.T) {
+			t.Parallel()
+			srv, c := setup(t, "")
+			srv.Inject(fault)
+			endpoint := srv.Issuer() + "/token"
+			if fault == fctest.SlowUserInfo {
+				endpoint = srv.Issuer() + "/userinfo"
+			}
+			// A client that gives up early is released early.
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader("client_id="+c.ID))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			start := time.Now()
+			if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("want a timeout, got %v", err)
+			}
+			// A patient client waits 3 s.
+			resp, err := http.Post(endpoint, "application/x-www-form-urlencoded", strings.NewReader(""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if d := time.Since(start); d < 3*time.Second {
+				t.Fatalf("answered after %v", d)
+			}
+		})
+	}
+}
+
+func TestJWKSWithBadKeys(t *testing.T) {
+	t.Parallel()
+	srv, _ := setup(t, "")
+	srv.Inject(fctest.JWKSWithBadKeys)
+	var set struct{ Keys []json.RawMessage }
+	getJSON(t, srv.Issuer()+"/jwks", &set)
+	good := 0
+	for _, raw := range set.Keys {
+		var k jose.JSONWebKey
+		if err := k.UnmarshalJSON(raw); err == nil {
+			good++
+		}
+	}
+	if len(set.Keys) != 6 || good != 2 {
+		t.Fatalf("%d keys, %d parseable: want 6 and 2", len(set.Keys), good)
+	}
+	var strict jose.JSONWebKeySet
+	if json.Unmarshal(mustMarshal(t, set), &strict) == nil {
+		t.Fatal("a strict JWKS parser accepts the set")
+	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDiscoveryWrongIssuer(t *testing.T) {
+	t.Parallel()
+	srv, _ := setup(t, "")
+	srv.Inject(fctest.DiscoveryWrongIssuer)
+	var doc map[string]any
+	getJSON(t, srv.Issuer()+"/.well-known/openid-configuration", &doc)
+	if doc["issuer"] != evilIssuer || doc["token_endpoint"] != srv.Issuer()+"/token" {
+		t.Fatalf("discovery %v", doc)
+	}
+}
+
+// Every fault is covered by a test here and has a name.
+func TestEveryFaultTested(t *testing.T) {
+	t.Parallel()
+	// Tested one by one in TestJWKSWithBadKeys, TestDiscoveryWrongIssuer,
+	// TestSlowFaults and TestLogout.
+	covered := map[fctest.Fault]bool{
+		fctest.JWKSWithBadKeys: true, fctest.DiscoveryWrongIssuer: true, fctest.SlowToken: true,
+		fctest.SlowUserInfo: true, fctest.LogoutNoState: true, fctest.LogoutWrongState: true,
+	}
+	for f := range idTokenFaults {
+		covered[f] = true
+	}
+	for f := range callbackFaults {
+		covered[f] = true
+	}
+	for f := range tokenFaults {
+		covered[f] = true
+	}
+	for f := range userInfoFaults {
+		covered[f] = true
+	}
+	all := fctest.Faults()
+	if len(all) != len(covered) {
+		t.Errorf("%d faults, %d covered", len(all), len(covered))
+	}
+	for _, f := range all {
+		if !covered[f] {
+			t.Errorf("fault %v has no test", f)
+		}
+		if strings.HasPrefix(f.String(), "Fault(") {
+			t.Errorf("fault %d has no name", int(f))
+		}
+	}
+}
