@@ -2,7 +2,6 @@ package fctest
 
 import (
 	"encoding/json"
-	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,6 +32,7 @@ type interaction struct {
 	clientID, redirectURI, state, nonce string
 	scopes                              []string
 	amrInIDToken                        bool
+	v1                                  bool // asked on /api/v1
 	expires                             time.Time
 	user                                *User // set by Login
 }
@@ -45,11 +45,24 @@ type authCode struct {
 	user                         User
 	authTime, expires            time.Time
 	used                         bool
+	v1                           bool
 	accessToken                  string // issued for it, revoked on replay
+}
+
+// isV1 reports whether r is a request to the legacy API (/api/v1).
+func isV1(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/v1/") }
+
+// apiPrefix is the path of the API version.
+func apiPrefix(v1 bool) string {
+	if v1 {
+		return "/api/v1"
+	}
+	return "/api/v2"
 }
 
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	s.stats.authorize.Add(1)
+	v1 := isV1(r)
 	var q url.Values
 	switch r.Method {
 	case http.MethodGet:
@@ -65,7 +78,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusMethodNotAllowed, yBadParams, "Méthode non autorisée.")
 		return
 	}
-	if msg := checkAuthorizeParams(q); msg != "" {
+	if msg := checkAuthorizeParams(q, v1); msg != "" {
 		s.errorPage(w, http.StatusBadRequest, yBadParams, msg)
 		return
 	}
@@ -79,7 +92,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, yBadRedirectURI, "L’adresse de retour (redirect_uri) n’est pas enregistrée pour ce fournisseur de service.")
 		return
 	}
-	fail := func(code, desc string) { s.redirectError(w, redirectURI, state, code, desc) }
+	fail := func(code, desc string) { s.redirectError(w, redirectURI, state, code, desc, v1) }
 	scopes := uniqueFields(q.Get("scope"))
 	switch rt := q.Get("response_type"); {
 	case rt == "":
@@ -93,12 +106,12 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, sc := range scopes {
-		if _, known := scopeClaims[sc]; !known {
+		if _, known := scopeTable(v1)[sc]; !known {
 			fail("invalid_scope", invalidScopeDesc)
 			return
 		}
 	}
-	if acr := resolveACR(q.Get("acr_values")); acr != "eidas1" {
+	if acr := resolveACR(q.Get("acr_values")); acr != "eidas1" && !v1 {
 		fail("invalid_acr", "acr_value is not valid, should be equal one of these values, expected eidas1, got "+acr)
 		return
 	}
@@ -113,31 +126,36 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	prune(s.interactions, func(ia *interaction) bool { return now.After(ia.expires) })
 	s.interactions[uid] = &interaction{
 		clientID: c.ID, redirectURI: redirectURI, state: state, nonce: q.Get("nonce"),
-		scopes: scopes, amrInIDToken: amr, expires: now.Add(interactionTTL),
+		scopes: scopes, amrInIDToken: amr, v1: v1, expires: now.Add(interactionTTL),
 	}
 	var users []User
 	for _, login := range s.userOrder {
 		users = append(users, s.users[login])
 	}
 	s.mu.Unlock()
-	s.chooserPage(w, uid, c.ID, users)
+	s.chooserPage(w, apiPrefix(v1), uid, c.ID, users)
 }
 
 // checkAuthorizeParams does FranceConnect's parameter validation (the
-// checks that end on error page Y030007) and returns what is wrong.
-func checkAuthorizeParams(q url.Values) string {
+// checks that end on error page Y030007) and returns what is wrong. The
+// legacy API wants no acr_values, no minimum nonce length, and does not
+// check prompt.
+func checkAuthorizeParams(q url.Values, v1 bool) string {
 	for k, v := range q {
 		if len(v) > 1 {
 			return "Le paramètre " + k + " est présent plusieurs fois."
 		}
 	}
 	for _, k := range []string{"client_id", "redirect_uri", "scope", "state", "nonce", "acr_values"} {
-		if q.Get(k) == "" {
+		if q.Get(k) == "" && (k != "acr_values" || !v1) {
 			return "Le paramètre obligatoire " + k + " est absent."
 		}
 	}
 	if u, err := url.Parse(q.Get("redirect_uri")); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return "Le paramètre redirect_uri n’est pas une URL."
+	}
+	if v1 {
+		return ""
 	}
 	if utf8.RuneCountInString(q.Get("nonce")) < 22 {
 		return "Le paramètre nonce doit compter au moins 22 caractères."
@@ -228,15 +246,15 @@ func (s *Server) handleInteractionLogin(w http.ResponseWriter, r *http.Request) 
 		s.codes[code] = &authCode{
 			clientID: ia.clientID, redirectURI: ia.redirectURI, nonce: ia.nonce,
 			scopes: ia.scopes, amrInIDToken: ia.amrInIDToken, user: u.clone(),
-			authTime: now, expires: now.Add(codeTTL),
+			authTime: now, expires: now.Add(codeTTL), v1: ia.v1,
 		}
 	}
 	s.mu.Unlock()
 	if denied {
-		s.redirectError(w, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc)
+		s.redirectError(w, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc, ia.v1)
 		return
 	}
-	s.redirect(w, ia.redirectURI, [][2]string{{"code", code}}, ia.state)
+	s.redirect(w, ia.redirectURI, [][2]string{{"code", code}}, ia.state, ia.v1)
 }
 
 func (s *Server) handleInteractionAbort(w http.ResponseWriter, r *http.Request) {
@@ -249,19 +267,19 @@ func (s *Server) handleInteractionAbort(w http.ResponseWriter, r *http.Request) 
 		s.errorPage(w, http.StatusBadRequest, yBadFormat, "Cette demande de connexion est inconnue ou a expiré.")
 		return
 	}
-	s.redirectError(w, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc)
+	s.redirectError(w, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc, ia.v1)
 }
 
 // redirectError redirects to the client with error, error_description,
-// state and iss.
-func (s *Server) redirectError(w http.ResponseWriter, redirectURI, state, code, desc string) {
-	s.redirect(w, redirectURI, [][2]string{{"error", code}, {"error_description", desc}}, state)
+// state and (v2) iss.
+func (s *Server) redirectError(w http.ResponseWriter, redirectURI, state, code, desc string, v1 bool) {
+	s.redirect(w, redirectURI, [][2]string{{"error", code}, {"error_description", desc}}, state, v1)
 }
 
 // redirect answers 303 to redirectURI with params, then state and iss
-// (subject to the Callback faults), appended to its query string without
-// touching the bytes already there.
-func (s *Server) redirect(w http.ResponseWriter, redirectURI string, params [][2]string, state string) {
+// (v2 only; subject to the Callback faults), appended to its query string
+// without touching the bytes already there.
+func (s *Server) redirect(w http.ResponseWriter, redirectURI string, params [][2]string, state string, v1 bool) {
 	switch {
 	case s.has(CallbackNoState):
 	case s.has(CallbackWrongState):
@@ -270,9 +288,9 @@ func (s *Server) redirect(w http.ResponseWriter, redirectURI string, params [][2
 		params = append(params, [2]string{"state", state})
 	}
 	switch {
-	case s.has(CallbackNoIss):
 	case s.has(CallbackWrongIss):
 		params = append(params, [2]string{"iss", evilIssuer})
+	case s.has(CallbackNoIss) || v1:
 	default:
 		params = append(params, [2]string{"iss", s.Issuer()})
 	}
@@ -302,71 +320,4 @@ func appendQuery(u string, params [][2]string) string {
 		out += "#" + fragment
 	}
 	return out
-}
-
-var chooserTmpl = template.Must(template.New("chooser").Parse(`<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>FranceConnect (fctest) – Choisissez une identité de test</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#161616}
-button{display:block;width:100%;margin:.5rem 0;padding:.75rem 1rem;font-size:1rem;text-align:left;background:#000091;color:#fff;border:0;cursor:pointer}
-button:hover,button:focus{background:#1212ff}
-</style>
-</head>
-<body>
-<header><p><strong>FranceConnect</strong> · serveur de test <code>fctest</code></p></header>
-<main>
-<h1>Choisissez une identité de test</h1>
-<p>Le service <code>{{.ClientID}}</code> demande à vous identifier (niveau eIDAS faible).</p>
-<form method="post" action="/api/v2/interaction/{{.UID}}/login">
-{{range .Users}}<button type="submit" name="login" value="{{.Login}}">{{.Label}}</button>
-{{end}}</form>
-<p><a href="/api/v2/interaction/{{.UID}}/abort">Revenir sur le service</a></p>
-</main>
-</body>
-</html>
-`))
-
-func (s *Server) chooserPage(w http.ResponseWriter, uid, clientID string, users []User) {
-	type entry struct{ Login, Label string }
-	data := struct {
-		UID, ClientID string
-		Users         []entry
-	}{UID: uid, ClientID: clientID}
-	for _, u := range users {
-		data.Users = append(data.Users, entry{u.Login, u.label()})
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	_ = chooserTmpl.Execute(w, data)
-}
-
-var errorTmpl = template.Must(template.New("error").Parse(`<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<title>Erreur – FranceConnect (fctest)</title>
-</head>
-<body data-error-code="{{.Code}}">
-<main>
-<h1>Une erreur est survenue</h1>
-<p>{{.Message}}</p>
-<p>Code d’erreur : <strong>{{.Code}}</strong></p>
-<p>ID de l’erreur : {{.ID}}</p>
-</main>
-</body>
-</html>
-`))
-
-// errorPage shows FranceConnect's error page with a Y-code; the user stays
-// on FranceConnect.
-func (s *Server) errorPage(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = errorTmpl.Execute(w, struct{ Code, Message, ID string }{code, msg, newUUID()})
 }

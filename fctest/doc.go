@@ -34,7 +34,12 @@
 // To keep many parallel tests fast, servers share one pre-generated pair of
 // signing keys until [Server.RotateKeys] gives a server keys of its own.
 //
+// The legacy API is served too, under /api/v1 (see [Server.EnvironmentV1]):
+// issuer without path, no acr_values or nonce length check, callbacks
+// without iss, ID tokens signed with HS256 keyed with the client secret,
+// userinfo as plain JSON, logout at /api/v1/logout.
+//
 // The mock is for tests: it keeps everything in memory, trusts the
 // id_token_hint it receives at logout without checking its signature, and
-// implements neither FranceConnect+ (encrypted tokens) nor the legacy v1 API.
+// does not implement FranceConnect+ (encrypted tokens).
 package fctest

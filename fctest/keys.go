@@ -191,7 +191,7 @@ func (kp *keyPair) sign(claims any, m signMode) (string, error) {
 		}{Alg: "none"}
 	case m.hmacKey != nil:
 		header.Alg = "HS256"
-		if !m.hmacWithKid {
+		if !m.hmacWithKid && m.kid == "" {
 			header.Kid = ""
 		}
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 var (
-	interactionRe = regexp.MustCompile(`action="/api/v2/interaction/([A-Za-z0-9_-]+)/login"`)
+	interactionRe = regexp.MustCompile(`action="(/api/v[12])/interaction/([A-Za-z0-9_-]+)/login"`)
 	errorCodeRe   = regexp.MustCompile(`data-error-code="(Y[0-9A-Z]+)"`)
 )
 
@@ -53,7 +53,7 @@ func (s *Server) Login(authURL string, u User) (callbackURL string, err error) {
 	if m == nil {
 		return "", errors.New("fctest: Login: authorize: no login form on the page (is authURL this server's?)")
 	}
-	uid := string(m[1])
+	prefix, uid := string(m[1]), string(m[2])
 	s.mu.Lock()
 	if ia := s.interactions[uid]; ia != nil {
 		uc := u.clone()
@@ -62,7 +62,7 @@ func (s *Server) Login(authURL string, u User) (callbackURL string, err error) {
 	s.mu.Unlock()
 
 	loginURL := strings.TrimSuffix(resp.Request.URL.Scheme+"://"+resp.Request.URL.Host, "/") +
-		"/api/v2/interaction/" + uid + "/login"
+		prefix + "/interaction/" + uid + "/login"
 	resp, err = hc.PostForm(loginURL, url.Values{"login": {u.Login}})
 	if err != nil {
 		return "", fmt.Errorf("fctest: Login: login: %w", err)

@@ -38,7 +38,7 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	iss, aud, ok := hintClaims(hint)
-	if !ok || iss != s.Issuer() {
+	if !ok || iss != s.issuer(isV1(r)) {
 		s.errorPage(w, http.StatusBadRequest, yBadParams, "Le paramètre id_token_hint n’est pas un jeton émis par ce serveur.")
 		return
 	}

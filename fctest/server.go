@@ -108,6 +108,17 @@ func (s *Server) Close() { s.srv.Close() }
 // userinfo and callbacks.
 func (s *Server) Issuer() string { return s.URL + "/api/v2" }
 
+// IssuerV1 returns the issuer of the legacy API (/api/v1): URL, without
+// path, as in FranceConnect v1 ID tokens.
+func (s *Server) IssuerV1() string { return s.URL }
+
+func (s *Server) issuer(v1 bool) string {
+	if v1 {
+		return s.IssuerV1()
+	}
+	return s.Issuer()
+}
+
 // Environment returns the franceconnect.Environment pointing at this
 // server, named "fctest".
 func (s *Server) Environment() franceconnect.Environment {
@@ -116,6 +127,17 @@ func (s *Server) Environment() franceconnect.Environment {
 		panic("fctest: " + err.Error()) // the issuer is always a valid http URL
 	}
 	env.Name = "fctest"
+	return env
+}
+
+// EnvironmentV1 returns the franceconnect.Environment of the server's
+// legacy API (/api/v1), named "fctest-v1".
+func (s *Server) EnvironmentV1() franceconnect.Environment {
+	env, err := franceconnect.NewV1Environment(s.IssuerV1())
+	if err != nil {
+		panic("fctest: " + err.Error())
+	}
+	env.Name = "fctest-v1"
 	return env
 }
 
@@ -211,6 +233,13 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST "+p+"/token/revocation", s.handleRevocation)
 	mux.HandleFunc(p+"/userinfo", s.handleUserInfo)
 	mux.HandleFunc(p+"/session/end", s.handleSessionEnd)
+	v1 := "/api/v1"
+	mux.HandleFunc(v1+"/authorize", s.handleAuthorize)
+	mux.HandleFunc("POST "+v1+"/interaction/{uid}/login", s.handleInteractionLogin)
+	mux.HandleFunc("GET "+v1+"/interaction/{uid}/abort", s.handleInteractionAbort)
+	mux.HandleFunc(v1+"/token", s.handleToken)
+	mux.HandleFunc(v1+"/userinfo", s.handleUserInfo)
+	mux.HandleFunc(v1+"/logout", s.handleSessionEnd)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		mux.ServeHTTP(w, r)

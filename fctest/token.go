@@ -15,15 +15,17 @@ type accessToken struct {
 	clientID string
 	scopes   []string
 	user     User
+	v1       bool
 	expires  time.Time
 }
 
-// tokenResponse is FranceConnect's token answer: exactly these five fields.
+// tokenResponse is FranceConnect's token answer: exactly these five fields
+// (v1: no scope).
 type tokenResponse struct {
 	AccessToken string `json:"access_token"`
 	ExpiresIn   int    `json:"expires_in"`
 	IDToken     string `json:"id_token"`
-	Scope       string `json:"scope"`
+	Scope       string `json:"scope,omitempty"`
 	TokenType   string `json:"token_type"`
 }
 
@@ -85,11 +87,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	now := s.now()
+	now, v1 := s.now(), isV1(r)
 	at := randomToken()
 	s.mu.Lock()
 	code := s.codes[f.Get("code")]
-	valid := code != nil && !code.used && !now.After(code.expires) &&
+	valid := code != nil && !code.used && !now.After(code.expires) && code.v1 == v1 &&
 		code.clientID == c.ID && code.redirectURI == f.Get("redirect_uri")
 	if code != nil && code.used {
 		// A replayed code revokes the token issued with it (RFC 6749 §4.1.2).
@@ -99,7 +101,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		code.used = true
 		code.accessToken = at
 		prune(s.tokens, func(t *accessToken) bool { return now.After(t.expires) })
-		s.tokens[at] = &accessToken{clientID: c.ID, scopes: code.scopes, user: code.user, expires: now.Add(tokenTTL)}
+		s.tokens[at] = &accessToken{clientID: c.ID, scopes: code.scopes, user: code.user, v1: v1, expires: now.Add(tokenTTL)}
 	}
 	s.mu.Unlock()
 	if !valid {
@@ -115,18 +117,24 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if s.has(TokenDotsIDToken) {
 		idToken = strings.Repeat(".", 1<<20)
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	writeJSON(w, http.StatusOK, tokenResponse{
+	resp := tokenResponse{
 		AccessToken: at,
 		ExpiresIn:   int(tokenTTL / time.Second),
 		IDToken:     idToken,
 		Scope:       strings.Join(code.scopes, " "),
 		TokenType:   "Bearer",
-	})
+	}
+	if v1 {
+		resp.Scope = ""
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, resp)
 }
 
-// idToken builds and signs the ID token, applying the IDToken faults.
+// idToken builds and signs the ID token, applying the IDToken faults. On
+// v1 it is signed with HS256 keyed with the client secret, has no kid,
+// no auth_time, and an idp claim.
 func (s *Server) idToken(c Client, code *authCode, accessToken string, now time.Time) (string, error) {
 	iat := now
 	exp := iat.Add(tokenTTL)
@@ -141,7 +149,7 @@ func (s *Server) idToken(c Client, code *authCode, accessToken string, now time.
 		iat = now.Add(-time.Hour)
 	}
 	claims := map[string]any{
-		"iss":       s.Issuer(),
+		"iss":       s.issuer(code.v1),
 		"sub":       subject(c.ID, code.user.Login),
 		"aud":       c.ID,
 		"exp":       exp.Unix(),
@@ -152,6 +160,10 @@ func (s *Server) idToken(c Client, code *authCode, accessToken string, now time.
 	}
 	if v, ok := code.user.claim("amr"); ok && code.amrInIDToken {
 		claims["amr"] = v
+	}
+	if code.v1 {
+		delete(claims, "auth_time")
+		claims["idp"] = "FC"
 	}
 	edits := []struct {
 		f     Fault
@@ -185,6 +197,9 @@ func (s *Server) idToken(c Client, code *authCode, accessToken string, now time.
 	}
 	kp := s.currentKeys()
 	m := signMode{alg: c.Alg}
+	if code.v1 {
+		m.hmacKey = []byte(c.Secret)
+	}
 	switch {
 	case s.has(IDTokenAlgNone):
 		m.algNone = true
@@ -192,6 +207,9 @@ func (s *Server) idToken(c Client, code *authCode, accessToken string, now time.
 		m.hmacKey = []byte(c.Secret)
 	case s.has(IDTokenHS256WithPublicKey):
 		m.hmacKey, m.hmacWithKid = kp.publicPEM(c.Alg), true
+	case s.has(IDTokenOtherAlg) && code.v1:
+		m.hmacKey = nil // ES256 where HS256 is expected
+		m.alg = ES256
 	case s.has(IDTokenOtherAlg):
 		m.alg = otherAlg(c.Alg)
 	}

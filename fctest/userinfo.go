@@ -26,7 +26,7 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "only GET and POST requests are supported", yGeneric)
 		return
 	}
-	token := bearer(r)
+	token, v1 := bearer(r), isV1(r)
 	if token == "" {
 		s.invalidToken(w, "no access token provided", yUserInfoNoToken)
 		return
@@ -35,7 +35,7 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	at := s.tokens[token]
 	s.mu.Unlock()
-	if at == nil || now.After(at.expires) {
+	if at == nil || now.After(at.expires) || at.v1 != v1 {
 		s.invalidToken(w, "invalid token provided", yGeneric)
 		return
 	}
@@ -45,13 +45,13 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	claims := at.user.identityClaims(at.scopes)
+	claims := at.user.identityClaims(at.scopes, at.v1)
 	claims["sub"] = subject(c.ID, at.user.Login)
 	if s.has(UserInfoSubMismatch) {
 		claims["sub"] = subject(c.ID, at.user.Login+"-someone-else")
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if s.has(UserInfoJSON) {
+	if s.has(UserInfoJSON) || at.v1 {
 		writeJSON(w, http.StatusOK, claims)
 		return
 	}

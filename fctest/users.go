@@ -168,11 +168,39 @@ var scopeClaims = map[string][]string{
 	"idp_id":             {"idp_id"},
 }
 
+// scopeClaimsV1 is the legacy API's table: no given_name_array,
+// idp_birthdate, idp_id or amr scope; preferred_username in
+// identite_pivot; address and phone accepted (the mock has no such data).
+var scopeClaimsV1 = map[string][]string{
+	"openid":             {"sub"},
+	"profile":            {"given_name", "family_name", "birthdate", "gender", "preferred_username"},
+	"birth":              {"birthplace", "birthcountry"},
+	"identite_pivot":     {"given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "preferred_username"},
+	"given_name":         {"given_name"},
+	"family_name":        {"family_name"},
+	"gender":             {"gender"},
+	"birthdate":          {"birthdate"},
+	"birthplace":         {"birthplace"},
+	"birthcountry":       {"birthcountry"},
+	"email":              {"email"},
+	"preferred_username": {"preferred_username"},
+	"address":            nil,
+	"phone":              nil,
+}
+
+// scopeTable returns the scope → claims table of the API version.
+func scopeTable(v1 bool) map[string][]string {
+	if v1 {
+		return scopeClaimsV1
+	}
+	return scopeClaims
+}
+
 // identityClaims returns the user's claims granted by scopes (sub excluded).
-func (u User) identityClaims(scopes []string) map[string]any {
+func (u User) identityClaims(scopes []string, v1 bool) map[string]any {
 	out := map[string]any{}
 	for _, sc := range scopes {
-		for _, name := range scopeClaims[sc] {
+		for _, name := range scopeTable(v1)[sc] {
 			if v, ok := u.claim(name); ok {
 				out[name] = v
 			}

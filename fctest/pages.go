@@ -1,0 +1,73 @@
+package fctest
+
+import (
+	"html/template"
+	"net/http"
+)
+
+var chooserTmpl = template.Must(template.New("chooser").Parse(`<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>FranceConnect (fctest) – Choisissez une identité de test</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#161616}
+button{display:block;width:100%;margin:.5rem 0;padding:.75rem 1rem;font-size:1rem;text-align:left;background:#000091;color:#fff;border:0;cursor:pointer}
+button:hover,button:focus{background:#1212ff}
+</style>
+</head>
+<body>
+<header><p><strong>FranceConnect</strong> · serveur de test <code>fctest</code></p></header>
+<main>
+<h1>Choisissez une identité de test</h1>
+<p>Le service <code>{{.ClientID}}</code> demande à vous identifier (niveau eIDAS faible).</p>
+<form method="post" action="{{.Prefix}}/interaction/{{.UID}}/login">
+{{range .Users}}<button type="submit" name="login" value="{{.Login}}">{{.Label}}</button>
+{{end}}</form>
+<p><a href="{{.Prefix}}/interaction/{{.UID}}/abort">Revenir sur le service</a></p>
+</main>
+</body>
+</html>
+`))
+
+func (s *Server) chooserPage(w http.ResponseWriter, prefix, uid, clientID string, users []User) {
+	type entry struct{ Login, Label string }
+	data := struct {
+		Prefix, UID, ClientID string
+		Users                 []entry
+	}{Prefix: prefix, UID: uid, ClientID: clientID}
+	for _, u := range users {
+		data.Users = append(data.Users, entry{u.Login, u.label()})
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_ = chooserTmpl.Execute(w, data)
+}
+
+var errorTmpl = template.Must(template.New("error").Parse(`<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<title>Erreur – FranceConnect (fctest)</title>
+</head>
+<body data-error-code="{{.Code}}">
+<main>
+<h1>Une erreur est survenue</h1>
+<p>{{.Message}}</p>
+<p>Code d’erreur : <strong>{{.Code}}</strong></p>
+<p>ID de l’erreur : {{.ID}}</p>
+</main>
+</body>
+</html>
+`))
+
+// errorPage shows FranceConnect's error page with a Y-code; the user stays
+// on FranceConnect.
+func (s *Server) errorPage(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = errorTmpl.Execute(w, struct{ Code, Message, ID string }{code, msg, newUUID()})
+}
