@@ -114,9 +114,7 @@ func fullFlow(t *testing.T, srv *fctest.Server, c fctest.Client, q url.Values, u
 	if code == "" {
 		t.Fatalf("callback without code: %s", f.callback)
 	}
-	var hdr http.Header
-	f.status, f.raw, hdr = exchange(t, srv, c, code, q.Get("redirect_uri"))
-	_ = hdr
+	f.status, f.raw, _ = exchange(t, srv, c, code, q.Get("redirect_uri"))
 	if f.status == http.StatusOK {
 		if err := json.Unmarshal(f.raw, &f.token); err != nil {
 			t.Fatalf("token response %q: %v", f.raw, err)
@@ -250,6 +248,9 @@ func oauthErr(t *testing.T, body []byte) (code, ycode string) {
 	const prefix = "https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-erreurs/?code="
 	if !strings.HasPrefix(e["error_uri"], prefix) {
 		t.Fatalf("error_uri %q", e["error_uri"])
+	}
+	if !strings.Contains(string(body), "&id=") {
+		t.Fatalf("error body %s: error_uri must keep a literal &", body)
 	}
 	u, err := url.Parse(e["error_uri"])
 	if err != nil || len(u.Query().Get("id")) != 36 {

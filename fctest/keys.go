@@ -1,6 +1,7 @@
 package fctest
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -169,7 +170,7 @@ type signMode struct {
 
 // sign returns a compact JWS of claims.
 func (kp *keyPair) sign(claims any, m signMode) (string, error) {
-	payload, err := json.Marshal(claims)
+	payload, err := marshalJSON(claims)
 	if err != nil {
 		return "", err
 	}
@@ -238,6 +239,17 @@ func otherAlg(alg string) string {
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// marshalJSON is json.Marshal without HTML escaping.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
 
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)

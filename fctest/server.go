@@ -335,7 +335,9 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // "&" stays "&" in error_uri, as FranceConnect writes it
+	_ = enc.Encode(v)
 }
 
 // errorURI is FranceConnect's error_uri for a Y-code.
