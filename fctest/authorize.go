@@ -133,7 +133,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		users = append(users, s.users[login])
 	}
 	s.mu.Unlock()
-	s.chooserPage(w, apiPrefix(v1), uid, c.ID, users)
+	s.chooserPage(w, apiPrefix(v1), uid, c.ID, users, s.sessionUser(r))
 }
 
 // checkAuthorizeParams does FranceConnect's parameter validation (the
@@ -254,6 +254,7 @@ func (s *Server) handleInteractionLogin(w http.ResponseWriter, r *http.Request) 
 		s.redirectError(w, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc, ia.v1)
 		return
 	}
+	s.startSession(w, u.Login)
 	s.redirect(w, ia.redirectURI, [][2]string{{"code", code}}, ia.state, ia.v1)
 }
 

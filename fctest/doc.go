@@ -39,7 +39,10 @@
 // without iss, ID tokens signed with HS256 keyed with the client secret,
 // userinfo as plain JSON, logout at /api/v1/logout.
 //
-// The mock is for tests: it keeps everything in memory, trusts the
-// id_token_hint it receives at logout without checking its signature, and
-// does not implement FranceConnect+ (encrypted tokens).
+// After a login the browser keeps a FranceConnect session (a cookie of the
+// mock): the chooser page offers to continue as the same user, until a
+// logout, which checks that the id_token_hint is signed by the mock for
+// the client, ends it.
+//
+// The mock is for tests: it keeps everything in memory.
 package fctest

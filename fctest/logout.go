@@ -1,20 +1,20 @@
 package fctest
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
+
+	"github.com/go-jose/go-jose/v4"
 )
 
 // handleSessionEnd is FranceConnect's RP-initiated logout. It requires an
-// id_token_hint issued by this server (its signature is not checked), and
-// redirects 303 to a registered post_logout_redirect_uri with state as
-// the only parameter. Without post_logout_redirect_uri it shows a
-// confirmation page.
+// id_token_hint this server signed for the client, ends the browser's
+// FranceConnect session, and redirects 303 to a registered
+// post_logout_redirect_uri with state as the only parameter. Without
+// post_logout_redirect_uri it shows a confirmation page.
 func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 	s.stats.logout.Add(1)
 	var q url.Values
@@ -37,7 +37,7 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, yBadParams, "Le paramètre obligatoire id_token_hint est absent.")
 		return
 	}
-	iss, aud, ok := hintClaims(hint)
+	iss, aud, ok := s.verifyHint(hint, isV1(r))
 	if !ok || iss != s.issuer(isV1(r)) {
 		s.errorPage(w, http.StatusBadRequest, yBadParams, "Le paramètre id_token_hint n’est pas un jeton émis par ce serveur.")
 		return
@@ -48,16 +48,17 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target := q.Get("post_logout_redirect_uri")
+	if target != "" && !slices.Contains(c.PostLogoutRedirectURIs, target) {
+		s.errorPage(w, http.StatusBadRequest, yBadParams, "L’adresse de retour après déconnexion (post_logout_redirect_uri) n’est pas enregistrée.")
+		return
+	}
+	s.endSession(w, r)
 	if target == "" {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, `<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">`+
 			`<title>Déconnexion – FranceConnect (fctest)</title></head><body><main>`+
 			`<h1>Vous êtes bien déconnecté de FranceConnect</h1></main></body></html>`+"\n")
-		return
-	}
-	if !slices.Contains(c.PostLogoutRedirectURIs, target) {
-		s.errorPage(w, http.StatusBadRequest, yBadParams, "L’adresse de retour après déconnexion (post_logout_redirect_uri) n’est pas enregistrée.")
 		return
 	}
 	var params [][2]string
@@ -77,17 +78,46 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusSeeOther)
 }
 
-// hintClaims reads iss and aud (or its first element) from an unverified
-// JWT.
-func hintClaims(jwt string) (iss, aud string, ok bool) {
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 || len(parts[1]) > maxBody {
+// verifyHint checks that jwt is an ID token this server signed for one of
+// its clients (the algorithm and key of that client and API version), and
+// returns its iss and aud.
+func (s *Server) verifyHint(jwt string, v1 bool) (iss, aud string, ok bool) {
+	if len(jwt) > maxBody {
 		return "", "", false
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
+	jws, err := jose.ParseSignedCompact(jwt, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.HS256})
+	if err != nil || len(jws.Signatures) != 1 {
 		return "", "", false
 	}
+	iss, aud, ok = hintClaims(jws.UnsafePayloadWithoutVerification())
+	if !ok {
+		return "", "", false
+	}
+	c, found := s.client(aud)
+	if !found {
+		return "", "", false
+	}
+	alg := jws.Signatures[0].Header.Algorithm
+	var key any
+	kp := s.currentKeys()
+	switch {
+	case v1 && alg == "HS256":
+		key = []byte(c.Secret)
+	case !v1 && alg == ES256 && c.Alg == ES256:
+		key = &kp.ec.PublicKey
+	case !v1 && alg == RS256 && c.Alg == RS256:
+		key = &kp.rsa.PublicKey
+	default:
+		return "", "", false
+	}
+	if _, err := jws.Verify(key); err != nil {
+		return "", "", false
+	}
+	return iss, aud, true
+}
+
+// hintClaims reads iss and aud (or its first element) from a JWT payload.
+func hintClaims(payload []byte) (iss, aud string, ok bool) {
 	var c struct {
 		Iss string          `json:"iss"`
 		Aud json.RawMessage `json:"aud"`

@@ -23,7 +23,10 @@ button:hover,button:focus{background:#1212ff}
 <h1>Choisissez une identité de test</h1>
 <p>Le service <code>{{.ClientID}}</code> demande à vous identifier (niveau eIDAS faible).</p>
 <form method="post" action="{{.Prefix}}/interaction/{{.UID}}/login">
-{{range .Users}}<button type="submit" name="login" value="{{.Login}}">{{.Label}}</button>
+{{if .Current}}<p data-session="active">Vous êtes déjà connecté à FranceConnect :</p>
+<button type="submit" name="login" value="{{.Current.Login}}">Continuer en tant que {{.Current.Label}}</button>
+<p>Ou choisissez une autre identité :</p>
+{{end}}{{range .Users}}<button type="submit" name="login" value="{{.Login}}">{{.Label}}</button>
 {{end}}</form>
 <p><a href="{{.Prefix}}/interaction/{{.UID}}/abort">Revenir sur le service</a></p>
 </main>
@@ -31,14 +34,18 @@ button:hover,button:focus{background:#1212ff}
 </html>
 `))
 
-func (s *Server) chooserPage(w http.ResponseWriter, prefix, uid, clientID string, users []User) {
+func (s *Server) chooserPage(w http.ResponseWriter, prefix, uid, clientID string, users []User, current string) {
 	type entry struct{ Login, Label string }
 	data := struct {
 		Prefix, UID, ClientID string
 		Users                 []entry
+		Current               *entry
 	}{Prefix: prefix, UID: uid, ClientID: clientID}
 	for _, u := range users {
 		data.Users = append(data.Users, entry{u.Login, u.label()})
+		if u.Login == current && current != "" {
+			data.Current = &entry{u.Login, u.label()}
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

@@ -48,6 +48,7 @@ type Server struct {
 	userOrder    []string
 	faults       map[Fault]bool
 	interactions map[string]*interaction
+	sessions     map[string]string // FranceConnect session cookie -> user login
 	codes        map[string]*authCode
 	tokens       map[string]*accessToken
 }
@@ -90,6 +91,7 @@ func NewServer() *Server {
 		users:        map[string]User{},
 		faults:       map[Fault]bool{},
 		interactions: map[string]*interaction{},
+		sessions:     map[string]string{},
 		codes:        map[string]*authCode{},
 		tokens:       map[string]*accessToken{},
 	}

@@ -1,0 +1,196 @@
+package franceconnect_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/franceconnect-go/franceconnect"
+	"github.com/franceconnect-go/franceconnect/fctest"
+)
+
+// flavor is one way a portal is registered: API version and algorithm.
+type flavor struct {
+	name    string
+	version franceconnect.APIVersion
+	alg     string // registered at the mock; HS256 means v1
+}
+
+var flavors = []flavor{
+	{"v2-ES256", franceconnect.V2, "ES256"},
+	{"v2-RS256", franceconnect.V2, "RS256"},
+	{"v1-HS256", franceconnect.V1, "HS256"},
+}
+
+// flavorSetup returns a mock and a Client of the given flavor.
+func flavorSetup(t *testing.T, f flavor, mutate ...func(*franceconnect.Config)) (*fctest.Server, *franceconnect.Client) {
+	t.Helper()
+	if f.version == franceconnect.V2 {
+		return mockSetup(t, f.alg, mutate...)
+	}
+	srv, _ := mockSetup(t, "ES256")
+	return srv, v1Client(t, srv, mutate...)
+}
+
+func v1Client(t *testing.T, srv *fctest.Server, mutate ...func(*franceconnect.Config)) *franceconnect.Client {
+	t.Helper()
+	reg := srv.RegisterClient(fctest.Client{
+		RedirectURIs:           []string{"https://portail.example/fc/callback"},
+		PostLogoutRedirectURIs: []string{"https://portail.example/"},
+	})
+	cfg := franceconnect.Config{
+		Environment:           srv.EnvironmentV1(),
+		ClientID:              reg.ID,
+		ClientSecret:          reg.Secret,
+		RedirectURL:           "https://portail.example/fc/callback",
+		PostLogoutRedirectURL: "https://portail.example/",
+		Scopes:                []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeEmail},
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	c, err := franceconnect.New(cfg)
+	require.NoError(t, err)
+	return c
+}
+
+// logoutAt follows a logout URL at the mock without a browser and returns
+// the post-logout redirect (or the error page's status).
+func logoutAt(t *testing.T, logoutURL string) (*url.URL, int) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(logoutURL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
+		return nil, resp.StatusCode
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	require.NoError(t, err)
+	return loc, resp.StatusCode
+}
+
+func TestLoginAndLogoutEveryFlavor(t *testing.T) {
+	t.Parallel()
+	for _, f := range flavors {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := flavorSetup(t, f)
+			req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+			if f.version == franceconnect.V1 {
+				assert.Contains(t, req.URL, "/api/v1/authorize")
+			}
+			res, err := c.Exchange(context.Background(), req, q)
+			require.NoError(t, err)
+			assert.Equal(t, "DUBOIS", res.Identity.FamilyName)
+			assert.Equal(t, franceconnect.EIDAS1, res.IDToken.ACR)
+			if f.version == franceconnect.V1 {
+				assert.Equal(t, "FC", res.IDToken.IdP)
+			}
+
+			lreq, err := c.LogoutURL(res.RawIDToken, franceconnect.LogoutOptions{})
+			require.NoError(t, err)
+			wantPath := "/api/v2/session/end"
+			if f.version == franceconnect.V1 {
+				wantPath = "/api/v1/logout"
+			}
+			assert.Contains(t, lreq.URL, wantPath)
+			back, _ := logoutAt(t, lreq.URL)
+			require.NotNil(t, back)
+			assert.Equal(t, "https://portail.example/", back.Scheme+"://"+back.Host+back.Path)
+			require.NoError(t, c.VerifyLogout(lreq, back.Query()))
+		})
+	}
+}
+
+// Every ID token attack of the v2 suite fails on v1 with the same typed
+// error; the cases whose meaning depends on asymmetric keys are listed
+// with their v1 outcome.
+func TestV1RefusesTheIDTokenNegativeCases(t *testing.T) {
+	t.Parallel()
+	v1Outcome := map[fctest.Fault]error{
+		// HS256 with the client secret is exactly what v1 does.
+		fctest.IDTokenHS256WithSecret: nil,
+		// HMAC keyed with a public key is just a wrong HMAC key on v1.
+		fctest.IDTokenHS256WithPublicKey: franceconnect.ErrSignature,
+		// v1 has no key set: a kid means nothing to it.
+		fctest.IDTokenUnknownKid: nil,
+		// An ES256/RS256 token on a v1 client is an algorithm it cannot verify.
+		fctest.IDTokenOtherAlg: franceconnect.ErrAlgorithm,
+	}
+	for _, tc := range negativeCases {
+		if tc.stops != stopsBeforeUserInfo || tc.fault < fctest.IDTokenWrongIssuer || tc.fault > fctest.IDTokenAtHashWrong {
+			continue
+		}
+		want := tc.want
+		if w, ok := v1Outcome[tc.fault]; ok {
+			want = w
+		}
+		t.Run(tc.fault.String(), func(t *testing.T) {
+			t.Parallel()
+			srv, _ := mockSetup(t, "ES256")
+			c := v1Client(t, srv)
+			srv.Inject(tc.fault)
+			req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+			_, err := c.Exchange(context.Background(), req, q)
+			if want == nil {
+				require.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, want)
+			assert.Zero(t, srv.Stats().UserInfoRequests, "no userinfo after a bad ID token")
+		})
+	}
+}
+
+// Algorithm confusion in both directions: a v2 client refuses HS256
+// whatever the key, a v1 client refuses ES256/RS256.
+func TestAlgorithmConfusion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		v1    bool
+		fault fctest.Fault
+	}{
+		{"v2 refuses HS256 keyed with the secret", false, fctest.IDTokenHS256WithSecret},
+		{"v2 refuses HS256 keyed with the public key", false, fctest.IDTokenHS256WithPublicKey},
+		{"v2 refuses alg none", false, fctest.IDTokenAlgNone},
+		{"v2 ES256 refuses a valid RS256 token", false, fctest.IDTokenOtherAlg},
+		{"v1 refuses a valid ES256 token", true, fctest.IDTokenOtherAlg},
+		{"v1 refuses alg none", true, fctest.IDTokenAlgNone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := mockSetup(t, "ES256")
+			if tt.v1 {
+				c = v1Client(t, srv)
+			}
+			srv.Inject(tt.fault)
+			req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+			_, err := c.Exchange(context.Background(), req, q)
+			assert.ErrorIs(t, err, franceconnect.ErrAlgorithm)
+		})
+	}
+}
+
+func TestV1UserInfoIsJSON(t *testing.T) {
+	t.Parallel()
+	srv, _ := mockSetup(t, "ES256")
+	c := v1Client(t, srv, func(cfg *franceconnect.Config) {
+		cfg.Scopes = []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeAddress, franceconnect.ScopePhone}
+	})
+	req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+	res, err := c.Exchange(context.Background(), req, q)
+	require.NoError(t, err)
+	assert.Equal(t, "Angela Claire Louise", res.Identity.GivenName)
+
+	srv.Inject(fctest.UserInfoSubMismatch)
+	req, q = mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+	_, err = c.Exchange(context.Background(), req, q)
+	assert.ErrorIs(t, err, franceconnect.ErrSubjectMismatch)
+}
