@@ -188,6 +188,9 @@ func TestV1UserInfoIsJSON(t *testing.T) {
 	res, err := c.Exchange(context.Background(), req, q)
 	require.NoError(t, err)
 	assert.Equal(t, "Angela Claire Louise", res.Identity.GivenName)
+	require.NotNil(t, res.Identity.Address, "v1 address scope")
+	assert.Equal(t, "75015", res.Identity.Address.PostalCode)
+	assert.Equal(t, "0123456789", res.Identity.PhoneNumber)
 
 	srv.Inject(fctest.UserInfoSubMismatch)
 	req, q = mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
+
+	"github.com/franceconnect-go/franceconnect"
 )
 
 // User is a test identity, as FranceConnect's demonstration identity
@@ -30,6 +32,11 @@ type User struct {
 	IdpBirthdate      string   // idp_birthdate: as sent by the identity provider (may be YYYY-00-DD)
 	IdpID             string   // idp_id: the identity provider used
 	AMR               []string // amr: authentication methods, e.g. ["pwd"]
+
+	// Address and PhoneNumber are sent by the legacy v1 API only, for the
+	// address and phone scopes.
+	Address     *franceconnect.Address
+	PhoneNumber string
 }
 
 // demoIdP is the idp_id the test identities come from.
@@ -55,6 +62,11 @@ func defaultUser() User {
 		IdpBirthdate:   "1962-08-24",
 		IdpID:          demoIdP,
 		AMR:            []string{"pwd"},
+		Address: &franceconnect.Address{
+			Country: "France", Formatted: "26 rue Desaix, 75015 Paris", Locality: "Paris",
+			PostalCode: "75015", StreetAddress: "26 rue Desaix",
+		},
+		PhoneNumber: "0123456789",
 	}
 }
 
@@ -139,6 +151,10 @@ func (u User) label() string {
 func (u User) clone() User {
 	u.GivenNameArray = slices.Clone(u.GivenNameArray)
 	u.AMR = slices.Clone(u.AMR)
+	if u.Address != nil {
+		a := *u.Address
+		u.Address = &a
+	}
 	return u
 }
 
@@ -170,7 +186,7 @@ var scopeClaims = map[string][]string{
 
 // scopeClaimsV1 is the legacy API's table: no given_name_array,
 // idp_birthdate, idp_id or amr scope; preferred_username in
-// identite_pivot; address and phone accepted (the mock has no such data).
+// identite_pivot; address and phone.
 var scopeClaimsV1 = map[string][]string{
 	"openid":             {"sub"},
 	"profile":            {"given_name", "family_name", "birthdate", "gender", "preferred_username"},
@@ -184,8 +200,8 @@ var scopeClaimsV1 = map[string][]string{
 	"birthcountry":       {"birthcountry"},
 	"email":              {"email"},
 	"preferred_username": {"preferred_username"},
-	"address":            nil,
-	"phone":              nil,
+	"address":            {"address"},
+	"phone":              {"phone_number"},
 }
 
 // scopeTable returns the scope → claims table of the API version.
@@ -242,6 +258,14 @@ func (u User) claim(name string) (any, bool) {
 		return str(u.IdpID)
 	case "amr":
 		return slices.Clone(u.AMR), len(u.AMR) > 0
+	case "address":
+		if u.Address == nil {
+			return nil, false
+		}
+		a := *u.Address
+		return &a, true
+	case "phone_number":
+		return str(u.PhoneNumber)
 	}
 	return nil, false
 }
