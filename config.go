@@ -67,6 +67,26 @@ type Config struct {
 	// TransactionTTL bounds how long a login attempt stays valid between
 	// the redirect to FranceConnect and the callback (default 10 min).
 	TransactionTTL time.Duration
+
+	// --- Handlers (handlers.go): sealed-cookie transactions. ---
+
+	// CookieKeys seal the pending login and logout in a cookie, so that no
+	// server-side store is needed and any replica sharing the keys can
+	// complete a login. Each key is 32 random bytes (e.g. from
+	// `openssl rand -base64 32`); the first seals, all open: to rotate, put
+	// the new key first and remove the old one TransactionTTL later. Only
+	// the handlers need keys: without them New succeeds and the handlers
+	// fail closed (HTTP 500 and an ErrConfig error).
+	CookieKeys [][]byte
+	// CookieName prefixes the handlers' cookie names (default "fc_tx"):
+	// "<prefix>_<8 chars of state>" per pending login, "<prefix>_out" for a
+	// pending logout, "<prefix>_idx" for the list of pending logins.
+	// Change it only if it clashes with the portal's own cookies.
+	CookieName string
+	// DefaultReturnPath is where CallbackHandler sends the user after login
+	// when the login request named no acceptable local path (default "/").
+	DefaultReturnPath string
+	// --- end of handler fields. ---
 }
 
 const (
@@ -163,6 +183,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = defaultHTTPClient
+	}
+	// Handler fields (handlers.go).
+	for _, p := range c.checkHandlerFields() {
+		add("%s", p)
 	}
 
 	if len(problems) > 0 {
