@@ -3,6 +3,7 @@ package franceconnect
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -200,6 +201,8 @@ type rawIdentity struct {
 	PhoneNumber       *string  `json:"phone_number"`
 }
 
+var identityClaimNames = jsonNames(reflect.TypeFor[rawIdentity]())
+
 // knownClaims are decoded into fields, or are the JWT envelope.
 var knownClaims = map[string]bool{
 	"sub": true, "given_name": true, "given_name_array": true, "family_name": true,
@@ -212,13 +215,13 @@ var knownClaims = map[string]bool{
 // ParseIdentity decodes and validates userinfo claims (a JSON object).
 // Errors wrap ErrInvalidIdentity and name the claim, never its value.
 func ParseIdentity(claims []byte) (*Identity, error) {
-	var raw rawIdentity
-	if err := json.Unmarshal(claims, &raw); err != nil {
-		return nil, fmt.Errorf("%w: userinfo claims are not a JSON object of the expected types", ErrInvalidIdentity)
-	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(claims, &all); err != nil {
 		return nil, fmt.Errorf("%w: userinfo claims are not a JSON object", ErrInvalidIdentity)
+	}
+	var raw rawIdentity
+	if err := decodeExact(all, &raw, identityClaimNames); err != nil {
+		return nil, fmt.Errorf("%w: userinfo claims are not a JSON object of the expected types", ErrInvalidIdentity)
 	}
 	id := &Identity{
 		Subject:           raw.Sub,

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"time"
 
@@ -186,11 +187,44 @@ func classifyParseError(raw, want string) error {
 
 // decodeClaims reads the claims we check.
 func decodeClaims(payload []byte) (*tokenClaims, error) {
+	var obj map[string]json.RawMessage
 	var tc tokenClaims
-	if err := json.Unmarshal(payload, &tc); err != nil {
+	if json.Unmarshal(payload, &obj) != nil || obj == nil || decodeExact(obj, &tc, tokenClaimNames) != nil {
 		return nil, fmt.Errorf("%w: claims are not a JSON object of the expected types", ErrMalformedToken)
 	}
 	return &tc, nil
+}
+
+var tokenClaimNames = jsonNames(reflect.TypeFor[tokenClaims]())
+
+// decodeExact unmarshals into v the members of obj whose names are exactly
+// v's JSON names. encoding/json matches struct fields without regard to
+// case, so on its own it would read "ISS", "Sub" or a second "NONCE" as
+// iss, sub or nonce; claim names are case-sensitive (RFC 7519 section 4).
+func decodeExact(obj map[string]json.RawMessage, v any, names map[string]bool) error {
+	kept := make(map[string]json.RawMessage, len(names))
+	for k, m := range obj {
+		if names[k] {
+			kept[k] = m
+		}
+	}
+	b, err := json.Marshal(kept)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// jsonNames lists the JSON member names of a struct's fields.
+func jsonNames(t reflect.Type) map[string]bool {
+	names := make(map[string]bool, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			names[name] = true
+		}
+	}
+	return names
 }
 
 func checkIssClaim(got *string, want string) error {
