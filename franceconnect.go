@@ -27,6 +27,11 @@
 //	lreq, err := c.LogoutURL(rawIDToken, franceconnect.LogoutOptions{})
 //	err = c.VerifyLogout(lreq, r.URL.Query())
 //
+// Most portals mount the net/http handlers of handlers.go instead
+// (LoginHandler, CallbackHandler, LogoutHandler, LogoutReturnHandler): they
+// keep the pending login in a cookie sealed with Config.CookieKeys, so a
+// login started on one replica completes on any other.
+//
 // A Client is immutable, safe for concurrent use, cheap to create (one per
 // tenant), and makes no network call until the first callback. Errors wrap
 // the Err* values of this package (use errors.Is), or are *CallbackError
