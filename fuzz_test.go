@@ -1,0 +1,1146 @@
+package franceconnect
+
+// Fuzz targets for everything that reads bytes from the network or the
+// browser: the callback query, the ID token, userinfo (JWT and claims),
+// discovery, and the whole token+userinfo exchange. Each target checks two
+// invariants on every input: no panic, and either an error of a documented
+// type (a sentinel of this package, a *CallbackError or a *ProviderError)
+// or a success that an independent oracle, written here without the
+// library's helpers, agrees is valid.
+//
+// The provider is an http.RoundTripper (no sockets): a fixed ES256 key
+// (deterministic, so that a crasher signed with it reproduces), its JWKS,
+// and token/userinfo answers set per input. Run one target with e.g.
+//
+//	go test -run='^$' -fuzz='^FuzzVerifyIDToken$' -fuzztime=30s .
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+const (
+	fuzzIssuer   = "https://fc.fuzz.example/api/v2"
+	fuzzClientID = "6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950"
+	fuzzSecret   = "client-secret-fuzz-0123456789abcdef0123456789abcdef0123456789abcdef"
+	fuzzKid      = "fuzz-es256"
+	fuzzState    = "s7ate-s7ate-s7ate-s7ate-s7ate-s7ate-s7ate-s"
+	fuzzNonce    = "n0nce-n0nce-n0nce-n0nce-n0nce-n0nce-n0nce-n"
+	fuzzSub      = "b6048e95bb134ec5b1d1e1fa69f287172e91722b9354d637a1bcf2ebb0fd2ef5v1"
+	fuzzAccess   = "access-token-fuzz-0123456789"
+)
+
+// fuzzNow is the fixed clock of the fuzz client, so that a saved input
+// means the same thing on every run.
+var fuzzNow = time.Unix(1_800_000_000, 0)
+
+// fuzzProvider is a FranceConnect v2 behind an http.RoundTripper. A fuzz
+// iteration holds mu while it sets the answers and runs the library.
+type fuzzProvider struct {
+	mu sync.Mutex
+
+	key  *ecdsa.PrivateKey
+	jwks []byte
+
+	tokenStatus  int
+	tokenBody    []byte
+	userInfoType string
+	userInfoBody []byte
+
+	tokenCalls, userInfoCalls, jwksCalls, discoveryCalls atomic.Int64
+	discoveryBody                                        []byte
+}
+
+func (p *fuzzProvider) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.Body.Close()
+	}
+	resp := func(status int, ctype string, body []byte) (*http.Response, error) {
+		h := make(http.Header)
+		h.Set("Content-Type", ctype)
+		return &http.Response{
+			StatusCode: status, Status: http.StatusText(status), Header: h, Request: r,
+			Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)),
+			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		}, nil
+	}
+	switch r.URL.Path {
+	case "/api/v2/jwks":
+		p.jwksCalls.Add(1)
+		return resp(200, "application/json", p.jwks)
+	case "/api/v2/token":
+		p.tokenCalls.Add(1)
+		return resp(p.tokenStatus, "application/json", p.tokenBody)
+	case "/api/v2/userinfo":
+		p.userInfoCalls.Add(1)
+		return resp(200, p.userInfoType, p.userInfoBody)
+	case "/api/v2/.well-known/openid-configuration":
+		p.discoveryCalls.Add(1)
+		return resp(200, "application/json", p.discoveryBody)
+	}
+	return resp(404, "text/html", []byte("<html>not found</html>"))
+}
+
+// sign signs header.payload with the provider's key (ES256, r||s).
+func (p *fuzzProvider) sign(header, payload []byte) string {
+	in := fuzzB64(header) + "." + fuzzB64(payload)
+	h := sha256.Sum256([]byte(in))
+	r, s, err := ecdsa.Sign(rand.Reader, p.key, h[:])
+	if err != nil {
+		panic(err)
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return in + "." + fuzzB64(sig)
+}
+
+func fuzzB64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+type fuzzFixture struct {
+	p   *fuzzProvider
+	c   *Client
+	req *AuthRequest
+}
+
+var fuzzSetup = sync.OnceValue(func() *fuzzFixture {
+	// A fixed scalar: the same key in every process, so saved inputs that
+	// carry a valid signature still verify when replayed.
+	d := sha256.Sum256([]byte("franceconnect fuzz key"))
+	key, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), d[:])
+	if err != nil {
+		panic(err)
+	}
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: fuzzKid, Algorithm: "ES256", Use: "sig"}}})
+	if err != nil {
+		panic(err)
+	}
+	p := &fuzzProvider{key: key, jwks: jwks}
+	env, err := NewEnvironment(fuzzIssuer)
+	if err != nil {
+		panic(err)
+	}
+	c, err := New(Config{
+		Environment:           env,
+		ClientID:              fuzzClientID,
+		ClientSecret:          fuzzSecret,
+		RedirectURL:           "https://portail.example/fc/callback",
+		PostLogoutRedirectURL: "https://portail.example/",
+		Algorithm:             "ES256",
+		HTTPClient:            &http.Client{Transport: p, Timeout: 5 * time.Second},
+		Now:                   func() time.Time { return fuzzNow },
+	})
+	if err != nil {
+		panic(err)
+	}
+	req := &AuthRequest{State: fuzzState, Nonce: fuzzNonce, ACR: EIDAS1, Expiry: fuzzNow.Add(10 * time.Minute)}
+	return &fuzzFixture{p: p, c: c, req: req}
+})
+
+// fuzzIDClaims are the ID token claims FranceConnect would send for the
+// fixture's request.
+func fuzzIDClaims() map[string]any {
+	now := fuzzNow.Unix()
+	return map[string]any{
+		"iss": fuzzIssuer, "sub": fuzzSub, "aud": fuzzClientID,
+		"exp": now + 60, "iat": now, "auth_time": now,
+		"nonce": fuzzNonce, "acr": "eidas1", "amr": []string{"pwd"},
+	}
+}
+
+func fuzzUserInfoClaims() map[string]any {
+	return map[string]any{
+		"iss": fuzzIssuer, "aud": fuzzClientID, "sub": fuzzSub,
+		"exp": fuzzNow.Unix() + 60, "iat": fuzzNow.Unix(),
+		"given_name": "Angela Claire Louise", "given_name_array": []string{"Angela", "Claire", "Louise"},
+		"family_name": "DUBOIS", "birthdate": "1962-08-24", "gender": "female",
+		"birthplace": "75107", "birthcountry": "99100", "email": "wossewodda-3728@yopmail.com",
+		"idp_birthdate": "1962-08-24",
+	}
+}
+
+func fuzzJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func claimsWith(m map[string]any, kv ...any) []byte {
+	c := make(map[string]any, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(c, kv[i].(string))
+			continue
+		}
+		c[kv[i].(string)] = kv[i+1]
+	}
+	return fuzzJSON(c)
+}
+
+var fuzzES256Header = []byte(`{"alg":"ES256","kid":"` + fuzzKid + `","typ":"JWT"}`)
+
+// pathologicalHeaders are JOSE headers that broke other JOSE libraries or
+// that an attacker would try: embedded keys, crit, alg none and friends,
+// wrong types, nesting, unicode, duplicates, size.
+func pathologicalHeaders() [][]byte {
+	attacker, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	jwk := fuzzJSON(jose.JSONWebKey{Key: &attacker.PublicKey, Algorithm: "ES256"})
+	hs := [][]byte{
+		fuzzES256Header,
+		[]byte(`{"alg":"ES256"}`),
+		[]byte(`{"alg":"none"}`),
+		[]byte(`{"alg":"None","kid":"` + fuzzKid + `"}`),
+		[]byte(`{"alg":"HS256","kid":"` + fuzzKid + `"}`),
+		[]byte(`{"alg":"RS256","kid":"` + fuzzKid + `"}`),
+		[]byte(`{"alg":"ES256 ","kid":"` + fuzzKid + `"}`),
+		[]byte(`{"alg":"es256","kid":"` + fuzzKid + `"}`),
+		[]byte(`{"alg":"ES256","alg":"none","kid":"` + fuzzKid + `"}`),
+		[]byte(`{"alg":"none","alg":"ES256","kid":"` + fuzzKid + `"}`),
+		[]byte(`{"ALG":"none","alg":"ES256","kid":"` + fuzzKid + `"}`),
+		[]byte(`{"alg":["ES256"],"kid":"` + fuzzKid + `"}`),
+		[]byte(`{"alg":null}`),
+		[]byte(`{"alg":"ES256","kid":42}`),
+		[]byte(`{"alg":"ES256","kid":{"kid":"` + fuzzKid + `"}}`),
+		[]byte(`{"alg":"ES256","kid":"../../../etc/passwd"}`),
+		[]byte(`{"alg":"ES256","kid":"\u0000` + fuzzKid + `"}`),
+		[]byte(`{"alg":"ES256","kid":"` + fuzzKid + `\u202e"}`),
+		[]byte(`{"alg":"ES256","jwk":` + string(jwk) + `}`),
+		[]byte(`{"alg":"ES256","kid":"` + fuzzKid + `","jwk":` + string(jwk) + `}`),
+		[]byte(`{"alg":"ES256","jku":"https://evil.example/jwks","kid":"evil"}`),
+		[]byte(`{"alg":"ES256","x5u":"https://evil.example/cert","kid":"` + fuzzKid + `"}`),
+		[]byte(`{"alg":"ES256","x5c":["MIIB"],"kid":"` + fuzzKid + `"}`),
+		[]byte(`{"alg":"ES256","kid":"` + fuzzKid + `","crit":["exp"],"exp":1}`),
+		[]byte(`{"alg":"ES256","kid":"` + fuzzKid + `","crit":["b64"],"b64":false}`),
+		[]byte(`{"alg":"ES256","kid":"` + fuzzKid + `","crit":["b64"],"b64":true}`),
+		[]byte(`{"alg":"ES256","kid":"` + fuzzKid + `","crit":[]}`),
+		[]byte(`{"alg":"ES256","kid":"` + fuzzKid + `","crit":"b64"}`),
+		[]byte(`{"alg":"ES256","kid":"` + fuzzKid + `","enc":"A256GCM","zip":"DEF"}`),
+		[]byte(`{"alg":"ES256","kid":"` + fuzzKid + `","typ":{"a":{"b":{"c":[[[[[[[]]]]]]]}}}}`),
+		[]byte(`{"alg":"ES256","kid":"` + fuzzKid + `","x":"` + strings.Repeat("A", 20000) + `"}`),
+		[]byte(`{"alg":"ES256","kid":"` + strings.Repeat("k", 10000) + `"}`),
+		[]byte(`{"alg":"ES256","kid":"clé-ü-€-𝄞"}`),
+		[]byte(`{"alg":"ES256","kid":"` + fuzzKid + `"`),
+		[]byte(`["alg","ES256"]`),
+		[]byte(`"ES256"`),
+		[]byte(`null`),
+		[]byte(``),
+		[]byte("\xff\xfe{\"alg\":\"ES256\"}"),
+	}
+	return hs
+}
+
+// pathologicalTokens are raw token strings: wrong shapes, bad base64,
+// dots, sizes, whitespace.
+func pathologicalTokens(p *fuzzProvider) []string {
+	good := p.sign(fuzzES256Header, fuzzJSON(fuzzIDClaims()))
+	h, rest, _ := strings.Cut(good, ".")
+	pl, sig, _ := strings.Cut(rest, ".")
+	return []string{
+		good,
+		"",
+		".",
+		"..",
+		"...",
+		"....",
+		strings.Repeat(".", 1<<16),
+		strings.Repeat("a.", 1<<14),
+		h + "." + pl + ".",
+		h + "." + pl,
+		h + ".." + sig,
+		"." + pl + "." + sig,
+		h + "." + pl + "." + sig + "." + sig,
+		h + "." + pl + "." + sig + "..",
+		h + "=." + pl + "." + sig,
+		h + "." + pl + "==." + sig,
+		h + "." + pl + "." + sig + "=",
+		strings.ReplaceAll(good, "-", "+"),
+		strings.ReplaceAll(good, "_", "/"),
+		" " + good,
+		good + "\n",
+		good + "\x00",
+		strings.ToUpper(good),
+		h + ".!!!." + sig,
+		h + "." + pl + ".%%%",
+		h + "." + pl + "." + sig[:len(sig)-1],
+		h + "." + pl + "." + sig[:len(sig)-2],
+		h + "." + pl + "." + fuzzB64(make([]byte, 64)),
+		h + "." + pl + "." + fuzzB64(bytes.Repeat([]byte{0xff}, 64)),
+		h + "." + pl + "." + fuzzB64(make([]byte, 10000)),
+		fuzzB64([]byte(`{"alg":"none"}`)) + "." + pl + ".",
+		fuzzB64([]byte(`{"alg":"none"}`)) + "." + pl + "." + sig,
+		fuzzB64([]byte(`{"alg":"HS256","kid":"`+fuzzKid+`"}`)) + "." + pl + "." + sig,
+		// JWE shapes (five parts) where a JWS is expected.
+		fuzzB64([]byte(`{"alg":"RSA-OAEP","enc":"A256GCM"}`)) + ".a.b.c.d",
+		fuzzB64([]byte(`{"alg":"dir","enc":"A256GCM"}`)) + "....",
+		"eyJ" + strings.Repeat("A", maxTokenSize),
+		"é.é.é",
+		"\u202e.\u202e.\u202e",
+		h + "." + fuzzB64([]byte(`{"iss":`+strings.Repeat("[", 5000)+`}`)) + "." + sig,
+	}
+}
+
+// fuzzSentinels are the documented error values of the package.
+var fuzzSentinels = []error{
+	ErrAccessDenied, ErrProviderError, ErrStateMismatch, ErrMissingCode, ErrTransactionExpired,
+	ErrIssuerMismatch, ErrAudienceMismatch, ErrTokenExpired, ErrIssuedAt, ErrNonceMismatch,
+	ErrACRTooLow, ErrSubjectMismatch, ErrMissingClaim, ErrAlgorithm, ErrSignature, ErrUnknownKey,
+	ErrMalformedToken, ErrAccessTokenHash, ErrUserInfoFormat, ErrInvalidIdentity,
+	ErrProviderUnavailable, ErrInvalidClient, ErrInvalidGrant, ErrConfig, ErrMissingIDToken,
+	ErrUnknownEnvironment,
+}
+
+// requireDocumentedError fails unless err is one of the documented error types and
+// its message is safe to log: one line, bounded.
+func requireDocumentedError(t *testing.T, err error, allowed ...error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	typed := false
+	for _, s := range fuzzSentinels {
+		if errors.Is(err, s) {
+			typed = true
+			break
+		}
+	}
+	var pe *ProviderError
+	var ce *CallbackError
+	if !typed && !errors.As(err, &pe) && !errors.As(err, &ce) {
+		t.Fatalf("untyped error %T: %v", err, err)
+	}
+	if len(allowed) > 0 {
+		ok := false
+		for _, a := range allowed {
+			if errors.Is(err, a) {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Fatalf("error %v is none of %v", err, allowed)
+		}
+	}
+	msg := err.Error()
+	if strings.ContainsAny(msg, "\r\n") {
+		t.Fatalf("error message spans lines: %q", msg)
+	}
+	if len(msg) > 2048 {
+		t.Fatalf("error message of %d bytes", len(msg))
+	}
+}
+
+// exactObject decodes a JSON object with its exact member names (a map,
+// unlike a struct, does not fold case).
+func exactObject(b []byte) (map[string]json.RawMessage, bool) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return nil, false
+	}
+	return m, true
+}
+
+func exactString(m map[string]json.RawMessage, name string) (string, bool) {
+	raw, ok := m[name]
+	if !ok {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil || string(bytes.TrimSpace(raw)) == "null" {
+		return "", false
+	}
+	return s, true
+}
+
+func exactNumber(m map[string]json.RawMessage, name string) (float64, bool) {
+	raw, ok := m[name]
+	if !ok {
+		return 0, false
+	}
+	var f float64
+	if json.Unmarshal(raw, &f) != nil || string(bytes.TrimSpace(raw)) == "null" || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+// oracleJWS verifies a compact ES256 JWS with the fixture key, without the
+// library: it returns the payload, or an explanation of why the token is
+// not one the library may accept.
+func oracleJWS(p *fuzzProvider, raw string) ([]byte, error) {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("%d parts", len(parts))
+	}
+	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return nil, fmt.Errorf("header base64: %v", err)
+	}
+	h, ok := exactObject(hb)
+	if !ok {
+		return nil, errors.New("header is not an object")
+	}
+	if alg, _ := exactString(h, "alg"); alg != "ES256" {
+		return nil, fmt.Errorf("alg %q", alg)
+	}
+	if kid, _ := exactString(h, "kid"); kid != "" && kid != fuzzKid {
+		return nil, fmt.Errorf("kid %q", kid)
+	}
+	if crit, ok := h["crit"]; ok {
+		var names []string
+		if json.Unmarshal(crit, &names) != nil {
+			return nil, errors.New("crit is not a list")
+		}
+		for _, n := range names {
+			if n != "b64" {
+				return nil, fmt.Errorf("crit %q not understood", n)
+			}
+		}
+		// go-jose understands b64 (RFC 7797); anything but b64:true would
+		// change the signing input, which the oracle does not model.
+		if b, ok := h["b64"]; ok && string(b) != "true" {
+			return nil, errors.New("b64 is not true")
+		}
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("payload base64: %v", err)
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || len(sig) != 64 {
+		return nil, errors.New("signature is not 64 bytes of base64url")
+	}
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+	if !ecdsa.Verify(&p.key.PublicKey, digest[:], r, s) {
+		return nil, errors.New("signature does not verify")
+	}
+	return payload, nil
+}
+
+// oracleAudience: aud is the client ID, alone (string or array); azp, if
+// a non-empty string, is the client ID.
+func oracleAudience(m map[string]json.RawMessage) error {
+	raw, ok := m["aud"]
+	if !ok {
+		return errors.New("aud missing")
+	}
+	var one string
+	var many []string
+	switch {
+	case json.Unmarshal(raw, &one) == nil && string(raw) != "null":
+		many = []string{one}
+	case json.Unmarshal(raw, &many) == nil:
+	default:
+		return errors.New("aud of another type")
+	}
+	if len(many) == 0 {
+		return errors.New("aud empty")
+	}
+	for _, a := range many {
+		if a != fuzzClientID {
+			return fmt.Errorf("aud %q", a)
+		}
+	}
+	if azp, ok := exactString(m, "azp"); ok && azp != "" && azp != fuzzClientID {
+		return fmt.Errorf("azp %q", azp)
+	}
+	return nil
+}
+
+// oracleIDToken re-checks every ID token rule on the exact claim names.
+// Times are compared with one second of slack: the oracle is about
+// rules, not nanosecond rounding.
+func oracleIDToken(payload []byte, accessToken string) error {
+	m, ok := exactObject(payload)
+	if !ok {
+		return errors.New("claims are not an object")
+	}
+	if iss, ok := exactString(m, "iss"); !ok || iss != fuzzIssuer {
+		return fmt.Errorf("iss %q", iss)
+	}
+	if err := oracleAudience(m); err != nil {
+		return err
+	}
+	now := float64(fuzzNow.Unix())
+	const skew = 30
+	exp, ok := exactNumber(m, "exp")
+	if !ok || exp+skew < now-1 {
+		return fmt.Errorf("exp %v", exp)
+	}
+	iat, ok := exactNumber(m, "iat")
+	if !ok || iat > now+skew+1 || now-iat > 600+skew+1 {
+		return fmt.Errorf("iat %v", iat)
+	}
+	if n, ok := exactString(m, "nonce"); !ok || n != fuzzNonce {
+		return fmt.Errorf("nonce %q", n)
+	}
+	if acr, ok := exactString(m, "acr"); !ok || (acr != "eidas1" && acr != "eidas2" && acr != "eidas3") {
+		return fmt.Errorf("acr %q", acr)
+	}
+	if sub, ok := exactString(m, "sub"); !ok || sub == "" || len(sub) > maxClaimLen {
+		return fmt.Errorf("sub %q", sub)
+	}
+	if ah, ok := exactString(m, "at_hash"); ok && ah != "" {
+		sum := sha256.Sum256([]byte(accessToken))
+		if ah != fuzzB64(sum[:16]) {
+			return errors.New("at_hash")
+		}
+	}
+	return nil
+}
+
+// oracleUserInfoJWT re-checks the userinfo JWT rules.
+func oracleUserInfoJWT(payload []byte, subject string) error {
+	m, ok := exactObject(payload)
+	if !ok {
+		return errors.New("claims are not an object")
+	}
+	if iss, ok := exactString(m, "iss"); !ok || iss != fuzzIssuer {
+		return fmt.Errorf("iss %q", iss)
+	}
+	if err := oracleAudience(m); err != nil {
+		return err
+	}
+	if _, present := m["exp"]; present && string(m["exp"]) != "null" {
+		exp, ok := exactNumber(m, "exp")
+		if !ok || exp+30 < float64(fuzzNow.Unix())-1 {
+			return fmt.Errorf("exp %v", exp)
+		}
+	}
+	if sub, ok := exactString(m, "sub"); !ok || sub == "" || sub != subject {
+		return fmt.Errorf("sub %q", sub)
+	}
+	return nil
+}
+
+// oracleIdentity re-checks a parsed identity against the exact claims.
+func oracleIdentity(claims []byte, id *Identity) error {
+	m, ok := exactObject(claims)
+	if !ok {
+		return errors.New("claims are not an object")
+	}
+	if sub, ok := exactString(m, "sub"); !ok || sub == "" || sub != id.Subject {
+		return fmt.Errorf("sub %q, parsed %q", sub, id.Subject)
+	}
+	for name, got := range map[string]string{
+		"given_name": id.GivenName, "family_name": id.FamilyName, "preferred_username": id.PreferredUsername,
+		"gender": string(id.Gender), "birthplace": id.Birthplace, "birthcountry": id.Birthcountry,
+		"email": id.Email, "idp_id": id.IdpID, "phone_number": id.PhoneNumber,
+	} {
+		want, _ := exactString(m, name)
+		if want != got {
+			return fmt.Errorf("%s %q, parsed %q", name, want, got)
+		}
+	}
+	if bd, ok := exactString(m, "birthdate"); ok {
+		b, err := ParseBirthdate(bd)
+		if err != nil || b != id.Birthdate || b.String() != bd {
+			return fmt.Errorf("birthdate %q, parsed %v", bd, id.Birthdate)
+		}
+	} else if !id.Birthdate.IsZero() {
+		return errors.New("birthdate parsed from nothing")
+	}
+	switch id.Gender {
+	case "", GenderMale, GenderFemale, GenderUnspecified:
+	default:
+		return fmt.Errorf("gender %q", id.Gender)
+	}
+	if id.Birthplace != "" && !isCOG(id.Birthplace) {
+		return fmt.Errorf("birthplace %q", id.Birthplace)
+	}
+	if id.Birthcountry != "" && (len(id.Birthcountry) != 5 || !strings.HasPrefix(id.Birthcountry, "99")) {
+		return fmt.Errorf("birthcountry %q", id.Birthcountry)
+	}
+	for k := range id.Extra {
+		if _, ok := m[k]; !ok || knownClaims[k] {
+			return fmt.Errorf("extra %q", k)
+		}
+	}
+	return nil
+}
+
+// FuzzCallbackQuery runs the callback checks on arbitrary query strings,
+// then the whole Exchange: when a check refuses the callback, the token
+// endpoint must not have been called; when they all pass, the query
+// really carries one state equal to the request's, the issuer and a code.
+func FuzzCallbackQuery(f *testing.F) {
+	fx := fuzzSetup()
+	iss := url.QueryEscape(fuzzIssuer)
+	for _, s := range []string{
+		"code=abc&state=" + fuzzState + "&iss=" + iss,
+		"code=abc&state=" + fuzzState + "&iss=" + fuzzIssuer,
+		"state=" + fuzzState + "&iss=" + iss,
+		"code=abc&state=" + fuzzState + "&state=" + fuzzState + "&iss=" + iss,
+		"code=abc&state=" + fuzzState + "&iss=" + iss + "&iss=" + iss,
+		"code=abc&state=" + fuzzState + "&iss=" + iss + "%2F",
+		"code=abc&STATE=" + fuzzState + "&iss=" + iss,
+		"code=abc&state=" + fuzzState[:len(fuzzState)-1] + "&iss=" + iss,
+		"code=abc&state=" + fuzzState + "%00&iss=" + iss,
+		"code=abc&state=" + fuzzState + ";iss=" + iss,
+		"code=" + strings.Repeat("c", 2000) + "&state=" + fuzzState + "&iss=" + iss,
+		"code=&code=abc&state=" + fuzzState + "&iss=" + iss,
+		"error=access_denied&error_description=User+auth+aborted&state=" + fuzzState + "&iss=" + iss,
+		"error=access_denied&error_description=%0d%0aforged: log line%1b[31m&state=" + fuzzState,
+		"error=" + strings.Repeat("%ff", 300) + "&error_description=" + strings.Repeat("é", 500),
+		"error=%E2%80%AEevil&error_description=%F0%9F%92%A5",
+		"error=&code=abc&state=" + fuzzState + "&iss=" + iss,
+		"%zz=1&code=abc&state=" + fuzzState + "&iss=" + iss,
+		"code=abc&state=" + fuzzState + "&iss=https%3A%2F%2Fevil.example%2Fapi%2Fv2",
+		"code=abc&state=" + fuzzState + "&iss=https%3a%2f%2ffc.fuzz.example%2fapi%2fv2",
+		strings.Repeat("&", 1000) + "code=abc",
+		strings.Repeat("a=b&", 1000),
+		"",
+		"?",
+		"=",
+		"state",
+		"\u202e=\u202e",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, _ := url.ParseQuery(raw) // as r.URL.Query() does, errors ignored
+
+		// Step by step, with the oracle beside each check.
+		cbErr := checkCallbackError(q)
+		requireDocumentedError(t, cbErr, ErrProviderError)
+		if (cbErr != nil) != (q.Get("error") != "") {
+			t.Fatalf("error parameter %q, checkCallbackError %v", q.Get("error"), cbErr)
+		}
+		var ce *CallbackError
+		if errors.As(cbErr, &ce) {
+			for _, s := range []string{ce.Code, ce.Description} {
+				if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+					t.Fatalf("unsafe text from the callback kept: %q", s)
+				}
+			}
+			if len(ce.Code) > 64 || len(ce.Description) > maxDescription {
+				t.Fatalf("callback error text not bounded: %d, %d bytes", len(ce.Code), len(ce.Description))
+			}
+		}
+
+		stErr := checkState(q, fuzzState)
+		requireDocumentedError(t, stErr, ErrStateMismatch)
+		if stateOK := len(q["state"]) == 1 && q["state"][0] == fuzzState; stateOK != (stErr == nil) {
+			t.Fatalf("state %q: checkState %v", q["state"], stErr)
+		}
+
+		issErr := checkIssuerParam(q, fx.c.cfg.Environment)
+		requireDocumentedError(t, issErr, ErrIssuerMismatch)
+		if issOK := len(q["iss"]) == 1 && q["iss"][0] == fuzzIssuer; issOK != (issErr == nil) {
+			t.Fatalf("iss %q: checkIssuerParam %v", q["iss"], issErr)
+		}
+		v1Err := checkIssuerParam(q, ProductionV1)
+		requireDocumentedError(t, v1Err, ErrIssuerMismatch)
+		if v1OK := q["iss"] == nil || len(q["iss"]) == 1 && q["iss"][0] == ProductionV1.Issuer; v1OK != (v1Err == nil) {
+			t.Fatalf("v1 iss %q: checkIssuerParam %v", q["iss"], v1Err)
+		}
+
+		code, codeErr := callbackCode(q)
+		requireDocumentedError(t, codeErr, ErrMissingCode)
+		if codeErr == nil && (code == "" || code != q.Get("code") || len(code) > maxClaimLen) {
+			t.Fatalf("code %q accepted from %q", code, q.Get("code"))
+		}
+
+		// The whole pipeline: the token endpoint refuses every code, so a
+		// callback that passes its checks ends with ErrInvalidGrant.
+		fx.p.mu.Lock()
+		defer fx.p.mu.Unlock()
+		fx.p.tokenStatus = http.StatusBadRequest
+		fx.p.tokenBody = []byte(`{"error":"invalid_grant","error_description":"grant request is invalid"}`)
+		before := fx.p.tokenCalls.Load()
+		res, err := fx.c.Exchange(context.Background(), fx.req, q)
+		if res != nil || err == nil {
+			t.Fatal("a refused code gave a login")
+		}
+		requireDocumentedError(t, err)
+		called := fx.p.tokenCalls.Load() != before
+		passed := cbErr == nil && stErr == nil && issErr == nil && codeErr == nil
+		if called != passed {
+			t.Fatalf("checks passed=%v but token endpoint called=%v (err %v)", passed, called, err)
+		}
+		if passed && !errors.Is(err, ErrInvalidGrant) {
+			t.Fatalf("want ErrInvalidGrant from the token endpoint, got %v", err)
+		}
+		if vErr := fx.c.VerifyLogout(&LogoutRequest{State: fuzzState}, q); (vErr == nil) != (stErr == nil) {
+			t.Fatalf("VerifyLogout %v, checkState %v", vErr, stErr)
+		}
+	})
+}
+
+// verifyAndCheck runs the ID token verification and the oracle.
+func verifyAndCheck(t *testing.T, fx *fuzzFixture, raw string) {
+	t.Helper()
+	fx.p.mu.Lock()
+	defer fx.p.mu.Unlock()
+	claims, err := fx.c.verifyIDToken(context.Background(), raw, fx.req, fuzzAccess)
+	requireDocumentedError(t, err)
+	if err != nil {
+		if claims != nil {
+			t.Fatal("claims returned with an error")
+		}
+		return
+	}
+	payload, oerr := oracleJWS(fx.p, raw)
+	if oerr != nil {
+		t.Fatalf("accepted an ID token the oracle refuses: %v", oerr)
+	}
+	if oerr := oracleIDToken(payload, fuzzAccess); oerr != nil {
+		t.Fatalf("accepted ID token claims the oracle refuses: %v\n%s", oerr, payload)
+	}
+	m, _ := exactObject(payload)
+	if sub, _ := exactString(m, "sub"); claims.Subject != sub || claims.Issuer != fuzzIssuer || !claims.ACR.AtLeast(EIDAS1) {
+		t.Fatalf("returned claims differ from the token: %+v", claims)
+	}
+}
+
+// FuzzVerifyIDToken verifies arbitrary raw ID tokens (and the same string
+// as a userinfo JWT). Only the seed signed with the fixture key can pass;
+// everything the fuzzer derives from it must be refused with a typed error.
+func FuzzVerifyIDToken(f *testing.F) {
+	fx := fuzzSetup()
+	for _, tok := range pathologicalTokens(fx.p) {
+		f.Add(tok)
+	}
+	for _, h := range pathologicalHeaders() {
+		f.Add(fuzzB64(h) + "." + fuzzB64(fuzzJSON(fuzzIDClaims())) + ".c2ln")
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		verifyAndCheck(t, fx, raw)
+
+		fx.p.mu.Lock()
+		defer fx.p.mu.Unlock()
+		payload, err := fx.c.verifyUserInfoJWT(context.Background(), raw, fuzzSub)
+		requireDocumentedError(t, err)
+		if err == nil {
+			p, oerr := oracleJWS(fx.p, strings.TrimSpace(raw))
+			if oerr == nil {
+				oerr = oracleUserInfoJWT(p, fuzzSub)
+			}
+			if oerr != nil {
+				t.Fatalf("accepted a userinfo JWT the oracle refuses: %v", oerr)
+			}
+			if !bytes.Equal(p, payload) {
+				t.Fatal("payload differs from the signed one")
+			}
+		}
+	})
+}
+
+// FuzzIDTokenClaims signs arbitrary headers and claims with the provider's
+// real key: the signature is valid, so everything else (header tricks,
+// claim types, duplicates, case, times, audiences) is on trial.
+func FuzzIDTokenClaims(f *testing.F) {
+	fx := fuzzSetup()
+	good := fuzzIDClaims()
+	now := fuzzNow.Unix()
+	payloads := [][]byte{
+		fuzzJSON(good),
+		claimsWith(good, "at_hash", func() string { s := sha256.Sum256([]byte(fuzzAccess)); return fuzzB64(s[:16]) }()),
+		claimsWith(good, "at_hash", "AAAAAAAAAAAAAAAAAAAAAA"),
+		claimsWith(good, "at_hash", 42),
+		claimsWith(good, "aud", []string{fuzzClientID}),
+		claimsWith(good, "aud", []string{fuzzClientID, "https://evil.example"}),
+		claimsWith(good, "aud", []string{}),
+		claimsWith(good, "aud", 42),
+		claimsWith(good, "aud", []any{fuzzClientID, 42}),
+		claimsWith(good, "azp", "someone-else"),
+		claimsWith(good, "azp", fuzzClientID),
+		claimsWith(good, "iss", nil),
+		claimsWith(good, "iss", fuzzIssuer+"/"),
+		claimsWith(good, "iss", []string{fuzzIssuer}),
+		claimsWith(good, "sub", nil),
+		claimsWith(good, "sub", ""),
+		claimsWith(good, "sub", 12345),
+		claimsWith(good, "sub", strings.Repeat("s", 5000)),
+		claimsWith(good, "exp", nil),
+		claimsWith(good, "exp", "1800000060"),
+		claimsWith(good, "exp", now-3600),
+		claimsWith(good, "exp", 1e300),
+		claimsWith(good, "exp", -1),
+		claimsWith(good, "exp", float64(now)+0.5),
+		claimsWith(good, "iat", nil),
+		claimsWith(good, "iat", now+3600),
+		claimsWith(good, "iat", now-3600),
+		claimsWith(good, "iat", 0),
+		claimsWith(good, "nonce", nil),
+		claimsWith(good, "nonce", ""),
+		claimsWith(good, "nonce", fuzzNonce+" "),
+		claimsWith(good, "nonce", []string{fuzzNonce}),
+		claimsWith(good, "acr", nil),
+		claimsWith(good, "acr", "eidas0"),
+		claimsWith(good, "acr", "EIDAS1"),
+		claimsWith(good, "acr", "eidas3"),
+		claimsWith(good, "amr", "pwd"),
+		claimsWith(good, "amr", []any{1, 2}),
+		claimsWith(good, "auth_time", "yesterday"),
+		claimsWith(good, "extra", map[string]any{"a": map[string]any{"b": []any{[]any{[]any{}}}}}),
+		[]byte(strings.Replace(string(fuzzJSON(good)), `"iss"`, `"ISS"`, 1)),
+		[]byte(strings.Replace(string(fuzzJSON(good)), `"sub"`, `"Sub"`, 1)),
+		[]byte(strings.Replace(string(fuzzJSON(good)), `"nonce"`, `"NONCE"`, 1)),
+		[]byte(strings.Replace(string(fuzzJSON(good)), `{`, `{"iss":"https://evil.example/api/v2",`, 1)),
+		[]byte(strings.Replace(string(fuzzJSON(good)), `}`, `,"iss":"https://evil.example/api/v2"}`, 1)),
+		[]byte(strings.Replace(string(fuzzJSON(good)), `"sub":"`, `"sub":"\ud800`, 1)),
+		[]byte(strings.Replace(string(fuzzJSON(good)), `"sub":"`, `"sub":"\u0000`, 1)),
+		[]byte(`{"iss":` + strings.Repeat(`{"a":`, 3000) + `1` + strings.Repeat(`}`, 3000) + `}`),
+		[]byte(`[` + string(fuzzJSON(good)) + `]`),
+		[]byte(`null`),
+		[]byte(``),
+		[]byte(`{}`),
+		[]byte("\xef\xbb\xbf" + string(fuzzJSON(good))),
+		[]byte(string(fuzzJSON(good)) + ` {}`),
+	}
+	for _, p := range payloads {
+		f.Add(fuzzES256Header, p)
+	}
+	for _, h := range pathologicalHeaders() {
+		f.Add(h, fuzzJSON(good))
+	}
+	f.Fuzz(func(t *testing.T, header, payload []byte) {
+		if len(header)+len(payload) > 3*maxTokenSize/4 {
+			// Over the size limit once encoded: FuzzVerifyIDToken covers it.
+			return
+		}
+		verifyAndCheck(t, fx, fx.p.sign(header, payload))
+	})
+}
+
+// FuzzUserInfo parses arbitrary userinfo claims (ParseIdentity), and the
+// same claims signed as a userinfo JWT (verifyUserInfoJWT then
+// ParseIdentity, as Exchange does).
+func FuzzUserInfo(f *testing.F) {
+	fx := fuzzSetup()
+	good := fuzzUserInfoClaims()
+	for _, p := range [][]byte{
+		fuzzJSON(good),
+		claimsWith(good, "sub", nil),
+		claimsWith(good, "sub", "other"),
+		claimsWith(good, "birthdate", "1962-02-30"),
+		claimsWith(good, "birthdate", "1962-00-00"),
+		claimsWith(good, "birthdate", "+962-08-24"),
+		claimsWith(good, "birthdate", "１９６２-08-24"),
+		claimsWith(good, "birthdate", 19620824),
+		claimsWith(good, "idp_birthdate", "1977-00-03"),
+		claimsWith(good, "idp_birthdate", ""),
+		claimsWith(good, "gender", "Female"),
+		claimsWith(good, "gender", "unspecified"),
+		claimsWith(good, "birthplace", "2A004"),
+		claimsWith(good, "birthplace", "2C004"),
+		claimsWith(good, "birthplace", ""),
+		claimsWith(good, "birthplace", 75107),
+		claimsWith(good, "birthcountry", "99134"),
+		claimsWith(good, "birthcountry", "12345"),
+		claimsWith(good, "email", "a@b"),
+		claimsWith(good, "email", "<script>@x"),
+		claimsWith(good, "email", nil),
+		claimsWith(good, "given_name_array", "Angela"),
+		claimsWith(good, "given_name_array", []any{"A", nil}),
+		claimsWith(good, "given_name", "Zoë Anaïs \u202eD'ARTAGNAN-CŒUR"),
+		claimsWith(good, "address", map[string]any{"formatted": "1 rue", "country": 1}),
+		claimsWith(good, "address", "1 rue de la Paix"),
+		claimsWith(good, "phone_number", "+33 1 23 45 67 89"),
+		claimsWith(good, "aud", []string{fuzzClientID, "x"}),
+		claimsWith(good, "iss", "https://evil.example/api/v2"),
+		claimsWith(good, "exp", fuzzNow.Unix()-3600),
+		claimsWith(good, "exp", nil),
+		claimsWith(good, "custom", map[string]any{"deep": []any{[]any{[]any{"x"}}}}),
+		[]byte(strings.Replace(string(fuzzJSON(good)), `"sub"`, `"SUB"`, 1)),
+		[]byte(strings.Replace(string(fuzzJSON(good)), `"family_name"`, `"Family_Name"`, 1)),
+		[]byte(strings.Replace(string(fuzzJSON(good)), `}`, `,"sub":"other"}`, 1)),
+		[]byte(strings.Replace(string(fuzzJSON(good)), `"sub":"`, `"sub":"\udfff`, 1)),
+		[]byte(`{"sub":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`),
+		[]byte(`{"sub":"x","a":` + strings.Repeat(`"`+strings.Repeat("é", 100)+`",`, 10) + `1}`),
+		[]byte(`[]`),
+		[]byte(`null`),
+		[]byte(`"sub"`),
+		[]byte(``),
+		[]byte("\xff"),
+	} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, claims []byte) {
+		id, err := ParseIdentity(claims)
+		requireDocumentedError(t, err, ErrInvalidIdentity, ErrMissingClaim)
+		if err == nil {
+			if oerr := oracleIdentity(claims, id); oerr != nil {
+				t.Fatalf("ParseIdentity accepted what the oracle refuses: %v", oerr)
+			}
+		}
+		if len(claims) > maxTokenSize/2 {
+			return
+		}
+		fx.p.mu.Lock()
+		defer fx.p.mu.Unlock()
+		payload, err := fx.c.verifyUserInfoJWT(context.Background(), fx.p.sign(fuzzES256Header, claims), fuzzSub)
+		requireDocumentedError(t, err)
+		if err == nil {
+			if oerr := oracleUserInfoJWT(payload, fuzzSub); oerr != nil {
+				t.Fatalf("accepted userinfo the oracle refuses: %v", oerr)
+			}
+		}
+	})
+}
+
+// FuzzExchangeResponses feeds arbitrary token and userinfo answers to a
+// complete Exchange whose callback is valid. A success must carry an ID
+// token and a userinfo the oracles accept, about the same subject; userinfo
+// is never called after a refused ID token.
+func FuzzExchangeResponses(f *testing.F) {
+	fx := fuzzSetup()
+	idt := fx.p.sign(fuzzES256Header, fuzzJSON(fuzzIDClaims()))
+	ui := fx.p.sign(fuzzES256Header, fuzzJSON(fuzzUserInfoClaims()))
+	tokenOK := func(kv ...any) []byte {
+		m := map[string]any{"access_token": fuzzAccess, "token_type": "Bearer", "expires_in": 60, "id_token": idt, "scope": "openid identite_pivot"}
+		return claimsWith(m, kv...)
+	}
+	for _, s := range []struct {
+		status   int
+		token    []byte
+		uiType   string
+		userinfo []byte
+	}{
+		{200, tokenOK(), "application/jwt", []byte(ui)},
+		{200, tokenOK(), "application/jwt; charset=utf-8", []byte(ui + "\n")},
+		{200, tokenOK(), "application/json", fuzzJSON(fuzzUserInfoClaims())},
+		{200, tokenOK(), "application/jwt", fuzzJSON(fuzzUserInfoClaims())},
+		{200, tokenOK(), "", []byte(ui)},
+		{200, tokenOK(), "application/jwt", []byte(strings.Repeat(".", 70000))},
+		{200, tokenOK("token_type", "mac"), "application/jwt", []byte(ui)},
+		{200, tokenOK("token_type", nil), "application/jwt", []byte(ui)},
+		{200, tokenOK("id_token", nil), "application/jwt", []byte(ui)},
+		{200, tokenOK("id_token", 42), "application/jwt", []byte(ui)},
+		{200, tokenOK("id_token", strings.Repeat(".", 100000)), "application/jwt", []byte(ui)},
+		{200, tokenOK("access_token", ""), "application/jwt", []byte(ui)},
+		{200, tokenOK("access_token", []string{"a"}), "application/jwt", []byte(ui)},
+		{200, tokenOK("expires_in", "60"), "application/jwt", []byte(ui)},
+		{200, tokenOK("expires_in", -1e300), "application/jwt", []byte(ui)},
+		{200, []byte(`<html>maintenance</html>`), "application/jwt", []byte(ui)},
+		{200, []byte(``), "application/jwt", []byte(ui)},
+		{200, []byte(`{"access_token":`), "application/jwt", []byte(ui)},
+		{400, []byte(`{"error":"invalid_grant","error_uri":"https://x/?code=Y049E20B"}`), "", nil},
+		{401, []byte(`{"error":"invalid_client"}`), "", nil},
+		{400, []byte(`{"error":"invalid_request","error_description":"` + strings.Repeat("\\n", 1000) + `"}`), "", nil},
+		{500, []byte(`<html><body>500</body></html>`), "", nil},
+		{302, nil, "", nil},
+		{200, tokenOK(), "application/jwt", []byte(fx.p.sign(fuzzES256Header, claimsWith(fuzzUserInfoClaims(), "sub", "other")))},
+	} {
+		f.Add(s.status, s.token, s.uiType, s.userinfo)
+	}
+	q := url.Values{"code": {"abc"}, "state": {fuzzState}, "iss": {fuzzIssuer}}
+	f.Fuzz(func(t *testing.T, status int, token []byte, uiType string, userinfo []byte) {
+		if status < 100 || status > 999 {
+			status = 200
+		}
+		fx.p.mu.Lock()
+		defer fx.p.mu.Unlock()
+		fx.p.tokenStatus, fx.p.tokenBody = status, token
+		fx.p.userInfoType, fx.p.userInfoBody = uiType, userinfo
+		uiBefore := fx.p.userInfoCalls.Load()
+		res, err := fx.c.exchange(context.Background(), fx.req, q)
+		requireDocumentedError(t, err)
+		uiCalled := fx.p.userInfoCalls.Load() != uiBefore
+		if err != nil {
+			if res != nil {
+				t.Fatal("result with an error")
+			}
+			if uiCalled && !isUserInfoFailure(err) {
+				t.Fatalf("userinfo called, then an error of an earlier step: %v", err)
+			}
+			return
+		}
+		if !uiCalled {
+			t.Fatal("login without userinfo")
+		}
+		p, oerr := oracleJWS(fx.p, res.RawIDToken)
+		if oerr == nil {
+			oerr = oracleIDToken(p, res.AccessToken)
+		}
+		if oerr != nil {
+			t.Fatalf("login with an ID token the oracle refuses: %v", oerr)
+		}
+		up, oerr := oracleJWS(fx.p, strings.TrimSpace(string(userinfo)))
+		if oerr == nil {
+			oerr = oracleUserInfoJWT(up, res.IDToken.Subject)
+		}
+		if oerr == nil {
+			oerr = oracleIdentity(up, res.Identity)
+		}
+		if oerr != nil {
+			t.Fatalf("login with a userinfo the oracle refuses: %v", oerr)
+		}
+	})
+}
+
+// isUserInfoFailure reports errors that userinfo (the last step) can cause.
+func isUserInfoFailure(err error) bool {
+	var pe *ProviderError
+	if errors.As(err, &pe) && pe.Endpoint == "userinfo" {
+		return true
+	}
+	for _, s := range []error{ErrProviderUnavailable, ErrUserInfoFormat, ErrSubjectMismatch, ErrInvalidIdentity,
+		ErrMissingClaim, ErrIssuerMismatch, ErrAudienceMismatch, ErrTokenExpired, ErrSignature, ErrAlgorithm,
+		ErrUnknownKey, ErrMalformedToken} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzDiscovery reads arbitrary discovery documents: a typed error, or an
+// environment for exactly the configured issuer with valid endpoints.
+func FuzzDiscovery(f *testing.F) {
+	fx := fuzzSetup()
+	good := map[string]any{
+		"issuer":                                fuzzIssuer,
+		"authorization_endpoint":                fuzzIssuer + "/authorize",
+		"token_endpoint":                        fuzzIssuer + "/token",
+		"userinfo_endpoint":                     fuzzIssuer + "/userinfo",
+		"end_session_endpoint":                  fuzzIssuer + "/session/end",
+		"jwks_uri":                              fuzzIssuer + "/jwks",
+		"id_token_signing_alg_values_supported": []string{"ES256", "RS256"},
+	}
+	for _, d := range [][]byte{
+		fuzzJSON(good),
+		claimsWith(good, "issuer", "https://evil.example/api/v2"),
+		claimsWith(good, "issuer", fuzzIssuer+"/"),
+		claimsWith(good, "issuer", nil),
+		claimsWith(good, "issuer", 42),
+		claimsWith(good, "jwks_uri", nil),
+		claimsWith(good, "jwks_uri", "javascript:alert(1)"),
+		claimsWith(good, "token_endpoint", "/relative"),
+		claimsWith(good, "end_session_endpoint", []string{"x"}),
+		claimsWith(good, "id_token_signing_alg_values_supported", "none"),
+		[]byte(strings.Replace(string(fuzzJSON(good)), `"issuer"`, `"ISSUER"`, 1)),
+		[]byte(`{"issuer":` + strings.Repeat("[", 10000) + `}`),
+		[]byte(`<html>`),
+		[]byte(``),
+		[]byte(`null`),
+	} {
+		f.Add(d)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		fx.p.mu.Lock()
+		defer fx.p.mu.Unlock()
+		fx.p.discoveryBody = doc
+		env, err := DiscoverEnvironment(context.Background(), fuzzIssuer, fx.c.cfg.HTTPClient)
+		requireDocumentedError(t, err, ErrIssuerMismatch, ErrProviderUnavailable)
+		if err != nil {
+			return
+		}
+		if env.Issuer != fuzzIssuer || env.Version != V2 {
+			t.Fatalf("discovered %q %v", env.Issuer, env.Version)
+		}
+		if verr := env.validate(); verr != nil {
+			t.Fatalf("discovered an invalid environment: %v", verr)
+		}
+	})
+}
+
+// TestFuzzOraclesAcceptValidInput keeps the fuzz targets honest: their
+// valid seeds pass both the library and the oracles, so "no oracle
+// failure" is not vacuous.
+func TestFuzzOraclesAcceptValidInput(t *testing.T) {
+	fx := fuzzSetup()
+	idt := fx.p.sign(fuzzES256Header, fuzzJSON(fuzzIDClaims()))
+	fx.p.mu.Lock()
+	_, err := fx.c.verifyIDToken(context.Background(), idt, fx.req, fuzzAccess)
+	fx.p.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := oracleJWS(fx.p, idt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := oracleIDToken(p, fuzzAccess); err != nil {
+		t.Fatal(err)
+	}
+
+	ui := fx.p.sign(fuzzES256Header, fuzzJSON(fuzzUserInfoClaims()))
+	fx.p.mu.Lock()
+	defer fx.p.mu.Unlock()
+	fx.p.tokenStatus = 200
+	fx.p.tokenBody = fuzzJSON(map[string]any{"access_token": fuzzAccess, "token_type": "Bearer", "expires_in": 60, "id_token": idt, "scope": "openid"})
+	fx.p.userInfoType, fx.p.userInfoBody = "application/jwt", []byte(ui)
+	res, err := fx.c.exchange(context.Background(), fx.req, url.Values{"code": {"abc"}, "state": {fuzzState}, "iss": {fuzzIssuer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Identity.FamilyName != "DUBOIS" || res.IDToken.Subject != fuzzSub {
+		t.Fatalf("%+v", res.Identity)
+	}
+	if err := oracleIdentity(fuzzJSON(fuzzUserInfoClaims()), res.Identity); err != nil {
+		t.Fatal(err)
+	}
+	if n := fx.p.jwksCalls.Load(); n != 1 {
+		t.Fatalf("%d JWKS fetches", n)
+	}
+}
+
+// TestMegabyteOfDotsAllocs: a megabyte of dots as an ID token or a
+// userinfo JWT is refused by its size before anything is decoded: as many
+// allocations as for a kilobyte of dots, and the megabyte is never copied.
+func TestMegabyteOfDotsAllocs(t *testing.T) {
+	fx := fuzzSetup()
+	fx.p.mu.Lock()
+	defer fx.p.mu.Unlock()
+	ctx := context.Background()
+	for _, step := range []struct {
+		name string
+		run  func(tok string) error
+	}{
+		{"ID token", func(tok string) error { _, err := fx.c.verifyIDToken(ctx, tok, fx.req, fuzzAccess); return err }},
+		{"userinfo", func(tok string) error { _, err := fx.c.verifyUserInfoJWT(ctx, tok, fuzzSub); return err }},
+	} {
+		var allocs [2]float64
+		var bytes [2]uint64
+		for i, n := range []int{1 << 10, 1 << 20} {
+			tok := strings.Repeat(".", n)
+			refuse := func() {
+				if err := step.run(tok); !errors.Is(err, ErrMalformedToken) {
+					panic(fmt.Sprint("want ErrMalformedToken, got ", err))
+				}
+			}
+			allocs[i] = testing.AllocsPerRun(20, refuse)
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			for j := 0; j < 20; j++ {
+				refuse()
+			}
+			runtime.ReadMemStats(&m1)
+			bytes[i] = (m1.TotalAlloc - m0.TotalAlloc) / 20
+		}
+		t.Logf("%s, 1 KiB / 1 MiB of dots: %v / %v allocations, %d / %d bytes", step.name, allocs[0], allocs[1], bytes[0], bytes[1])
+		// -race drops sync.Pool items at random: allow fmt a buffer or two.
+		if allocs[1] > allocs[0]+2 || bytes[1] > 4<<10 {
+			t.Errorf("%s: the cost grows with the token", step.name)
+		}
+	}
+}
