@@ -1,0 +1,286 @@
+package franceconnect_test
+
+// Privacy: at debug level, over full logins of every test identity, their
+// logouts, and a login under every fault of the mock, no log line and no
+// error string carries a token (access token, ID token or any of its
+// segments, userinfo JWT), the client secret, a state, a nonce, a code, a
+// subject, or any identity value of any test user.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/franceconnect-go/franceconnect"
+	"github.com/franceconnect-go/franceconnect/fctest"
+)
+
+// secretRecorder is the client's transport: it notes every token the
+// provider hands out, so the test knows the values a failed login saw
+// (a bad ID token never reaches the caller, but it could reach a log).
+type secretRecorder struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	seen []string
+}
+
+func (r *secretRecorder) add(s ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range s {
+		if v != "" {
+			r.seen = append(r.seen, v)
+		}
+	}
+}
+
+func (r *secretRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if a := req.Header.Get("Authorization"); a != "" {
+		r.add(strings.TrimPrefix(a, "Bearer "))
+	}
+	resp, err := r.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	// Small answers only: the oversized-body faults are not secrets.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(body) < 64<<10 {
+		var tok struct {
+			AccessToken string `json:"access_token"`
+			IDToken     string `json:"id_token"`
+		}
+		if json.Unmarshal(body, &tok) == nil {
+			r.add(tok.AccessToken)
+			r.add(jwtAndSegments(tok.IDToken)...)
+		}
+		if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/jwt") {
+			r.add(jwtAndSegments(strings.TrimSpace(string(body)))...)
+		}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// jwtAndSegments returns a compact JWT and each of its non-trivial parts.
+func jwtAndSegments(jwt string) []string {
+	if strings.Count(jwt, ".") != 2 || len(jwt) > 64<<10 {
+		return nil
+	}
+	out := []string{jwt}
+	for _, seg := range strings.Split(jwt, ".") {
+		if len(seg) >= 8 {
+			out = append(out, seg)
+		}
+	}
+	return out
+}
+
+// identityValues are the values of every test user that must never be
+// logged. Gender, idp_id and amr are left out: they are categories shared
+// by many users ("male" is even inside "female"), not identifying values.
+func identityValues() []string {
+	var out []string
+	for _, u := range fctest.Users() {
+		out = append(out, u.GivenName, u.FamilyName, u.PreferredUsername, u.Birthdate, u.IdpBirthdate,
+			u.Birthplace, u.Birthcountry, u.Email)
+		out = append(out, u.GivenNameArray...)
+		for _, w := range strings.Fields(u.GivenName + " " + u.FamilyName) {
+			if len(w) >= 4 { // "DE", "LA" would match anything
+				out = append(out, w)
+			}
+		}
+		if u.Email != "" {
+			local, _, _ := strings.Cut(u.Email, "@")
+			out = append(out, local)
+		}
+	}
+	return out
+}
+
+func TestPrivacyNoSecretInLogsOrErrors(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	handler := slog.NewJSONHandler(lockedWriter{&logs, &logMu}, &slog.HandlerOptions{
+		Level: slog.LevelDebug,
+		// The timestamp's digits could match a birthplace code by chance.
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})
+	rec := &secretRecorder{base: &http.Transport{}}
+	t.Cleanup(rec.base.(*http.Transport).CloseIdleConnections)
+	var secret string
+	srv, c := mockSetup(t, "ES256", func(cfg *franceconnect.Config) {
+		cfg.Logger = slog.New(handler)
+		cfg.HTTPClient = &http.Client{Transport: rec, Timeout: 10 * time.Second}
+		secret = cfg.ClientSecret
+	})
+	rec.add(secret)
+
+	var errs []string
+	noteErr := func(err error) {
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	login := func(u fctest.User, timeout time.Duration) (*franceconnect.Result, error) {
+		req, q := mockLogin(t, srv, c, u, franceconnect.AuthOptions{Claims: franceconnect.ClaimsAMR})
+		rec.add(req.State, req.Nonce, q.Get("code"))
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		res, err := c.Exchange(ctx, req, q)
+		noteErr(err)
+		if res != nil {
+			rec.add(res.AccessToken, res.Identity.Subject, res.IDToken.Subject)
+			rec.add(jwtAndSegments(res.RawIDToken)...)
+		}
+		return res, err
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	logout := func(rawIDToken string) {
+		lreq, err := c.LogoutURL(rawIDToken, franceconnect.LogoutOptions{})
+		require.NoError(t, err)
+		rec.add(lreq.State)
+		resp, err := noRedirect.Get(lreq.URL)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		back, err := url.Parse(resp.Header.Get("Location"))
+		require.NoError(t, err, "a redirect to the post-logout URL")
+		noteErr(c.VerifyLogout(lreq, back.Query()))
+	}
+
+	// Full logins and logouts of every identity.
+	var lastIDToken string
+	for _, u := range fctest.Users() {
+		res, err := login(u, 10*time.Second)
+		require.NoError(t, err, u.Login)
+		lastIDToken = res.RawIDToken
+		logout(res.RawIDToken)
+	}
+	require.Contains(t, logs.String(), "login verified", "debug logging is on")
+
+	// A login (or a logout) under every fault of the mock.
+	for _, f := range fctest.Faults() {
+		srv.Reset()
+		srv.Inject(f)
+		if strings.HasPrefix(f.String(), "Logout") {
+			before := len(errs)
+			logout(lastIDToken)
+			require.Greater(t, len(errs), before, "%v refused", f)
+			continue
+		}
+		_, _ = login(fctest.DefaultUser, 500*time.Millisecond) // slow faults hit the deadline
+	}
+	srv.Reset()
+	// Other refusals that name no fault: a replayed code, another login's
+	// callback, an unknown logout return.
+	req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+	rec.add(req.State, req.Nonce, q.Get("code"))
+	_, err := c.Exchange(context.Background(), req, q)
+	require.NoError(t, err)
+	_, err = c.Exchange(context.Background(), req, q)
+	require.Error(t, err)
+	noteErr(err)
+	_, err = c.LogoutURL(strings.Repeat(".", 1<<20), franceconnect.LogoutOptions{})
+	noteErr(err)
+
+	require.Greater(t, len(errs), len(fctest.Faults())/2, "the faults produced errors")
+
+	logMu.Lock()
+	raw := logs.String()
+	logMu.Unlock()
+	// Decoded string values too, in case the JSON handler escaped one.
+	var decoded []string
+	for _, line := range strings.Split(strings.TrimSpace(raw), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+		decoded = append(decoded, stringValues(m)...)
+	}
+	all := raw + "\n" + strings.Join(decoded, "\n") + "\n" + strings.Join(errs, "\n")
+	// Public values that contain digits (the mock's port, the client ID)
+	// could hold a birthplace code by chance: take them out first.
+	all = strings.ReplaceAll(all, srv.URL, "<server>")
+	all = strings.ReplaceAll(all, c.Environment().Issuer, "<issuer>")
+
+	rec.mu.Lock()
+	secrets := append(append([]string{}, rec.seen...), identityValues()...)
+	rec.mu.Unlock()
+	require.Greater(t, len(secrets), 100)
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		if found := containsValue(all, s); found != "" {
+			t.Errorf("a secret or identity value (%d bytes, starting %q) appears in: %q", len(s), s[:min(4, len(s))], found)
+		}
+	}
+	t.Logf("%d log lines, %d error strings, %d secret values checked", strings.Count(raw, "\n"), len(errs), len(secrets))
+}
+
+// containsValue finds s in text; codes made of digits only must stand
+// alone (not inside a longer number). It returns the surrounding text.
+func containsValue(text, s string) string {
+	if regexp.MustCompile(`^[0-9A-Z]{5}$`).MatchString(s) {
+		loc := regexp.MustCompile(`(^|[^0-9A-Za-z])` + regexp.QuoteMeta(s) + `($|[^0-9A-Za-z])`).FindStringIndex(text)
+		if loc == nil {
+			return ""
+		}
+		return text[max(0, loc[0]-40):min(len(text), loc[1]+40)]
+	}
+	i := strings.Index(text, s)
+	if i < 0 {
+		return ""
+	}
+	return text[max(0, i-40):min(len(text), i+len(s)+40)]
+}
+
+func stringValues(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case map[string]any:
+		var out []string
+		for k, x := range v {
+			out = append(out, k)
+			out = append(out, stringValues(x)...)
+		}
+		return out
+	case []any:
+		var out []string
+		for _, x := range v {
+			out = append(out, stringValues(x)...)
+		}
+		return out
+	}
+	return nil
+}
+
+type lockedWriter struct {
+	b  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
