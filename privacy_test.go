@@ -9,6 +9,7 @@ package franceconnect_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -76,16 +77,25 @@ func (r *secretRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// jwtAndSegments returns a compact JWT and each of its non-trivial parts.
+// jwtAndSegments returns a compact JWT, each of its non-trivial parts,
+// and the nonce and sub it carries.
 func jwtAndSegments(jwt string) []string {
 	if strings.Count(jwt, ".") != 2 || len(jwt) > 64<<10 {
 		return nil
 	}
 	out := []string{jwt}
-	for _, seg := range strings.Split(jwt, ".") {
+	segs := strings.Split(jwt, ".")
+	for _, seg := range segs {
 		if len(seg) >= 8 {
 			out = append(out, seg)
 		}
+	}
+	var claims struct {
+		Nonce string `json:"nonce"`
+		Sub   string `json:"sub"`
+	}
+	if b, err := base64.RawURLEncoding.DecodeString(segs[1]); err == nil && json.Unmarshal(b, &claims) == nil {
+		out = append(out, claims.Nonce, claims.Sub)
 	}
 	return out
 }
@@ -112,11 +122,26 @@ func identityValues() []string {
 	return out
 }
 
-func TestPrivacyNoSecretInLogsOrErrors(t *testing.T) {
-	t.Parallel()
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	handler := slog.NewJSONHandler(lockedWriter{&logs, &logMu}, &slog.HandlerOptions{
+// debugLog is a JSON logger at debug level into a buffer.
+type debugLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *debugLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *debugLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *debugLog) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{
 		Level: slog.LevelDebug,
 		// The timestamp's digits could match a birthplace code by chance.
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
@@ -125,12 +150,22 @@ func TestPrivacyNoSecretInLogsOrErrors(t *testing.T) {
 			}
 			return a
 		},
-	})
-	rec := &secretRecorder{base: &http.Transport{}}
-	t.Cleanup(rec.base.(*http.Transport).CloseIdleConnections)
+	}))
+}
+
+func newSecretRecorder(t *testing.T) *secretRecorder {
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &secretRecorder{base: tr}
+}
+
+func TestPrivacyNoSecretInLogsOrErrors(t *testing.T) {
+	t.Parallel()
+	var logs debugLog
+	rec := newSecretRecorder(t)
 	var secret string
 	srv, c := mockSetup(t, "ES256", func(cfg *franceconnect.Config) {
-		cfg.Logger = slog.New(handler)
+		cfg.Logger = logs.logger()
 		cfg.HTTPClient = &http.Client{Transport: rec, Timeout: 10 * time.Second}
 		secret = cfg.ClientSecret
 	})
@@ -204,10 +239,13 @@ func TestPrivacyNoSecretInLogsOrErrors(t *testing.T) {
 	noteErr(err)
 
 	require.Greater(t, len(errs), len(fctest.Faults())/2, "the faults produced errors")
+	requireNoSecret(t, logs.String(), errs, rec, srv.URL, c.Environment().Issuer)
+}
 
-	logMu.Lock()
-	raw := logs.String()
-	logMu.Unlock()
+// requireNoSecret checks the log lines and texts against every value rec
+// saw and every identity value of the test users.
+func requireNoSecret(t *testing.T, raw string, texts []string, rec *secretRecorder, public ...string) {
+	t.Helper()
 	// Decoded string values too, in case the JSON handler escaped one.
 	var decoded []string
 	for _, line := range strings.Split(strings.TrimSpace(raw), "\n") {
@@ -215,11 +253,12 @@ func TestPrivacyNoSecretInLogsOrErrors(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
 		decoded = append(decoded, stringValues(m)...)
 	}
-	all := raw + "\n" + strings.Join(decoded, "\n") + "\n" + strings.Join(errs, "\n")
+	all := raw + "\n" + strings.Join(decoded, "\n") + "\n" + strings.Join(texts, "\n")
 	// Public values that contain digits (the mock's port, the client ID)
 	// could hold a birthplace code by chance: take them out first.
-	all = strings.ReplaceAll(all, srv.URL, "<server>")
-	all = strings.ReplaceAll(all, c.Environment().Issuer, "<issuer>")
+	for _, p := range public {
+		all = strings.ReplaceAll(all, p, "<public>")
+	}
 
 	rec.mu.Lock()
 	secrets := append(append([]string{}, rec.seen...), identityValues()...)
@@ -233,7 +272,7 @@ func TestPrivacyNoSecretInLogsOrErrors(t *testing.T) {
 			t.Errorf("a secret or identity value (%d bytes, starting %q) appears in: %q", len(s), s[:min(4, len(s))], found)
 		}
 	}
-	t.Logf("%d log lines, %d error strings, %d secret values checked", strings.Count(raw, "\n"), len(errs), len(secrets))
+	t.Logf("%d log lines, %d error strings and pages, %d secret values checked", strings.Count(raw, "\n"), len(texts), len(secrets))
 }
 
 // containsValue finds s in text; codes made of digits only must stand
@@ -274,13 +313,79 @@ func stringValues(v any) []string {
 	return nil
 }
 
-type lockedWriter struct {
-	b  *bytes.Buffer
-	mu *sync.Mutex
-}
+// TestPrivacyHandlers: the same through the HTTP handlers (sealed-cookie
+// transactions), including the pages they answer with on an error.
+func TestPrivacyHandlers(t *testing.T) {
+	t.Parallel()
+	var logs debugLog
+	rec := newSecretRecorder(t)
+	srv, cfg := hSetup(t)
+	rec.add(cfg.ClientSecret)
+	c := hClient(t, cfg, func(cfg *franceconnect.Config) {
+		cfg.Logger = logs.logger()
+		cfg.HTTPClient = &http.Client{Transport: rec, Timeout: time.Second} // the slow faults end at 1 s
+	})
+	var texts []string
+	page := func(resp *http.Response, err error) {
+		body, _ := io.ReadAll(resp.Body)
+		texts = append(texts, string(body))
+		if err != nil {
+			texts = append(texts, err.Error())
+		}
+	}
+	login := func(u fctest.User) (*franceconnect.Result, *hBrowser) {
+		b := newHBrowser(t)
+		resp := b.get(t, c.LoginHandler(), hLogin)
+		require.Equal(t, http.StatusFound, resp.StatusCode)
+		auth, err := url.Parse(resp.Header.Get("Location"))
+		require.NoError(t, err)
+		rec.add(auth.Query().Get("state"), auth.Query().Get("nonce"))
+		cb, err := srv.Login(auth.String(), u)
+		require.NoError(t, err)
+		q, err := callbackQuery(cb)
+		require.NoError(t, err)
+		rec.add(q.Get("code"))
+		var o hOutcome
+		page(b.get(t, o.callback(c), cb), o.err)
+		if o.res != nil {
+			rec.add(o.res.AccessToken, o.res.Identity.Subject)
+			rec.add(jwtAndSegments(o.res.RawIDToken)...)
+		}
+		return o.res, b
+	}
+	logout := func(b *hBrowser, rawIDToken string) error {
+		resp := b.get(t, c.LogoutHandler(func(*http.Request) (string, error) { return rawIDToken, nil }), hPortal+"/fc/logout")
+		require.Equal(t, http.StatusFound, resp.StatusCode)
+		end, err := url.Parse(resp.Header.Get("Location"))
+		require.NoError(t, err)
+		rec.add(end.Query().Get("state"))
+		var lo hOutcome
+		page(b.get(t, lo.logoutReturn(c), hFollowLogout(t, end.String())), lo.err)
+		return lo.err
+	}
 
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
+	var lastIDToken string
+	for _, u := range fctest.Users() {
+		res, b := login(u)
+		require.NotNil(t, res, u.Login)
+		lastIDToken = res.RawIDToken
+		require.NoError(t, logout(b, res.RawIDToken))
+	}
+	require.Contains(t, logs.String(), "login verified", "debug logging is on")
+	failures := 0
+	for _, f := range fctest.Faults() {
+		srv.Reset()
+		srv.Inject(f)
+		if strings.HasPrefix(f.String(), "Logout") {
+			b := newHBrowser(t)
+			require.Error(t, logout(b, lastIDToken), f.String())
+			failures++
+			continue
+		}
+		if res, _ := login(fctest.DefaultUser); res == nil {
+			failures++
+		}
+	}
+	require.Greater(t, failures, len(fctest.Faults())/2, "the faults produced errors")
+	requireNoSecret(t, logs.String(), texts, rec, srv.URL, c.Environment().Issuer)
 }
