@@ -35,6 +35,8 @@ type Result struct {
 	IDToken *IDTokenClaims
 	// RawIDToken is the ID token as received. Keep it (server side, with the
 	// portal's session) until logout: LogoutURL needs it as id_token_hint.
+	// On FranceConnect+ it is the decrypted, signed ID token (the JWS inside
+	// the JWE), which is what FranceConnect+ expects as id_token_hint.
 	RawIDToken string
 	// AccessToken is FranceConnect's access token (valid 60 s), for the
 	// portals that call FranceConnected APIs right after login.
@@ -55,11 +57,14 @@ type Result struct {
 //     (ErrIssuerMismatch);
 //  5. code exchanged at the token endpoint with client_secret_post and the
 //     registered redirect_uri (*ProviderError, ErrProviderUnavailable);
-//  6. ID token verified as IDTokenClaims documents;
+//  6. ID token verified as IDTokenClaims documents (on FranceConnect+,
+//     decrypted first with Config.DecryptionKeys: ErrAlgorithm,
+//     ErrUnknownKey, ErrDecryption);
 //  7. userinfo fetched with the access token and verified: on v2 a JWT
-//     signed like the ID token with iss, aud and sub equal to the ID
-//     token's; on v1 JSON with the same sub (ErrSubjectMismatch,
-//     ErrUserInfoFormat); then its claims are validated (ErrInvalidIdentity).
+//     signed like the ID token (and encrypted like it on FranceConnect+)
+//     with iss, aud and sub equal to the ID token's; on v1 JSON with the
+//     same sub (ErrSubjectMismatch, ErrUserInfoFormat); then its claims
+//     are validated (ErrInvalidIdentity).
 //
 // Userinfo is never called after a bad ID token. The caller must use an
 // AuthRequest once: delete it whatever the outcome.
@@ -102,6 +107,9 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	rawIDToken, _ := tok.Extra("id_token").(string)
 	if rawIDToken == "" {
 		return nil, &ProviderError{Endpoint: "token", StatusCode: http.StatusOK, Description: "no id_token in the token response"}
+	}
+	if rawIDToken, err = c.openToken(ctx, rawIDToken); err != nil { // FranceConnect+: decrypt (plus.go)
+		return nil, err
 	}
 	idt, err := c.verifyIDToken(ctx, rawIDToken, req, tok.AccessToken)
 	if err != nil {
@@ -274,7 +282,11 @@ func (c *Client) userInfo(ctx context.Context, accessToken, subject string) (*Id
 // verifyUserInfoJWT checks the signed userinfo: signature as the ID token,
 // iss, aud, exp when present, sub equal to the ID token's.
 func (c *Client) verifyUserInfoJWT(ctx context.Context, raw, subject string) ([]byte, error) {
-	payload, err := c.verifySignature(ctx, strings.TrimSpace(raw))
+	raw, err := c.openToken(ctx, strings.TrimSpace(raw)) // FranceConnect+: decrypt (plus.go)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := c.verifySignature(ctx, raw)
 	if err != nil {
 		return nil, err
 	}

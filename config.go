@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 )
 
 // Config is what a portal knows about its FranceConnect registration. Only
@@ -44,6 +46,14 @@ type Config struct {
 	// algorithm is always HS256 keyed with the client secret and this field
 	// must be empty or "HS256".
 	Algorithm string
+	// DecryptionKeys are the service's private keys on FranceConnect+, which
+	// encrypts ID tokens and userinfo for the key its JWE header names by
+	// kid. Required on FranceConnect+, refused elsewhere. Each key is an RSA
+	// private key (2048 bits or more) with alg RSA-OAEP or RSA-OAEP-256, or
+	// an EC P-256 private key with alg ECDH-ES, with a unique kid; create
+	// them with GenerateEncryptionKey and publish their public parts with
+	// Client.EncryptionKeysHandler. Several keys allow rotation (README).
+	DecryptionKeys []jose.JSONWebKey
 
 	// HTTPClient is used for every call to FranceConnect. The default has a
 	// 10 s timeout. A custom client without a timeout gets none from us:
@@ -152,6 +162,9 @@ func (c Config) withDefaults() (Config, error) {
 		add("ACR eidas1 is not available on FranceConnect+: request eidas2 or eidas3")
 	case !env.Plus && env.Version == V2 && c.ACR != EIDAS1:
 		add("ACR %s is not available on FranceConnect (eidas1 only): use a FranceConnect+ environment for eidas2 and eidas3", c.ACR)
+	}
+	for _, p := range c.checkPlusFields() { // FranceConnect+ keys (plus.go)
+		add("%s", p)
 	}
 
 	scopes := []string{ScopeOpenID}

@@ -68,6 +68,15 @@ var (
 	Production  = v2Environment("production", "https://oidc.franceconnect.gouv.fr/api/v2")
 )
 
+// The FranceConnect+ presets (eIDAS substantial and high: eidas2, eidas3).
+// FranceConnect+ encrypts ID tokens and userinfo: a Config for them needs
+// DecryptionKeys. No FranceConnect+ sandbox host is known; integration is
+// its test platform.
+var (
+	PlusIntegration = plusEnvironment("plus-integration", "https://auth.integ01.dev-franceconnect.fr/api/v2")
+	PlusProduction  = plusEnvironment("plus-production", "https://auth.franceconnect.gouv.fr/api/v2")
+)
+
 // The FranceConnect v1 (legacy) presets. The v1 issuer is the bare host
 // without path; FranceConnect's documentation confirms it for integration
 // only, so set Environment.Issuer if a v1 production token says otherwise.
@@ -89,6 +98,12 @@ func v2Environment(name, issuer string) Environment {
 	}
 }
 
+func plusEnvironment(name, issuer string) Environment {
+	e := v2Environment(name, issuer)
+	e.Plus = true
+	return e
+}
+
 func v1Environment(name, base string) Environment {
 	return Environment{
 		Name:                  name,
@@ -103,7 +118,7 @@ func v1Environment(name, base string) Environment {
 
 // presets lists every preset, for the "URL du service" lookup.
 func presets() []Environment {
-	return []Environment{Sandbox, Integration, Production, IntegrationV1, ProductionV1}
+	return []Environment{Sandbox, Integration, Production, PlusIntegration, PlusProduction, IntegrationV1, ProductionV1}
 }
 
 // ErrUnknownEnvironment is returned by [EnvironmentFromURL] for a host that
@@ -166,6 +181,19 @@ func NewEnvironment(issuer string) (Environment, error) {
 		return Environment{}, err
 	}
 	return v2Environment("custom", strings.TrimSuffix(issuer, "/")).withIssuer(issuer), nil
+}
+
+// NewPlusEnvironment is [NewEnvironment] for a FranceConnect+ provider
+// (Plus set: encrypted tokens, eidas2 and eidas3), such as the fctest
+// mock's FranceConnect+ mode.
+func NewPlusEnvironment(issuer string) (Environment, error) {
+	env, err := NewEnvironment(issuer)
+	if err != nil {
+		return Environment{}, err
+	}
+	env.Name = "custom-plus"
+	env.Plus = true
+	return env, nil
 }
 
 // NewV1Environment returns a v1 (legacy) environment rooted at base: issuer

@@ -44,13 +44,17 @@ var (
 	// ErrMissingClaim: a required claim (sub, exp, iat...) is absent.
 	ErrMissingClaim = errors.New("franceconnect: required claim missing")
 	// ErrAlgorithm: the token is signed (or encrypted) with an algorithm
-	// other than the one configured.
+	// other than the one configured. On FranceConnect+ also: a token that
+	// is only signed where a JWE is expected, and an encryption algorithm
+	// FranceConnect+ does not use (PBES2, dir, key wrapping, an enc other
+	// than A256GCM); elsewhere, an encrypted token.
 	ErrAlgorithm = errors.New("franceconnect: unexpected token algorithm")
 	// ErrSignature: the signature does not verify.
 	ErrSignature = errors.New("franceconnect: invalid token signature")
 	// ErrUnknownKey: no key of the provider matches the token's kid, even
-	// after refreshing the key set.
-	ErrUnknownKey = errors.New("franceconnect: unknown signing key")
+	// after refreshing the key set; on FranceConnect+, also a JWE whose kid
+	// is none of Config.DecryptionKeys.
+	ErrUnknownKey = errors.New("franceconnect: unknown key")
 	// ErrMalformedToken: the token is not a well-formed compact JWS/JWE, is
 	// too large, or its claims are not valid JSON of the right types.
 	ErrMalformedToken = errors.New("franceconnect: malformed token")

@@ -49,6 +49,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/franceconnect-go/franceconnect"
+	"github.com/franceconnect-go/franceconnect/fctest"
 )
 
 const (
@@ -121,6 +122,24 @@ type interopClient struct {
 	RedirectURIs           []string `json:"redirect_uris"`
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	ForceACR               string   `json:"force_acr,omitempty"`
+	// EncKey is the public encryption key of a FranceConnect+-shaped
+	// client; encAlg names the fctest.ClientKey whose private part the
+	// library gets.
+	EncKey json.RawMessage `json:"enc_key,omitempty"`
+	encAlg string
+}
+
+// newInteropPlusClient is a FranceConnect+-shaped client (ES256, tokens
+// encrypted for fctest.ClientKey(encAlg)).
+func newInteropPlusClient(id, encAlg string) interopClient {
+	c := newInteropClient(id, "ES256", "v2", "https://"+rpHost+"/"+id+"/callback")
+	key := fctest.ClientKey(encAlg)
+	pub, err := json.Marshal(key.Public())
+	if err != nil {
+		panic(err)
+	}
+	c.EncKey, c.encAlg = pub, encAlg
+	return c
 }
 
 func newInteropClient(id, alg, version, redirect string) interopClient {
@@ -523,6 +542,15 @@ func interopClients() []interopClient {
 			c.ForceACR = "eidas1"
 			return c
 		}(),
+		// FranceConnect+-shaped clients, one per key management algorithm.
+		newInteropPlusClient("interop-plus-rsa-oaep", franceconnect.KeyAlgRSAOAEP),
+		newInteropPlusClient("interop-plus-rsa-oaep-256", franceconnect.KeyAlgRSAOAEP256),
+		newInteropPlusClient("interop-plus-ecdh-es", franceconnect.KeyAlgECDHES),
+		func() interopClient {
+			c := newInteropPlusClient("interop-plus-eidas1-only", franceconnect.KeyAlgECDHES)
+			c.ForceACR = "eidas1"
+			return c
+		}(),
 	}
 }
 
@@ -567,6 +595,9 @@ func newInteropRP(t *testing.T, p *interopOP, clientID string, s interopRP) (*fr
 	}
 	if cfg.Algorithm == "" && s.version != "v1" {
 		cfg.Algorithm = reg.Alg
+	}
+	if s.plus {
+		cfg.DecryptionKeys = []jose.JSONWebKey{fctest.ClientKey(reg.encAlg)}
 	}
 	if s.secret != "" {
 		cfg.ClientSecret = s.secret
@@ -701,6 +732,63 @@ func TestInterop(t *testing.T) {
 		}
 	})
 
+	// FranceConnect+: panva's oidc-provider (on which core-fcp-high is
+	// built) signs then encrypts ID token and userinfo; the library
+	// decrypts, verifies, and logs out with the inner JWS.
+	t.Run("plus-login-userinfo-logout", func(t *testing.T) {
+		for _, alg := range []string{franceconnect.KeyAlgRSAOAEP, franceconnect.KeyAlgRSAOAEP256, franceconnect.KeyAlgECDHES} {
+			t.Run(alg, func(t *testing.T) {
+				client := "interop-plus-" + strings.ToLower(alg)
+				c, rec := newInteropRP(t, p, client, interopRP{version: "v2", plus: true, acr: franceconnect.EIDAS3})
+				b := newInteropBrowser(t)
+				req, callback := interopLogin(t, c, b)
+				res, err := c.Exchange(interopCtx(t), req, interopQuery(t, callback))
+				if err != nil {
+					t.Fatalf("Exchange: %v", err)
+				}
+				interopCheckAngela(t, res.Identity)
+				if res.IDToken.ACR != franceconnect.EIDAS3 {
+					t.Errorf("acr = %q, want eidas3", res.IDToken.ACR)
+				}
+				if hdr, _ := interopJWT(t, res.RawIDToken); hdr["alg"] != "ES256" || hdr["kid"] != keys.ES256KID {
+					t.Errorf("RawIDToken header %v: want the inner ES256 JWS", hdr)
+				}
+				// What came over the wire: JWEs for the client's key.
+				tok, _ := rec.last("/token")
+				var tr struct {
+					IDToken string `json:"id_token"`
+				}
+				if err := json.Unmarshal(tok.Body, &tr); err != nil {
+					t.Fatalf("token response: %v", err)
+				}
+				ui, _ := rec.last("/userinfo")
+				for name, raw := range map[string]string{"id_token": tr.IDToken, "userinfo": string(ui.Body)} {
+					parts := strings.Split(raw, ".")
+					if len(parts) != 5 {
+						t.Errorf("%s has %d parts, want a compact JWE", name, len(parts))
+						continue
+					}
+					var h map[string]any
+					hb, _ := base64.RawURLEncoding.DecodeString(parts[0])
+					_ = json.Unmarshal(hb, &h)
+					t.Logf("%s JWE header: %v", name, h)
+					if h["alg"] != alg || h["enc"] != "A256GCM" || h["kid"] != fctest.ClientKey(alg).KeyID {
+						t.Errorf("%s JWE header %v", name, h)
+					}
+				}
+
+				lreq, err := c.LogoutURL(res.RawIDToken, franceconnect.LogoutOptions{})
+				if err != nil {
+					t.Fatalf("LogoutURL: %v", err)
+				}
+				back := b.logout(lreq.URL)
+				if err := c.VerifyLogout(lreq, interopQuery(t, back)); err != nil {
+					t.Errorf("VerifyLogout: %v (post-logout redirect %q)", err, back)
+				}
+			})
+		}
+	})
+
 	t.Run("wrong-client-secret", func(t *testing.T) {
 		for _, tc := range []struct{ name, client, version string }{
 			{"v2", "interop-es256", "v2"},
@@ -730,7 +818,7 @@ func TestInterop(t *testing.T) {
 	t.Run("acr", func(t *testing.T) {
 		// eidas2 needs a FranceConnect+-shaped environment in the library.
 		t.Run("eidas2-delivered", func(t *testing.T) {
-			c, _ := newInteropRP(t, p, "interop-es256", interopRP{version: "v2", plus: true, acr: franceconnect.EIDAS2})
+			c, _ := newInteropRP(t, p, "interop-plus-ecdh-es", interopRP{version: "v2", plus: true, acr: franceconnect.EIDAS2})
 			req, callback := interopLogin(t, c, newInteropBrowser(t))
 			res, err := c.Exchange(interopCtx(t), req, interopQuery(t, callback))
 			if err != nil {
@@ -741,7 +829,7 @@ func TestInterop(t *testing.T) {
 			}
 		})
 		t.Run("eidas1-when-eidas2-asked", func(t *testing.T) {
-			c, rec := newInteropRP(t, p, "interop-eidas1-only", interopRP{version: "v2", plus: true, acr: franceconnect.EIDAS2})
+			c, rec := newInteropRP(t, p, "interop-plus-eidas1-only", interopRP{version: "v2", plus: true, acr: franceconnect.EIDAS2})
 			req, callback := interopLogin(t, c, newInteropBrowser(t))
 			if !strings.Contains(req.URL, "acr_values=eidas2") {
 				t.Fatalf("authorization URL does not ask for eidas2: %s", req.URL)

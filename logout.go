@@ -35,8 +35,10 @@ type LogoutRequest struct {
 // post_logout_redirect_uri.
 //
 // rawIDToken is Result.RawIDToken from the login: the portal must keep it
-// with its session until logout. Logging out through FranceConnect does not
-// end the portal's own session: end it too, before redirecting.
+// with its session until logout. On FranceConnect+ that is the decrypted,
+// signed ID token, not the JWE the token endpoint returned. Logging out
+// through FranceConnect does not end the portal's own session: end it
+// too, before redirecting.
 func (c *Client) LogoutURL(rawIDToken string, opts LogoutOptions) (*LogoutRequest, error) {
 	if rawIDToken == "" {
 		return nil, ErrMissingIDToken

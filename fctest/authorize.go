@@ -32,7 +32,8 @@ type interaction struct {
 	clientID, redirectURI, state, nonce string
 	scopes                              []string
 	amrInIDToken                        bool
-	v1                                  bool // asked on /api/v1
+	acr                                 string // level to deliver
+	v1                                  bool   // asked on /api/v1
 	expires                             time.Time
 	user                                *User // set by Login
 }
@@ -42,6 +43,7 @@ type authCode struct {
 	clientID, redirectURI, nonce string
 	scopes                       []string
 	amrInIDToken                 bool
+	acr                          string
 	user                         User
 	authTime, expires            time.Time
 	used                         bool
@@ -111,8 +113,9 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if acr := resolveACR(q.Get("acr_values")); acr != "eidas1" && !v1 {
-		fail("invalid_acr", "acr_value is not valid, should be equal one of these values, expected eidas1, got "+acr)
+	acr, invalidACR := s.requestedACR(q.Get("acr_values"), v1) // plus.go
+	if invalidACR != "" {
+		fail("invalid_acr", invalidACR)
 		return
 	}
 	amr, err := amrRequested(q.Get("claims"))
@@ -126,7 +129,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	prune(s.interactions, func(ia *interaction) bool { return now.After(ia.expires) })
 	s.interactions[uid] = &interaction{
 		clientID: c.ID, redirectURI: redirectURI, state: state, nonce: q.Get("nonce"),
-		scopes: scopes, amrInIDToken: amr, v1: v1, expires: now.Add(interactionTTL),
+		scopes: scopes, amrInIDToken: amr, acr: acr, v1: v1, expires: now.Add(interactionTTL),
 	}
 	var users []User
 	for _, login := range s.userOrder {
@@ -245,7 +248,7 @@ func (s *Server) handleInteractionLogin(w http.ResponseWriter, r *http.Request) 
 		prune(s.codes, func(c *authCode) bool { return now.After(c.expires) })
 		s.codes[code] = &authCode{
 			clientID: ia.clientID, redirectURI: ia.redirectURI, nonce: ia.nonce,
-			scopes: ia.scopes, amrInIDToken: ia.amrInIDToken, user: u.clone(),
+			scopes: ia.scopes, amrInIDToken: ia.amrInIDToken, acr: ia.acr, user: u.clone(),
 			authTime: now, expires: now.Add(codeTTL), v1: ia.v1,
 		}
 	}

@@ -44,5 +44,10 @@
 // logout, which checks that the id_token_hint is signed by the mock for
 // the client, ends it.
 //
+// [NewPlusServer] starts a FranceConnect+ mock instead (eidas2 and eidas3,
+// ES256 only, ID tokens and userinfo encrypted for the key each client
+// registers in [Client.EncryptionKeys]; [ClientKey] gives test keys, and
+// [PlusFaults] the faults that alter the encryption).
+//
 // The mock is for tests: it keeps everything in memory.
 package fctest

@@ -213,6 +213,9 @@ func (f Fault) String() string {
 	if name, ok := faultNames[f]; ok {
 		return name
 	}
+	if name, ok := plusFaultNames[f]; ok {
+		return name
+	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
 
@@ -227,6 +230,7 @@ func Faults() []Fault {
 		{TokenServerError, TokenDotsIDToken},
 		{UserInfoSubMismatch, OversizedUserInfo},
 		{LogoutWrongState, LogoutNoState},
+		{IDTokenNotEncrypted, UserInfoJWENoCty}, // FranceConnect+ (plus.go)
 	} {
 		for f := r[0]; f <= r[1]; f++ {
 			all = append(all, f)

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	franceconnect "github.com/franceconnect-go/franceconnect"
 )
 
@@ -35,6 +37,7 @@ type Server struct {
 	// a trailing slash. The API lives under URL + "/api/v2".
 	URL string
 
+	plus  bool // FranceConnect+ mode (plus.go)
 	srv   *httptest.Server
 	skew  atomic.Int64 // added to the clock, in nanoseconds (tests)
 	stats struct {
@@ -67,8 +70,14 @@ type Client struct {
 	// PostLogoutRedirectURIs are the registered logout return URLs.
 	PostLogoutRedirectURIs []string
 	// Alg signs the client's ID tokens and userinfo: "ES256" (default) or
-	// "RS256".
+	// "RS256". FranceConnect+ accepts ES256 only.
 	Alg string
+	// EncryptionKeys are the client's public encryption keys, FranceConnect+
+	// only (see NewPlusServer): ID tokens and userinfo are encrypted for the
+	// first one, with its alg (RSA-OAEP, RSA-OAEP-256 or ECDH-ES; by
+	// default RSA-OAEP for an RSA key, ECDH-ES for an EC P-256 key) and
+	// kid. Private keys are accepted: only their public part is kept.
+	EncryptionKeys []jose.JSONWebKey
 }
 
 // Stats counts the requests the server received, per endpoint.
@@ -84,8 +93,11 @@ type Stats struct {
 // NewServer starts a mock FranceConnect v2 on a loopback port. Stop it
 // with Close. It knows the identities of [Users] and no client: register
 // one with [Server.RegisterClient].
-func NewServer() *Server {
+func NewServer() *Server { return newServer(false) }
+
+func newServer(plus bool) *Server {
 	s := &Server{
+		plus:         plus,
 		keys:         sharedKeys(),
 		clients:      map[string]Client{},
 		users:        map[string]User{},
@@ -122,8 +134,12 @@ func (s *Server) issuer(v1 bool) string {
 }
 
 // Environment returns the franceconnect.Environment pointing at this
-// server, named "fctest".
+// server, named "fctest" ("fctest-plus", with Plus set, for a
+// FranceConnect+ server).
 func (s *Server) Environment() franceconnect.Environment {
+	if s.plus {
+		return s.plusEnvironment()
+	}
 	env, err := franceconnect.NewEnvironment(s.Issuer())
 	if err != nil {
 		panic("fctest: " + err.Error()) // the issuer is always a valid http URL
@@ -161,6 +177,7 @@ func (s *Server) RegisterClient(c Client) Client {
 	default:
 		panic(fmt.Sprintf("fctest: Client.Alg %q: FranceConnect v2 offers ES256 or RS256", c.Alg))
 	}
+	c = s.registerPlus(c) // encryption keys (plus.go)
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 	s.mu.Lock()
@@ -169,6 +186,7 @@ func (s *Server) RegisterClient(c Client) Client {
 	out := c
 	out.RedirectURIs = slices.Clone(c.RedirectURIs)
 	out.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
+	out.EncryptionKeys = slices.Clone(c.EncryptionKeys)
 	return out
 }
 
@@ -235,13 +253,15 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST "+p+"/token/revocation", s.handleRevocation)
 	mux.HandleFunc(p+"/userinfo", s.handleUserInfo)
 	mux.HandleFunc(p+"/session/end", s.handleSessionEnd)
-	v1 := "/api/v1"
-	mux.HandleFunc(v1+"/authorize", s.handleAuthorize)
-	mux.HandleFunc("POST "+v1+"/interaction/{uid}/login", s.handleInteractionLogin)
-	mux.HandleFunc("GET "+v1+"/interaction/{uid}/abort", s.handleInteractionAbort)
-	mux.HandleFunc(v1+"/token", s.handleToken)
-	mux.HandleFunc(v1+"/userinfo", s.handleUserInfo)
-	mux.HandleFunc(v1+"/logout", s.handleSessionEnd)
+	if !s.plus { // FranceConnect+ has no v1
+		v1 := "/api/v1"
+		mux.HandleFunc(v1+"/authorize", s.handleAuthorize)
+		mux.HandleFunc("POST "+v1+"/interaction/{uid}/login", s.handleInteractionLogin)
+		mux.HandleFunc("GET "+v1+"/interaction/{uid}/abort", s.handleInteractionAbort)
+		mux.HandleFunc(v1+"/token", s.handleToken)
+		mux.HandleFunc(v1+"/userinfo", s.handleUserInfo)
+		mux.HandleFunc(v1+"/logout", s.handleSessionEnd)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		mux.ServeHTTP(w, r)
@@ -275,6 +295,11 @@ type discovery struct {
 	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
 	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
 	RequireRequestURIRegistration     bool     `json:"require_request_uri_registration"`
+	// FranceConnect+ only.
+	IDTokenEncryptionAlgValuesSupported  []string `json:"id_token_encryption_alg_values_supported,omitempty"`
+	IDTokenEncryptionEncValuesSupported  []string `json:"id_token_encryption_enc_values_supported,omitempty"`
+	UserinfoEncryptionAlgValuesSupported []string `json:"userinfo_encryption_alg_values_supported,omitempty"`
+	UserinfoEncryptionEncValuesSupported []string `json:"userinfo_encryption_enc_values_supported,omitempty"`
 }
 
 // knownScopes lists the scopes the mock grants, in discovery order.
@@ -314,6 +339,7 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		AuthorizationResponseIssParameter: true,
 		RequireRequestURIRegistration:     true,
 	}
+	s.plusDiscovery(&doc)
 	if s.has(DiscoveryWrongIssuer) {
 		doc.Issuer = evilIssuer
 	}
@@ -323,6 +349,9 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	s.stats.jwks.Add(1)
 	keys := s.currentKeys().jwks()
+	if s.plus {
+		keys = s.currentKeys().plusJWKS()
+	}
 	if s.has(JWKSWithBadKeys) {
 		keys = slices.Concat(badJWKsBefore, keys, badJWKsAfter)
 	}

@@ -156,7 +156,7 @@ func (s *Server) idToken(c Client, code *authCode, accessToken string, now time.
 		"iat":       iat.Unix(),
 		"auth_time": code.authTime.Unix(),
 		"nonce":     code.nonce,
-		"acr":       "eidas1",
+		"acr":       s.tokenACR(code),
 	}
 	if v, ok := code.user.claim("amr"); ok && code.amrInIDToken {
 		claims["amr"] = v
@@ -218,7 +218,11 @@ func (s *Server) idToken(c Client, code *authCode, accessToken string, now time.
 	}
 	m.noKid = s.has(IDTokenNoKid)
 	m.corrupt = s.has(IDTokenBadSignature)
-	return kp.sign(claims, m)
+	jws, err := kp.sign(claims, m)
+	if err != nil {
+		return "", err
+	}
+	return s.encrypt(c, jws, idTokenJWE) // FranceConnect+ (plus.go)
 }
 
 // atHash is the OpenID Connect at_hash of an access token signed with a

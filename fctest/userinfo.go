@@ -70,6 +70,9 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		algNone: s.has(UserInfoAlgNone),
 		corrupt: s.has(UserInfoBadSignature),
 	})
+	if err == nil {
+		jwt, err = s.encrypt(c, jwt, userInfoJWE) // FranceConnect+ (plus.go)
+	}
 	if err != nil {
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "could not sign the userinfo response", yGeneric)
 		return

@@ -32,6 +32,12 @@ type User struct {
 	IdpBirthdate      string   // idp_birthdate: as sent by the identity provider (may be YYYY-00-DD)
 	IdpID             string   // idp_id: the identity provider used
 	AMR               []string // amr: authentication methods, e.g. ["pwd"]
+	// ACR is the eIDAS level the identity provider vouches for, on
+	// FranceConnect+ only: when set, the ID token's acr is this level
+	// (even below the requested one, which FranceConnect+ itself would
+	// refuse: it lets a test check that the client does); when empty, the
+	// requested level. FranceConnect always sends eidas1.
+	ACR string
 
 	// Address and PhoneNumber are sent by the legacy v1 API only, for the
 	// address and phone scopes.

@@ -4,6 +4,9 @@
 //   KEYS / KEYS_FILE  JWKS JSON with private EC P-256 and RSA keys (with kid); generated if unset
 //   CLIENTS        JSON array of {client_id, client_secret, alg: ES256|RS256|HS256, version: v1|v2,
 //                  redirect_uris, post_logout_redirect_uris}; version defaults to v1 for HS256
+//                  enc_key: a public encryption JWK (kid, alg RSA-OAEP|RSA-OAEP-256|ECDH-ES) makes the
+//                  client FranceConnect+-shaped: ID token and userinfo signed, then encrypted for it
+//                  (JWE, enc A256GCM), as core-fcp-high does
 //   FORCE_ACR      acr put in the tokens whatever was requested (e.g. eidas1 when eidas2 was asked);
 //                  a client's own "force_acr" in CLIENTS does the same for that client only
 //   EXIT_ON_STDIN_EOF=1  exit when stdin closes (the Go test's death ends the provider)
@@ -41,6 +44,12 @@ const clients = clientList.map((c) => ({
   require_auth_time: true, // FC's ID tokens carry auth_time
   // FC v2 signs userinfo with the ID token alg; v1 answers plain JSON.
   ...(c.alg !== 'HS256' && c.version !== 'v1' ? { userinfo_signed_response_alg: c.alg } : {}),
+  // FranceConnect+: encrypted for the client's key (the Go side keeps the private part).
+  ...(c.enc_key ? {
+    jwks: { keys: [c.enc_key] },
+    id_token_encrypted_response_alg: c.enc_key.alg, id_token_encrypted_response_enc: 'A256GCM',
+    userinfo_encrypted_response_alg: c.enc_key.alg, userinfo_encrypted_response_enc: 'A256GCM',
+  } : {}),
 }));
 
 // Demo user "test" of FC's demo identity provider (public test data).
@@ -85,9 +94,15 @@ function makeProvider(version, issuer, prefix) {
     pairwiseIdentifier: (ctx, accountId, client) => `${crypto.createHash('sha256').update(`${client.sectorIdentifier}/${accountId}/interop`).digest('hex')}v1`,
     clientAuthMethods: ['client_secret_post', 'private_key_jwt'],
     clientDefaults: { token_endpoint_auth_method: 'client_secret_post', grant_types: ['authorization_code'], response_types: ['code'] },
-    enabledJWA: { idTokenSigningAlgValues: ['ES256', 'RS256', 'HS256'], userinfoSigningAlgValues: ['ES256', 'RS256', 'HS256'] },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256', 'HS256'], userinfoSigningAlgValues: ['ES256', 'RS256', 'HS256'],
+      // FranceConnect+ (core-fcp-high): these key management algorithms, A256GCM only.
+      idTokenEncryptionAlgValues: ['RSA-OAEP', 'RSA-OAEP-256', 'ECDH-ES'], idTokenEncryptionEncValues: ['A256GCM'],
+      userinfoEncryptionAlgValues: ['RSA-OAEP', 'RSA-OAEP-256', 'ECDH-ES'], userinfoEncryptionEncValues: ['A256GCM'],
+    },
     features: {
       devInteractions: { enabled: false }, jwtUserinfo: { enabled: true }, claimsParameter: { enabled: true },
+      encryption: { enabled: true },
       revocation: { enabled: true }, pushedAuthorizationRequests: { enabled: false },
       rpInitiatedLogout: {
         enabled: true,

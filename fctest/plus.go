@@ -1,0 +1,356 @@
+package fctest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	franceconnect "github.com/franceconnect-go/franceconnect"
+)
+
+// FranceConnect+ mode: NewPlusServer starts a server whose /api/v2 behaves
+// like FranceConnect+ (core-fcp-high): acr_values eidas2 or eidas3, ES256
+// only, and ID tokens and userinfo signed then encrypted for the client's
+// key (compact JWE, cty JWT, enc A256GCM, kid of the client's key).
+
+// Key management algorithms a FranceConnect+ client's encryption key can
+// have.
+const (
+	RSAOAEP    = "RSA-OAEP"
+	RSAOAEP256 = "RSA-OAEP-256"
+	ECDHES     = "ECDH-ES"
+)
+
+// FranceConnect+ faults. They apply only to a server started with
+// [NewPlusServer]: ID token faults to the id_token of every following token
+// response, userinfo faults to every following userinfo response. The
+// inner JWS is built as usual (the other faults still apply to it).
+const (
+	// IDTokenNotEncrypted sends the signed ID token (JWS) without
+	// encrypting it.
+	IDTokenNotEncrypted Fault = iota + 600
+	// IDTokenJWEUnknownKid encrypts for the client's key but announces a
+	// kid the client never registered.
+	IDTokenJWEUnknownKid
+	// IDTokenJWEDir encrypts with "alg":"dir" and a random 256-bit key,
+	// keeping the client's kid.
+	IDTokenJWEDir
+	// IDTokenJWEPBES2 encrypts with "alg":"PBES2-HS256+A128KW" keyed with
+	// the client secret, keeping the client's kid.
+	IDTokenJWEPBES2
+	// IDTokenJWEWrongEnc encrypts for the client's key with enc A128GCM
+	// instead of A256GCM.
+	IDTokenJWEWrongEnc
+	// IDTokenJWEOtherAlg encrypts for the client's key and kid with another
+	// key management algorithm than the key's: RSA-OAEP-256 for an RSA-OAEP
+	// key and the reverse, ECDH-ES+A256KW for an ECDH-ES key.
+	IDTokenJWEOtherAlg
+	// IDTokenJWETampered flips bits of the JWE's authentication tag.
+	IDTokenJWETampered
+	// IDTokenJWENoCty omits the content type (cty) header.
+	IDTokenJWENoCty
+
+	// UserInfoNotEncrypted sends the signed userinfo (JWS, still
+	// application/jwt) without encrypting it.
+	UserInfoNotEncrypted
+	// UserInfoJWEUnknownKid: as IDTokenJWEUnknownKid, for userinfo.
+	UserInfoJWEUnknownKid
+	// UserInfoJWEDir: as IDTokenJWEDir, for userinfo.
+	UserInfoJWEDir
+	// UserInfoJWEPBES2: as IDTokenJWEPBES2, for userinfo.
+	UserInfoJWEPBES2
+	// UserInfoJWEWrongEnc: as IDTokenJWEWrongEnc, for userinfo.
+	UserInfoJWEWrongEnc
+	// UserInfoJWEOtherAlg: as IDTokenJWEOtherAlg, for userinfo.
+	UserInfoJWEOtherAlg
+	// UserInfoJWETampered: as IDTokenJWETampered, for userinfo.
+	UserInfoJWETampered
+	// UserInfoJWENoCty: as IDTokenJWENoCty, for userinfo.
+	UserInfoJWENoCty
+)
+
+var plusFaultNames = map[Fault]string{
+	IDTokenNotEncrypted:   "IDTokenNotEncrypted",
+	IDTokenJWEUnknownKid:  "IDTokenJWEUnknownKid",
+	IDTokenJWEDir:         "IDTokenJWEDir",
+	IDTokenJWEPBES2:       "IDTokenJWEPBES2",
+	IDTokenJWEWrongEnc:    "IDTokenJWEWrongEnc",
+	IDTokenJWEOtherAlg:    "IDTokenJWEOtherAlg",
+	IDTokenJWETampered:    "IDTokenJWETampered",
+	IDTokenJWENoCty:       "IDTokenJWENoCty",
+	UserInfoNotEncrypted:  "UserInfoNotEncrypted",
+	UserInfoJWEUnknownKid: "UserInfoJWEUnknownKid",
+	UserInfoJWEDir:        "UserInfoJWEDir",
+	UserInfoJWEPBES2:      "UserInfoJWEPBES2",
+	UserInfoJWEWrongEnc:   "UserInfoJWEWrongEnc",
+	UserInfoJWEOtherAlg:   "UserInfoJWEOtherAlg",
+	UserInfoJWETampered:   "UserInfoJWETampered",
+	UserInfoJWENoCty:      "UserInfoJWENoCty",
+}
+
+// PlusFaults lists the FranceConnect+ faults, in declaration order (they
+// are part of [Faults] too).
+func PlusFaults() []Fault {
+	var all []Fault
+	for f := IDTokenNotEncrypted; f <= UserInfoJWENoCty; f++ {
+		all = append(all, f)
+	}
+	return all
+}
+
+// jweFaults are the faults of one encrypted response.
+type jweFaults struct {
+	notEncrypted, unknownKid, dir, pbes2, wrongEnc, otherAlg, tampered, noCty Fault
+}
+
+var (
+	idTokenJWE = jweFaults{IDTokenNotEncrypted, IDTokenJWEUnknownKid, IDTokenJWEDir, IDTokenJWEPBES2,
+		IDTokenJWEWrongEnc, IDTokenJWEOtherAlg, IDTokenJWETampered, IDTokenJWENoCty}
+	userInfoJWE = jweFaults{UserInfoNotEncrypted, UserInfoJWEUnknownKid, UserInfoJWEDir, UserInfoJWEPBES2,
+		UserInfoJWEWrongEnc, UserInfoJWEOtherAlg, UserInfoJWETampered, UserInfoJWENoCty}
+)
+
+// NewPlusServer starts a mock FranceConnect+ on a loopback port. It is a
+// [Server] whose API under /api/v2 behaves like FranceConnect+:
+//
+//   - authorize accepts acr_values eidas2 or eidas3 and redirects
+//     error=invalid_acr for eidas1 (or no known level);
+//   - the ID token's acr is the requested level, or [User.ACR] when set;
+//   - clients sign with ES256 only, and must register their public
+//     encryption keys ([Client.EncryptionKeys]);
+//   - ID tokens and userinfo are signed with ES256, then encrypted for the
+//     client's first encryption key: compact JWE with that key's algorithm
+//     (RSA-OAEP, RSA-OAEP-256 or ECDH-ES) and kid, enc A256GCM, cty JWT;
+//   - the JWKS has the ES256 key only; discovery announces eidas2/eidas3,
+//     ES256 and the encryption algorithms;
+//   - logout expects the decrypted (signed) ID token as id_token_hint: a
+//     JWE is refused.
+//
+// There is no /api/v1. Scopes and claims are FranceConnect's (the rnipp_*
+// scopes of FranceConnect+ are not implemented). The FranceConnect+
+// faults ([PlusFaults]) alter the encryption.
+func NewPlusServer() *Server { return newServer(true) }
+
+// Plus reports whether s is a FranceConnect+ server ([NewPlusServer]).
+func (s *Server) Plus() bool { return s.plus }
+
+// plusEnvironment is Environment for a FranceConnect+ server.
+func (s *Server) plusEnvironment() franceconnect.Environment {
+	env, err := franceconnect.NewPlusEnvironment(s.Issuer())
+	if err != nil {
+		panic("fctest: " + err.Error())
+	}
+	env.Name = "fctest-plus"
+	return env
+}
+
+// registerPlus checks a client's encryption keys and keeps their public
+// parts. It panics on a FranceConnect+ client without keys or with
+// another algorithm than ES256, and on a FranceConnect client with keys.
+func (s *Server) registerPlus(c Client) Client {
+	if !s.plus {
+		if len(c.EncryptionKeys) > 0 {
+			panic("fctest: Client.EncryptionKeys: FranceConnect does not encrypt; use NewPlusServer for FranceConnect+")
+		}
+		return c
+	}
+	if c.Alg != ES256 {
+		panic(fmt.Sprintf("fctest: Client.Alg %q: FranceConnect+ signs with ES256 only", c.Alg))
+	}
+	if len(c.EncryptionKeys) == 0 {
+		panic("fctest: Client.EncryptionKeys is empty: FranceConnect+ encrypts for the client's key")
+	}
+	keys := make([]jose.JSONWebKey, len(c.EncryptionKeys))
+	for i, k := range c.EncryptionKeys {
+		pub := k.Public()
+		if !pub.Valid() || !pub.IsPublic() {
+			panic(fmt.Sprintf("fctest: Client.EncryptionKeys[%d]: not an RSA or EC key", i))
+		}
+		alg := k.Algorithm
+		switch key := pub.Key.(type) {
+		case *rsa.PublicKey:
+			if alg == "" {
+				alg = RSAOAEP
+			}
+			if alg != RSAOAEP && alg != RSAOAEP256 {
+				panic(fmt.Sprintf("fctest: Client.EncryptionKeys[%d]: alg %q for an RSA key: want RSA-OAEP or RSA-OAEP-256", i, alg))
+			}
+		case *ecdsa.PublicKey:
+			if alg == "" {
+				alg = ECDHES
+			}
+			if alg != ECDHES || key.Curve != elliptic.P256() {
+				panic(fmt.Sprintf("fctest: Client.EncryptionKeys[%d]: want a P-256 key with alg ECDH-ES", i))
+			}
+		default:
+			panic(fmt.Sprintf("fctest: Client.EncryptionKeys[%d]: %T is not an RSA or EC key", i, pub.Key))
+		}
+		keys[i] = jose.JSONWebKey{Key: pub.Key, KeyID: k.KeyID, Algorithm: alg, Use: "enc"}
+	}
+	c.EncryptionKeys = keys
+	return c
+}
+
+// requestedACR applies the acr_values rules and returns the level to
+// deliver, or the error_description of an invalid_acr error. FranceConnect
+// delivers eidas1 whatever is asked among known levels, and refuses a
+// request for eidas2 or eidas3 only; FranceConnect+ delivers the lowest of
+// eidas2 and eidas3 requested, and refuses eidas1 and unknown levels.
+func (s *Server) requestedACR(values string, v1 bool) (acr, invalid string) {
+	acr = resolveACR(values)
+	switch {
+	case v1:
+		return "eidas1", ""
+	case !s.plus && acr != "eidas1":
+		return "", "acr_value is not valid, should be equal one of these values, expected eidas1, got " + acr
+	case !s.plus:
+		return acr, ""
+	}
+	fields := strings.Fields(values)
+	for _, level := range []string{"eidas2", "eidas3"} {
+		if slices.Contains(fields, level) && !slices.Contains(fields, "eidas1") {
+			return level, ""
+		}
+	}
+	return "", "acr_value is not valid, should be equal one of these values, expected eidas2,eidas3, got " + values
+}
+
+// tokenACR is the acr claim of an ID token for code.
+func (s *Server) tokenACR(code *authCode) string {
+	switch {
+	case !s.plus || code.acr == "":
+		return "eidas1"
+	case code.user.ACR != "":
+		return code.user.ACR
+	}
+	return code.acr
+}
+
+// plusDiscovery adapts the discovery document to FranceConnect+.
+func (s *Server) plusDiscovery(doc *discovery) {
+	if !s.plus {
+		return
+	}
+	algs := []string{ECDHES, RSAOAEP, RSAOAEP256}
+	doc.AcrValuesSupported = []string{"eidas2", "eidas3"}
+	doc.IDTokenSigningAlgValuesSupported = []string{ES256}
+	doc.UserinfoSigningAlgValuesSupported = []string{ES256}
+	doc.TokenEndpointAuthSigningAlgs = []string{ES256}
+	doc.IDTokenEncryptionAlgValuesSupported = algs
+	doc.IDTokenEncryptionEncValuesSupported = []string{"A256GCM"}
+	doc.UserinfoEncryptionAlgValuesSupported = algs
+	doc.UserinfoEncryptionEncValuesSupported = []string{"A256GCM"}
+}
+
+// plusJWKS is the FranceConnect+ key set: the ES256 key only.
+func (kp *keyPair) plusJWKS() []json.RawMessage {
+	return []json.RawMessage{mustJSON(ecJWK(&kp.ec.PublicKey, kp.ecKid, ES256))}
+}
+
+// encrypt wraps jws in a JWE for the client's first encryption key on a
+// FranceConnect+ server, applying the faults f; elsewhere it returns jws.
+func (s *Server) encrypt(c Client, jws string, f jweFaults) (string, error) {
+	if !s.plus || s.has(f.notEncrypted) || len(c.EncryptionKeys) == 0 {
+		return jws, nil
+	}
+	k := c.EncryptionKeys[0]
+	alg := jose.KeyAlgorithm(k.Algorithm)
+	rcpt := jose.Recipient{Algorithm: alg, Key: k.Key, KeyID: k.KeyID}
+	enc := jose.A256GCM
+	switch {
+	case s.has(f.dir):
+		cek := make([]byte, 32)
+		_, _ = rand.Read(cek)
+		rcpt = jose.Recipient{Algorithm: jose.DIRECT, Key: cek, KeyID: k.KeyID}
+	case s.has(f.pbes2):
+		rcpt = jose.Recipient{Algorithm: jose.PBES2_HS256_A128KW, Key: []byte(c.Secret), KeyID: k.KeyID}
+	case s.has(f.otherAlg):
+		switch alg {
+		case jose.RSA_OAEP:
+			rcpt.Algorithm = jose.RSA_OAEP_256
+		case jose.RSA_OAEP_256:
+			rcpt.Algorithm = jose.RSA_OAEP
+		default:
+			rcpt.Algorithm = jose.ECDH_ES_A256KW
+		}
+	}
+	if s.has(f.wrongEnc) {
+		enc = jose.A128GCM
+	}
+	if s.has(f.unknownKid) {
+		rcpt.KeyID = "fctest-unknown-" + randomHex(8)
+	}
+	opts := &jose.EncrypterOptions{}
+	if !s.has(f.noCty) {
+		opts = opts.WithContentType("JWT")
+	}
+	e, err := jose.NewEncrypter(enc, rcpt, opts)
+	if err != nil {
+		return "", err
+	}
+	obj, err := e.Encrypt([]byte(jws))
+	if err != nil {
+		return "", err
+	}
+	out, err := obj.CompactSerialize()
+	if err != nil {
+		return "", err
+	}
+	if s.has(f.tampered) {
+		out = tamperTag(out)
+	}
+	return out, nil
+}
+
+// tamperTag flips the bits of the first byte of a compact JWE's tag.
+func tamperTag(jwe string) string {
+	i := strings.LastIndexByte(jwe, '.')
+	tag, err := base64.RawURLEncoding.DecodeString(jwe[i+1:])
+	if err != nil || len(tag) == 0 {
+		return jwe + "x"
+	}
+	tag[0] ^= 0xFF
+	return jwe[:i+1] + b64(tag)
+}
+
+// clientKeys are the keys ClientKey returns, generated once per algorithm.
+var clientKeys sync.Map // alg -> func() jose.JSONWebKey
+
+// ClientKey returns a private encryption key for a FranceConnect+ client
+// under test, to put in franceconnect.Config.DecryptionKeys and (its public
+// part, or the key itself: the server keeps only the public part) in
+// [Client.EncryptionKeys]. alg is RSAOAEP, RSAOAEP256 or ECDHES; RSA keys
+// are 2048 bits. The key is generated once per algorithm and process, with
+// kid "fctest-" + alg, so that many tests stay fast: use
+// franceconnect.GenerateEncryptionKey for distinct keys. It panics on
+// another alg.
+func ClientKey(alg string) jose.JSONWebKey {
+	switch alg {
+	case RSAOAEP, RSAOAEP256, ECDHES:
+	default:
+		panic(fmt.Sprintf("fctest: ClientKey(%q): want RSA-OAEP, RSA-OAEP-256 or ECDH-ES", alg))
+	}
+	f, _ := clientKeys.LoadOrStore(alg, sync.OnceValue(func() jose.JSONWebKey {
+		var key any
+		var err error
+		if alg == ECDHES {
+			key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		} else {
+			key, err = rsa.GenerateKey(rand.Reader, 2048)
+		}
+		if err != nil {
+			panic("fctest: generating a client key: " + err.Error())
+		}
+		return jose.JSONWebKey{Key: key, KeyID: "fctest-" + alg, Algorithm: alg, Use: "enc"}
+	}))
+	return f.(func() jose.JSONWebKey)()
+}
