@@ -20,6 +20,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -314,7 +315,7 @@ var fuzzSentinels = []error{
 	ErrACRTooLow, ErrSubjectMismatch, ErrMissingClaim, ErrAlgorithm, ErrSignature, ErrUnknownKey,
 	ErrMalformedToken, ErrAccessTokenHash, ErrUserInfoFormat, ErrInvalidIdentity,
 	ErrProviderUnavailable, ErrInvalidClient, ErrInvalidGrant, ErrConfig, ErrMissingIDToken,
-	ErrUnknownEnvironment,
+	ErrUnknownEnvironment, ErrDecryption,
 }
 
 // requireDocumentedError fails unless err is one of the documented error types and
@@ -604,7 +605,7 @@ func FuzzCallbackQuery(f *testing.F) {
 		"code=abc&state=" + fuzzState[:len(fuzzState)-1] + "&iss=" + iss,
 		"code=abc&state=" + fuzzState + "%00&iss=" + iss,
 		"code=abc&state=" + fuzzState + ";iss=" + iss,
-		"code=" + strings.Repeat("c", 2000) + "&state=" + fuzzState + "&iss=" + iss,
+		"code=" + strings.Repeat("c", maxClaimLen+1) + "&state=" + fuzzState + "&iss=" + iss,
 		"code=&code=abc&state=" + fuzzState + "&iss=" + iss,
 		"error=access_denied&error_description=User+auth+aborted&state=" + fuzzState + "&iss=" + iss,
 		"error=access_denied&error_description=%0d%0aforged: log line%1b[31m&state=" + fuzzState,
@@ -614,8 +615,8 @@ func FuzzCallbackQuery(f *testing.F) {
 		"%zz=1&code=abc&state=" + fuzzState + "&iss=" + iss,
 		"code=abc&state=" + fuzzState + "&iss=https%3A%2F%2Fevil.example%2Fapi%2Fv2",
 		"code=abc&state=" + fuzzState + "&iss=https%3a%2f%2ffc.fuzz.example%2fapi%2fv2",
-		strings.Repeat("&", 1000) + "code=abc",
-		strings.Repeat("a=b&", 1000),
+		strings.Repeat("&", 200) + "code=abc",
+		strings.Repeat("a=b&", 100),
 		"",
 		"?",
 		"=",
@@ -935,7 +936,7 @@ func FuzzExchangeResponses(f *testing.F) {
 		{200, tokenOK("token_type", nil), "application/jwt", []byte(ui)},
 		{200, tokenOK("id_token", nil), "application/jwt", []byte(ui)},
 		{200, tokenOK("id_token", 42), "application/jwt", []byte(ui)},
-		{200, tokenOK("id_token", strings.Repeat(".", 100000)), "application/jwt", []byte(ui)},
+		{200, tokenOK("id_token", strings.Repeat(".", maxTokenSize+1)), "application/jwt", []byte(ui)},
 		{200, tokenOK("access_token", ""), "application/jwt", []byte(ui)},
 		{200, tokenOK("access_token", []string{"a"}), "application/jwt", []byte(ui)},
 		{200, tokenOK("expires_in", "60"), "application/jwt", []byte(ui)},
@@ -1063,6 +1064,192 @@ func FuzzDiscovery(f *testing.F) {
 	})
 }
 
+// plusFixture is a FranceConnect+ client of the same provider: tokens are
+// the provider's signed JWTs, encrypted for one of two decryption keys
+// (ECDH-ES with a fixed P-256 key, RSA-OAEP-256 with a fresh RSA key).
+type plusFixture struct {
+	c      *Client
+	req    *AuthRequest
+	ec, rs jose.JSONWebKey
+}
+
+var plusFuzzSetup = sync.OnceValue(func() *plusFixture {
+	fx := fuzzSetup()
+	d := sha256.Sum256([]byte("franceconnect plus fuzz key"))
+	ecPriv, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), d[:])
+	if err != nil {
+		panic(err)
+	}
+	rsPriv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	ec := jose.JSONWebKey{Key: ecPriv, KeyID: "enc-ec", Algorithm: KeyAlgECDHES, Use: "enc"}
+	rs := jose.JSONWebKey{Key: rsPriv, KeyID: "enc-rsa", Algorithm: KeyAlgRSAOAEP256, Use: "enc"}
+	env, err := NewPlusEnvironment(fuzzIssuer)
+	if err != nil {
+		panic(err)
+	}
+	c, err := New(Config{
+		Environment:    env,
+		ClientID:       fuzzClientID,
+		ClientSecret:   fuzzSecret,
+		RedirectURL:    "https://portail.example/fc/callback",
+		Algorithm:      "ES256",
+		ACR:            EIDAS2,
+		DecryptionKeys: []jose.JSONWebKey{ec, rs},
+		HTTPClient:     fx.c.cfg.HTTPClient,
+		Now:            func() time.Time { return fuzzNow },
+	})
+	if err != nil {
+		panic(err)
+	}
+	req := &AuthRequest{State: fuzzState, Nonce: fuzzNonce, ACR: EIDAS2, Expiry: fuzzNow.Add(10 * time.Minute)}
+	return &plusFixture{c: c, req: req, ec: ec, rs: rs}
+})
+
+// encrypt makes a compact JWE of inner for key, with extra headers.
+func (px *plusFixture) encrypt(inner string, key jose.JSONWebKey, enc jose.ContentEncryption, opts *jose.EncrypterOptions) string {
+	if opts == nil {
+		opts = &jose.EncrypterOptions{}
+	}
+	e, err := jose.NewEncrypter(enc, jose.Recipient{Algorithm: jose.KeyAlgorithm(key.Algorithm), Key: key.Public().Key, KeyID: key.KeyID}, opts)
+	if err != nil {
+		panic(err)
+	}
+	obj, err := e.Encrypt([]byte(inner))
+	if err != nil {
+		panic(err)
+	}
+	out, err := obj.CompactSerialize()
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// FuzzPlusToken opens arbitrary FranceConnect+ tokens (compact JWE around
+// a signed JWT) as an ID token and as userinfo. A success must be a JWE of
+// an accepted shape (RSA-OAEP, RSA-OAEP-256 or ECDH-ES; A256GCM; cty JWT;
+// no zip, no crit; a kid of ours or none) around a JWT the oracles accept.
+func FuzzPlusToken(f *testing.F) {
+	fx := fuzzSetup()
+	px := plusFuzzSetup()
+	plusClaims := fuzzIDClaims()
+	plusClaims["acr"] = "eidas2"
+	inner := fx.p.sign(fuzzES256Header, fuzzJSON(plusClaims))
+	innerUI := fx.p.sign(fuzzES256Header, fuzzJSON(fuzzUserInfoClaims()))
+	jwt := (&jose.EncrypterOptions{}).WithContentType("JWT")
+	good := px.encrypt(inner, px.ec, jose.A256GCM, jwt)
+	hdr, rest, _ := strings.Cut(good, ".")
+	attacker, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	for _, s := range []string{
+		good,
+		px.encrypt(inner, px.rs, jose.A256GCM, jwt),
+		px.encrypt(innerUI, px.ec, jose.A256GCM, jwt),
+		px.encrypt(inner, px.ec, jose.A256GCM, nil),                          // no cty
+		px.encrypt(inner, px.ec, jose.A128CBC_HS256, jwt),                    // another enc
+		px.encrypt(inner, px.ec, jose.A256GCM, jwt.WithHeader("zip", "DEF")), // declared compression
+		px.encrypt(inner, px.ec, jose.A256GCM, (&jose.EncrypterOptions{Compression: jose.DEFLATE}).WithContentType("JWT")),
+		px.encrypt(inner, px.ec, jose.A256GCM, jwt.WithHeader("crit", []string{"exp"})), // crit
+		px.encrypt("not.a.jws.at.all", px.ec, jose.A256GCM, jwt),
+		px.encrypt(fx.p.sign([]byte(`{"alg":"none"}`), fuzzJSON(plusClaims)), px.ec, jose.A256GCM, jwt),
+		px.encrypt(px.encrypt(inner, px.ec, jose.A256GCM, jwt), px.ec, jose.A256GCM, jwt), // nested JWE
+		px.encrypt(inner, jose.JSONWebKey{Key: attacker, KeyID: "enc-ec", Algorithm: KeyAlgECDHES}, jose.A256GCM, jwt),
+		inner, // a plain JWS on FranceConnect+
+		fuzzB64([]byte(`{"alg":"dir","enc":"A256GCM","kid":"enc-ec","cty":"JWT"}`)) + "." + rest,
+		fuzzB64([]byte(`{"alg":"PBES2-HS512+A256KW","enc":"A256GCM","p2c":2147483647,"p2s":"AAAAAAAAAAA","cty":"JWT"}`)) + ".AAAA.AAAA.AAAA.AAAA",
+		fuzzB64([]byte(`{"alg":"ECDH-ES","enc":"A256GCM","kid":"enc-ec","cty":"JWT","epk":{"kty":"EC","crv":"P-256","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}`)) + "." + rest,
+		fuzzB64([]byte(`{"alg":"ECDH-ES","enc":"A256GCM","kid":"enc-ec","cty":"JWT","epk":{"kty":"EC","crv":"P-384","x":"AA","y":"AA"}}`)) + "." + rest,
+		fuzzB64([]byte(`{"alg":"ECDH-ES","enc":"A256GCM","kid":"enc-rsa","cty":"JWT"}`)) + "." + rest,
+		fuzzB64([]byte(`{"alg":"RSA-OAEP","enc":"A256GCM","kid":"enc-ec","cty":"JWT"}`)) + "." + rest,
+		fuzzB64([]byte(`{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"unknown","cty":"JWT"}`)) + ".AAAA.AAAA.AAAA.AAAA",
+		hdr + "." + rest + "A",
+		hdr + ".." + rest,
+		strings.Replace(good, ".", "..", 2),
+		"....",
+		strings.Repeat(".", 4) + strings.Repeat("A", maxTokenSize),
+		"eyJ" + strings.Repeat("A", 4000) + ".a.b.c.d",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		fx.p.mu.Lock()
+		defer fx.p.mu.Unlock()
+		ctx := context.Background()
+		jws, err := px.c.openToken(ctx, raw)
+		requireDocumentedError(t, err)
+		if err == nil {
+			if oerr := oraclePlusHeader(raw); oerr != nil {
+				t.Fatalf("opened a JWE the oracle refuses: %v", oerr)
+			}
+			if claims, err := px.c.verifyIDToken(ctx, jws, px.req, fuzzAccess); err == nil {
+				p, oerr := oracleJWS(fx.p, jws)
+				if oerr == nil {
+					oerr = oracleIDToken(p, fuzzAccess)
+				}
+				if oerr != nil || !claims.ACR.AtLeast(EIDAS2) {
+					t.Fatalf("accepted a FranceConnect+ ID token the oracle refuses: %v (acr %s)", oerr, claims.ACR)
+				}
+			} else {
+				requireDocumentedError(t, err)
+			}
+		}
+		payload, err := px.c.verifyUserInfoJWT(ctx, raw, fuzzSub)
+		requireDocumentedError(t, err)
+		if err == nil {
+			jws, _ := px.c.openToken(ctx, strings.TrimSpace(raw))
+			p, oerr := oracleJWS(fx.p, jws)
+			if oerr == nil {
+				oerr = oracleUserInfoJWT(p, fuzzSub)
+			}
+			if oerr == nil {
+				oerr = oraclePlusHeader(strings.TrimSpace(raw))
+			}
+			if oerr != nil || !bytes.Equal(p, payload) {
+				t.Fatalf("accepted FranceConnect+ userinfo the oracle refuses: %v", oerr)
+			}
+		}
+	})
+}
+
+// oraclePlusHeader checks the protected header of a JWE FranceConnect+
+// may send.
+func oraclePlusHeader(raw string) error {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 5 {
+		return fmt.Errorf("%d parts", len(parts))
+	}
+	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return err
+	}
+	h, ok := exactObject(hb)
+	if !ok {
+		return errors.New("header is not an object")
+	}
+	switch alg, _ := exactString(h, "alg"); alg {
+	case KeyAlgRSAOAEP, KeyAlgRSAOAEP256, KeyAlgECDHES:
+	default:
+		return fmt.Errorf("alg %q", alg)
+	}
+	if enc, _ := exactString(h, "enc"); enc != "A256GCM" {
+		return fmt.Errorf("enc %q", enc)
+	}
+	if cty, _ := exactString(h, "cty"); !strings.EqualFold(cty, "JWT") {
+		return fmt.Errorf("cty %q", cty)
+	}
+	for _, name := range []string{"zip", "crit"} {
+		if _, ok := h[name]; ok {
+			return fmt.Errorf("%s present", name)
+		}
+	}
+	if kid, _ := exactString(h, "kid"); kid != "" && kid != "enc-ec" && kid != "enc-rsa" {
+		return fmt.Errorf("kid %q", kid)
+	}
+	return nil
+}
+
 // TestFuzzOraclesAcceptValidInput keeps the fuzz targets honest: their
 // valid seeds pass both the library and the oracles, so "no oracle
 // failure" is not vacuous.
@@ -1101,6 +1288,23 @@ func TestFuzzOraclesAcceptValidInput(t *testing.T) {
 	}
 	if n := fx.p.jwksCalls.Load(); n != 1 {
 		t.Fatalf("%d JWKS fetches", n)
+	}
+
+	px := plusFuzzSetup()
+	claims := fuzzIDClaims()
+	claims["acr"] = "eidas3"
+	for _, key := range []jose.JSONWebKey{px.ec, px.rs} {
+		jwe := px.encrypt(fx.p.sign(fuzzES256Header, fuzzJSON(claims)), key, jose.A256GCM, (&jose.EncrypterOptions{}).WithContentType("JWT"))
+		jws, err := px.c.openToken(context.Background(), jwe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := oraclePlusHeader(jwe); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := px.c.verifyIDToken(context.Background(), jws, px.req, fuzzAccess); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
