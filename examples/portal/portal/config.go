@@ -1,0 +1,366 @@
+package portal
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/franceconnect-go/franceconnect"
+)
+
+// ButtonStyle is the look of the FranceConnect button, as a portal
+// administrator picks it.
+type ButtonStyle string
+
+const (
+	// ButtonDefault is the standard button: white text on dark blue.
+	ButtonDefault ButtonStyle = "default"
+	// ButtonContrast is the high-contrast alternative: dark blue text on
+	// white with a dark blue border, for dark or coloured backgrounds.
+	ButtonContrast ButtonStyle = "contrast"
+)
+
+// Environment variables read by the portal.
+const (
+	EnvPort                  = "PORT"
+	EnvButtonStyle           = "FC_BUTTON_STYLE"
+	EnvEnvironment           = "FC_ENVIRONMENT"
+	EnvServiceURL            = "FC_SERVICE_URL"
+	EnvClientID              = "FC_CLIENT_ID"
+	EnvClientSecret          = "FC_CLIENT_SECRET"
+	EnvRedirectURL           = "FC_REDIRECT_URL"
+	EnvPostLogoutRedirectURL = "FC_POST_LOGOUT_REDIRECT_URL"
+	EnvAlgorithm             = "FC_ALGORITHM"
+	EnvCookieKey             = "FC_COOKIE_KEY"
+	EnvScopes                = "FC_SCOPES"
+)
+
+// The portal's own paths. In mock mode the callback and the post-logout
+// return are CallbackPath and LoggedOutPath; with a real environment they
+// are the paths of FC_REDIRECT_URL and FC_POST_LOGOUT_REDIRECT_URL.
+const (
+	HomePath      = "/"
+	ProfilePath   = "/profil"
+	LoginPath     = "/fc/login"
+	LogoutPath    = "/fc/logout"
+	CallbackPath  = "/fc/callback"
+	LoggedOutPath = "/fc/logged-out"
+	staticPrefix  = "/static/"
+)
+
+const defaultAddr = "127.0.0.1:8080"
+
+// Settings is the portal's configuration, read by Load from the command
+// line and the environment.
+type Settings struct {
+	// Addr is the listen address (host:port; port 0 picks a free port).
+	Addr string
+	// ButtonStyle is the look of the FranceConnect button.
+	ButtonStyle ButtonStyle
+	// Mock is true when no real FranceConnect environment is configured:
+	// the portal starts an fctest mock and registers itself on it.
+	Mock bool
+	// FC is the client configuration for a real environment (unused in
+	// mock mode, where Start fills it in). CookieKeys may be set in mock
+	// mode too (FC_COOKIE_KEY); otherwise Start draws a random key.
+	FC franceconnect.Config
+}
+
+// helpError is the answer to -h: the usage, wrapping flag.ErrHelp.
+type helpError string
+
+func (e helpError) Error() string { return string(e) }
+func (e helpError) Unwrap() error { return flag.ErrHelp }
+
+const envHelp = `
+Without FC_CLIENT_ID, FC_ENVIRONMENT or FC_SERVICE_URL the portal runs
+against a built-in mock FranceConnect (fctest). Environment variables:
+  PORT                          listen port on 127.0.0.1 (default 8080)
+  FC_BUTTON_STYLE               default | contrast
+  FC_ENVIRONMENT                sandbox | integration | production | integration-v1 | production-v1
+  FC_SERVICE_URL                or the « URL du service », e.g. https://fcp-low.sbx.dev-franceconnect.fr
+  FC_CLIENT_ID, FC_CLIENT_SECRET  from FranceConnect's partner portal
+  FC_REDIRECT_URL               registered callback URL, e.g. http://localhost:8080/fc/callback
+  FC_POST_LOGOUT_REDIRECT_URL   registered logout return URL, e.g. http://localhost:8080/fc/logged-out
+  FC_COOKIE_KEY                 base64 of 32 random bytes (openssl rand -base64 32); comma-separated to rotate
+  FC_ALGORITHM                  ES256 (default) | RS256 (v2); HS256 on v1
+  FC_SCOPES                     space-separated scopes (default: identite_pivot email preferred_username idp_birthdate idp_id)
+`
+
+// realModeVars select a real environment; any of them leaves mock mode.
+var realModeVars = []string{EnvClientID, EnvEnvironment, EnvServiceURL}
+
+// realOnlyVars make sense only with a real environment.
+var realOnlyVars = []string{EnvClientSecret, EnvRedirectURL, EnvPostLogoutRedirectURL, EnvAlgorithm, EnvScopes}
+
+// Load reads the settings from the command-line arguments (without the
+// program name) and the environment (getenv, e.g. os.Getenv). It reports
+// every problem it finds at once, one per line, in an error naming the
+// variables to fix. It does not check what franceconnect.New checks
+// (https outside localhost, algorithm...): Start does.
+func Load(args []string, getenv func(string) string) (Settings, error) {
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	var s Settings
+	var problems []string
+	add := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+
+	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
+	var usage bytes.Buffer
+	fs.SetOutput(&usage)
+	addr := fs.String("addr", "", "listen address host:port (default 127.0.0.1:$PORT, or "+defaultAddr+")")
+	button := fs.String("button", "", `FranceConnect button style: "default" or "contrast" (default $`+EnvButtonStyle+`, or "default")`)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return s, helpError(usage.String() + envHelp)
+		}
+		return s, fmt.Errorf("%v\n%s", err, usage.String())
+	}
+	if fs.NArg() > 0 {
+		add("unexpected argument %q: the portal takes only the flags -addr and -button", fs.Arg(0))
+	}
+
+	// Listen address.
+	switch {
+	case *addr != "":
+		s.Addr = *addr
+	case get(EnvPort) != "":
+		s.Addr = net.JoinHostPort("127.0.0.1", get(EnvPort))
+	default:
+		s.Addr = defaultAddr
+	}
+	if _, port, err := net.SplitHostPort(s.Addr); err != nil {
+		add("listen address %q is not host:port (e.g. 127.0.0.1:8080)", s.Addr)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		add("listen port %q is not a port number (0 to 65535)", port)
+	}
+
+	// Button style.
+	style := *button
+	if style == "" {
+		style = get(EnvButtonStyle)
+	}
+	switch ButtonStyle(strings.ToLower(style)) {
+	case "", ButtonDefault:
+		s.ButtonStyle = ButtonDefault
+	case ButtonContrast:
+		s.ButtonStyle = ButtonContrast
+	default:
+		add("button style %q (-button or %s): use %q or %q", style, EnvButtonStyle, ButtonDefault, ButtonContrast)
+	}
+
+	// Cookie key, used in both modes when given.
+	if raw := get(EnvCookieKey); raw != "" {
+		keys, err := parseCookieKeys(raw)
+		if err != nil {
+			add("%s: %v", EnvCookieKey, err)
+		}
+		s.FC.CookieKeys = keys
+	}
+
+	s.Mock = true
+	for _, k := range realModeVars {
+		if get(k) != "" {
+			s.Mock = false
+		}
+	}
+	if s.Mock {
+		var stray []string
+		for _, k := range realOnlyVars {
+			if get(k) != "" {
+				stray = append(stray, k)
+			}
+		}
+		if len(stray) > 0 {
+			add("%s set without %s or %s, and %s: set those to use a real FranceConnect environment, or unset %s to use the built-in mock",
+				strings.Join(stray, ", "), EnvEnvironment, EnvServiceURL, EnvClientID, strings.Join(stray, ", "))
+		}
+		return s, joinProblems(problems)
+	}
+
+	// A real environment.
+	envName, serviceURL := get(EnvEnvironment), get(EnvServiceURL)
+	switch {
+	case envName != "" && serviceURL != "":
+		add("set %s or %s, not both", EnvEnvironment, EnvServiceURL)
+	case envName != "":
+		env, err := environmentByName(envName)
+		if err != nil {
+			add("%s: %v", EnvEnvironment, err)
+		}
+		s.FC.Environment = env
+	case serviceURL != "":
+		env, err := franceconnect.EnvironmentFromURL(serviceURL)
+		switch {
+		case err != nil:
+			add("%s: %v", EnvServiceURL, err)
+		case env.Plus:
+			add("%s %s is a FranceConnect+ environment, which this demo portal does not support (it needs encryption keys)", EnvServiceURL, serviceURL)
+		}
+		s.FC.Environment = env
+	default:
+		add("%s (sandbox, integration, production, integration-v1 or production-v1) or %s (the « URL du service », e.g. https://fcp-low.sbx.dev-franceconnect.fr) is required with %s", EnvEnvironment, EnvServiceURL, EnvClientID)
+	}
+
+	s.FC.ClientID = get(EnvClientID)
+	s.FC.ClientSecret = getenv(EnvClientSecret) // a secret is taken as is
+	switch {
+	case s.FC.ClientID == "" && s.FC.ClientSecret != "":
+		add("%s is set but %s is not", EnvClientSecret, EnvClientID)
+	case s.FC.ClientID == "":
+		add("%s is required: the client ID FranceConnect's partner portal gave for this environment", EnvClientID)
+	case s.FC.ClientSecret == "":
+		add("%s is set but %s is not: both come from FranceConnect's partner portal", EnvClientID, EnvClientSecret)
+	}
+
+	s.FC.RedirectURL = get(EnvRedirectURL)
+	s.FC.PostLogoutRedirectURL = get(EnvPostLogoutRedirectURL)
+	if s.FC.RedirectURL == "" {
+		add("%s is required: the callback URL registered for this client, e.g. http://localhost:8080%s", EnvRedirectURL, CallbackPath)
+	}
+	if s.FC.PostLogoutRedirectURL == "" {
+		add("%s is required: the post-logout URL registered for this client, e.g. http://localhost:8080%s", EnvPostLogoutRedirectURL, LoggedOutPath)
+	}
+	if s.FC.RedirectURL != "" && s.FC.PostLogoutRedirectURL != "" {
+		problems = append(problems, checkPortalURLs(s.Addr, s.FC.RedirectURL, s.FC.PostLogoutRedirectURL)...)
+	}
+	s.FC.Algorithm = get(EnvAlgorithm)
+	if raw := get(EnvScopes); raw != "" {
+		s.FC.Scopes = strings.Fields(raw)
+	} else {
+		s.FC.Scopes = defaultScopes(s.FC.Environment.Version)
+	}
+	if len(s.FC.CookieKeys) == 0 && get(EnvCookieKey) == "" {
+		add("%s is required with a real environment: 32 random bytes in base64 (openssl rand -base64 32), the same on every replica", EnvCookieKey)
+	}
+	return s, joinProblems(problems)
+}
+
+// defaultScopes are the scopes the portal asks for: the identité pivot,
+// the email, the nom d'usage, and on v2 the identity provider's birthdate
+// (with its unknown parts) and identifier.
+func defaultScopes(v franceconnect.APIVersion) []string {
+	s := []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeEmail}
+	if v == franceconnect.V1 {
+		return s // identite_pivot includes preferred_username on v1
+	}
+	return append(s, franceconnect.ScopePreferredUsername, franceconnect.ScopeIdpBirthdate, franceconnect.ScopeIdpID)
+}
+
+func joinProblems(problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return errors.New("invalid configuration:\n  - " + strings.Join(problems, "\n  - "))
+}
+
+// environmentByName maps FC_ENVIRONMENT to a preset.
+func environmentByName(name string) (franceconnect.Environment, error) {
+	all := []franceconnect.Environment{
+		franceconnect.Sandbox, franceconnect.Integration, franceconnect.Production,
+		franceconnect.IntegrationV1, franceconnect.ProductionV1,
+	}
+	var names []string
+	for _, env := range all {
+		if strings.EqualFold(env.Name, name) {
+			return env, nil
+		}
+		names = append(names, env.Name)
+	}
+	for _, env := range []franceconnect.Environment{franceconnect.PlusIntegration, franceconnect.PlusProduction} {
+		if strings.EqualFold(env.Name, name) {
+			return franceconnect.Environment{}, fmt.Errorf("%q is a FranceConnect+ environment, which this demo portal does not support (it needs encryption keys)", name)
+		}
+	}
+	return franceconnect.Environment{}, fmt.Errorf("unknown environment %q: use one of %s", name, strings.Join(names, ", "))
+}
+
+// parseCookieKeys reads comma-separated base64 keys of 32 bytes each
+// (standard or URL alphabet, padded or not); the first seals.
+func parseCookieKeys(raw string) ([][]byte, error) {
+	var keys [][]byte
+	for i, part := range strings.Split(raw, ",") {
+		part = strings.TrimRight(strings.TrimSpace(part), "=")
+		var k []byte
+		var err error
+		if strings.ContainsAny(part, "-_") {
+			k, err = base64.RawURLEncoding.DecodeString(part)
+		} else {
+			k, err = base64.RawStdEncoding.DecodeString(part)
+		}
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("key %d is not base64 (generate one with: openssl rand -base64 32)", i+1)
+		case len(k) != 32:
+			return nil, fmt.Errorf("key %d is %d bytes once decoded, want 32 (generate one with: openssl rand -base64 32)", i+1, len(k))
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// checkPortalURLs checks that the callback and post-logout URLs can reach
+// this portal: same origin (the browser must send the portal's cookies to
+// both), distinct paths of their own, and, when they name a loopback host
+// (no reverse proxy in between), the port the portal listens on.
+func checkPortalURLs(addr, redirect, postLogout string) []string {
+	var problems []string
+	ru, err1 := url.Parse(redirect)
+	pu, err2 := url.Parse(postLogout)
+	if err1 != nil || err2 != nil || ru.Host == "" || pu.Host == "" {
+		return nil // franceconnect.New explains what is wrong with them
+	}
+	if ru.Scheme != pu.Scheme || !strings.EqualFold(ru.Host, pu.Host) {
+		problems = append(problems, fmt.Sprintf("%s (%s) and %s (%s) must point at the same portal (same scheme, host and port): the browser keeps the portal's cookies per host",
+			EnvRedirectURL, redirect, EnvPostLogoutRedirectURL, postLogout))
+	}
+	rp, pp := pathOf(ru), pathOf(pu)
+	for _, u := range []struct{ name, path string }{{EnvRedirectURL, rp}, {EnvPostLogoutRedirectURL, pp}} {
+		if reserved(u.path) {
+			problems = append(problems, fmt.Sprintf("%s path %s is one of the portal's own pages: register a path of its own, such as %s or %s", u.name, u.path, CallbackPath, LoggedOutPath))
+		}
+	}
+	if rp == pp {
+		problems = append(problems, fmt.Sprintf("%s and %s have the same path %s: the callback and the return from logout need a path each", EnvRedirectURL, EnvPostLogoutRedirectURL, rp))
+	}
+	if isLoopback(ru.Hostname()) {
+		_, listenPort, err := net.SplitHostPort(addr)
+		urlPort := ru.Port()
+		if urlPort == "" {
+			urlPort = map[string]string{"http": "80", "https": "443"}[ru.Scheme]
+		}
+		if err == nil && listenPort != "0" && urlPort != listenPort {
+			problems = append(problems, fmt.Sprintf("%s %s points at port %s of this machine, but the portal listens on %s: set %s=%s or -addr 127.0.0.1:%s, or register a callback URL on port %s",
+				EnvRedirectURL, redirect, urlPort, addr, EnvPort, urlPort, urlPort, listenPort))
+		}
+	}
+	return problems
+}
+
+func pathOf(u *url.URL) string {
+	if p := u.EscapedPath(); p != "" {
+		return p
+	}
+	return "/"
+}
+
+func reserved(p string) bool {
+	switch p {
+	case HomePath, ProfilePath, LoginPath, LogoutPath:
+		return true
+	}
+	return strings.HasPrefix(p, staticPrefix)
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,298 @@
+// Package portal is the demo portal of examples/portal: a small French
+// portal with the FranceConnect button, a profile page showing the
+// verified identité pivot, and logout through FranceConnect. It runs
+// against an in-process fctest mock by default, or against a real
+// FranceConnect environment configured by environment variables (see
+// Load). It is a package of its own, not package main, so that the
+// browser test of the e2e module can start it.
+package portal
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/franceconnect-go/franceconnect"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+var pages = map[string]*template.Template{
+	"home":    parsePage("home"),
+	"profile": parsePage("profile"),
+}
+
+func parsePage(name string) *template.Template {
+	return template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/logout.html", "templates/"+name+".html"))
+}
+
+// handlerOptions is what newHandler needs besides the client.
+type handlerOptions struct {
+	Config      franceconnect.Config // as given to franceconnect.New
+	ButtonStyle ButtonStyle
+	Mock        bool
+	Logger      *slog.Logger
+	Now         func() time.Time
+	MaxSessions int
+}
+
+// handler is the portal.
+type handler struct {
+	fc       *franceconnect.Client
+	sessions *store
+	button   ButtonStyle
+	mock     bool
+	env      franceconnect.Environment
+	secure   bool   // https: Secure session cookie
+	origin   string // scheme://host of the callback URL when it is a loopback URL ("" behind a proxy)
+	host     string // its host:port
+	csp      string
+	log      *slog.Logger
+	mux      *http.ServeMux
+	logout   http.Handler
+}
+
+// tokenKey carries the RawIDToken of the session being logged out to the
+// library's LogoutHandler.
+type tokenKey struct{}
+
+func newHandler(fc *franceconnect.Client, o handlerOptions) (*handler, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxSessions == 0 {
+		o.MaxSessions = defaultMaxSession
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	ru, err := url.Parse(o.Config.RedirectURL)
+	if err != nil {
+		return nil, err
+	}
+	pu, err := url.Parse(o.Config.PostLogoutRedirectURL)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{
+		fc:       fc,
+		sessions: newStore(o.MaxSessions, defaultSessionTTL, o.Now),
+		button:   o.ButtonStyle,
+		mock:     o.Mock,
+		env:      fc.Environment(),
+		secure:   ru.Scheme == "https",
+		log:      o.Logger,
+		mux:      http.NewServeMux(),
+	}
+	if isLoopback(ru.Hostname()) {
+		h.origin, h.host = ru.Scheme+"://"+ru.Host, ru.Host
+	}
+	// The login and logout forms end at FranceConnect: form-action must
+	// allow its origin (Chromium checks the redirects of a form too).
+	formAction := []string{"'self'"}
+	for _, e := range []string{h.env.AuthorizationEndpoint, h.env.EndSessionEndpoint} {
+		if u, err := url.Parse(e); err == nil && u.Host != "" {
+			if o := u.Scheme + "://" + u.Host; !slices.Contains(formAction, o) {
+				formAction = append(formAction, o)
+			}
+		}
+	}
+	h.csp = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + strings.Join(formAction, " ") + "; frame-ancestors 'none'; base-uri 'none'"
+
+	var loginOpts franceconnect.AuthOptions
+	if h.env.Version == franceconnect.V2 {
+		loginOpts.Claims = franceconnect.ClaimsAMR // amr in the ID token
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	h.mux.Handle("GET "+staticPrefix, http.StripPrefix(staticPrefix, http.FileServerFS(static)))
+	h.mux.HandleFunc("GET /{$}", h.home)
+	h.mux.HandleFunc("GET "+ProfilePath, h.profile)
+	h.mux.Handle("GET "+LoginPath, fc.LoginHandlerWithOptions(loginOpts))
+	h.mux.Handle("GET "+pathOf(ru), fc.CallbackHandler(h.loggedIn, h.loginFailed))
+	h.logout = fc.LogoutHandler(func(r *http.Request) (string, error) {
+		tok, _ := r.Context().Value(tokenKey{}).(string)
+		return tok, nil
+	})
+	h.mux.HandleFunc("POST "+LogoutPath, h.startLogout)
+	h.mux.Handle("GET "+pathOf(pu), fc.LogoutReturnHandler(h.loggedOut, h.logoutFailed))
+	return h, nil
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", h.csp)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("X-Frame-Options", "DENY")
+	// The login cookies are kept for the callback URL's host: a user who
+	// typed localhost instead of 127.0.0.1 (or the reverse) is sent to the
+	// host the callback uses, so that the login completes.
+	if h.origin != "" && !strings.EqualFold(r.Host, h.host) &&
+		(r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		http.Redirect(w, r, h.origin+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// message is a notice shown at the top of a page.
+type message struct {
+	Kind string // info, success, error
+	Code string // data-message attribute, for tests
+	Text string
+}
+
+// pageData feeds the templates.
+type pageData struct {
+	Title       string
+	Mock        bool
+	EnvName     string
+	ProviderURL string
+	ButtonStyle ButtonStyle
+	LoginPath   string
+	LogoutPath  string
+	Message     *message
+	Session     *sessionView
+}
+
+func (h *handler) page(title string) pageData {
+	return pageData{
+		Title:       title,
+		Mock:        h.mock,
+		EnvName:     h.env.Name,
+		ProviderURL: strings.TrimSuffix(h.env.Issuer, "/"),
+		ButtonStyle: h.button,
+		LoginPath:   LoginPath,
+		LogoutPath:  LogoutPath,
+	}
+}
+
+func (h *handler) render(w http.ResponseWriter, status int, name string, data pageData) {
+	var buf bytes.Buffer
+	if err := pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		h.log.Error("portal: template", "page", name, "error", err)
+		http.Error(w, "Erreur interne du portail.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// Messages of the home page, chosen by a fixed code in the query string
+// (never a text from the URL).
+var homeMessages = map[string]message{
+	"ok":         {Kind: "success", Code: "logged-out", Text: "Vous êtes déconnecté du portail et de FranceConnect."},
+	"incomplete": {Kind: "info", Code: "logged-out-unverified", Text: "Vous êtes déconnecté du portail. Le retour de FranceConnect n’a pas pu être vérifié : fermez votre navigateur pour être certain de terminer votre session FranceConnect."},
+}
+
+func (h *handler) home(w http.ResponseWriter, r *http.Request) {
+	data := h.page("Accueil")
+	if m, ok := homeMessages[r.URL.Query().Get("deconnexion")]; ok {
+		data.Message = &m
+	}
+	if _, s := h.sessions.get(r); s != nil {
+		data.Session = newSessionView(s)
+	}
+	h.render(w, http.StatusOK, "home", data)
+}
+
+func (h *handler) profile(w http.ResponseWriter, r *http.Request) {
+	_, s := h.sessions.get(r)
+	if s == nil {
+		http.Redirect(w, r, HomePath, http.StatusSeeOther)
+		return
+	}
+	data := h.page("Mon profil")
+	data.Session = newSessionView(s)
+	h.render(w, http.StatusOK, "profile", data)
+}
+
+// loggedIn starts the portal's session: a new random ID (never the one the
+// browser came with), the verified identity and the raw ID token for
+// logout.
+func (h *handler) loggedIn(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, returnPath string) {
+	if id, _ := h.sessions.get(r); id != "" {
+		h.sessions.remove(id)
+	}
+	id := h.sessions.create(&session{Identity: res.Identity, IDToken: res.IDToken, RawIDToken: res.RawIDToken})
+	http.SetCookie(w, h.sessionCookie(id, int(defaultSessionTTL/time.Second)))
+	h.log.Info("portal: login", "acr", string(res.IDToken.ACR))
+	http.Redirect(w, r, returnPath, http.StatusSeeOther)
+}
+
+// loginFailed shows the library's message in French on the home page; err
+// holds no personal data and goes to the log.
+func (h *handler) loginFailed(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusBadRequest
+	switch {
+	case errors.Is(err, franceconnect.ErrConfig):
+		status = http.StatusInternalServerError
+	case errors.Is(err, franceconnect.ErrProviderUnavailable):
+		status = http.StatusBadGateway
+	}
+	h.log.Warn("portal: login failed", "error", err.Error())
+	data := h.page("Connexion impossible")
+	data.Message = &message{Kind: "error", Code: "login-failed", Text: franceconnect.UserMessage(err)}
+	if _, s := h.sessions.get(r); s != nil {
+		data.Session = newSessionView(s)
+	}
+	h.render(w, status, "home", data)
+}
+
+// startLogout ends the portal's session, then hands over to the library's
+// LogoutHandler, which sends the browser to FranceConnect's logout with
+// the session's ID token.
+func (h *handler) startLogout(w http.ResponseWriter, r *http.Request) {
+	id, s := h.sessions.get(r)
+	if s == nil {
+		http.Redirect(w, r, HomePath, http.StatusSeeOther)
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.CSRF)) != 1 {
+		data := h.page("Déconnexion impossible")
+		data.Message = &message{Kind: "error", Code: "logout-refused", Text: "La demande de déconnexion n’a pas pu être vérifiée. Veuillez réessayer depuis le portail."}
+		data.Session = newSessionView(s)
+		h.render(w, http.StatusForbidden, "home", data)
+		return
+	}
+	h.sessions.remove(id)
+	http.SetCookie(w, h.sessionCookie("", -1))
+	h.logout.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, s.RawIDToken)))
+}
+
+func (h *handler) loggedOut(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, HomePath+"?deconnexion=ok", http.StatusSeeOther)
+}
+
+func (h *handler) logoutFailed(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Warn("portal: logout return refused", "error", err.Error())
+	http.Redirect(w, r, HomePath+"?deconnexion=incomplete", http.StatusSeeOther)
+}
+
+func (h *handler) sessionCookie(value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name:     sessionCookie,
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   h.secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+}
