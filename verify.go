@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/franceconnect-go/franceconnect/internal/compact"
 	"github.com/franceconnect-go/franceconnect/internal/keys"
 )
 
@@ -169,14 +170,9 @@ func checkTokenShape(raw string, parts int) error {
 	if n := strings.Count(raw, ".") + 1; n != parts {
 		return fmt.Errorf("%w: token has %d parts, want %d", ErrMalformedToken, n, parts)
 	}
-	// Only base64url and dots: Go's base64 decoder skips \r and \n, and
-	// go-jose strips white space from a JWE, so without this a token with
-	// line breaks inside would verify, and one token would have many
-	// spellings (a replay cache keyed by the string would miss them).
-	for i := 0; i < len(raw); i++ {
-		if c := raw[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return fmt.Errorf("%w: character %q at byte %d is not base64url", ErrMalformedToken, c, i)
-		}
+	// Only base64url and dots: one token, one spelling.
+	if i := compact.BadByte(raw); i >= 0 {
+		return fmt.Errorf("%w: character %q at byte %d is not base64url", ErrMalformedToken, raw[i], i)
 	}
 	return nil
 }

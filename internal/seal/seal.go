@@ -22,6 +22,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/franceconnect-go/franceconnect/internal/compact"
 )
 
 const (
@@ -135,6 +137,9 @@ func (s *Sealer) Seal(aud string, exp time.Time, v any) (string, error) {
 func (s *Sealer) Open(sealed, aud string, now time.Time, v any) (time.Time, error) {
 	if len(sealed) > MaxSealedSize {
 		return time.Time{}, fmt.Errorf("%w: %d bytes, more than %d", ErrInvalid, len(sealed), MaxSealedSize)
+	}
+	if compact.BadByte(sealed) >= 0 {
+		return time.Time{}, fmt.Errorf("%w: not base64url", ErrInvalid)
 	}
 	if _, rest, _ := strings.Cut(sealed, "."); strings.Count(sealed, ".") != 4 || !strings.HasPrefix(rest, ".") {
 		// dir: five parts, the second (the encrypted key) empty.

@@ -226,3 +226,17 @@ func TestRotation(t *testing.T) {
 	_, err = after.Open(inFlight, "aud", now, &p)
 	assert.ErrorIs(t, err, seal.ErrUnknownKey, "a removed key opens nothing")
 }
+
+func TestOneSpellingPerValue(t *testing.T) {
+	t.Parallel()
+	s := mustSealer(t, key(7))
+	v, err := s.Seal("aud", now.Add(time.Minute), payload{State: "x"})
+	require.NoError(t, err)
+	var out payload
+	_, err = s.Open(v, "aud", now, &out)
+	require.NoError(t, err)
+	for _, bad := range []string{v[:10] + "\r\n" + v[10:], " " + v, v + "\n", strings.Replace(v, "e", "+", 1)} {
+		_, err := s.Open(bad, "aud", now, &out)
+		assert.ErrorIs(t, err, seal.ErrInvalid)
+	}
+}
