@@ -21,6 +21,9 @@ import (
 const (
 	// maxUserInfoSize bounds the userinfo response.
 	maxUserInfoSize = 64 << 10
+	// maxTokenResponse bounds the token endpoint's answer (FranceConnect's
+	// is about 2 KiB, FranceConnect+'s a few KiB).
+	maxTokenResponse = 64 << 10
 	// maxErrorBody bounds an error response we read.
 	maxErrorBody = 16 << 10
 	// maxDescription bounds error_description as we repeat it.
@@ -195,7 +198,7 @@ func callbackCode(q url.Values) (string, error) {
 
 // redeem exchanges the code at the token endpoint (client_secret_post).
 func (c *Client) redeem(ctx context.Context, code string) (*oauth2.Token, error) {
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient)
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.tokenHTTP)
 	tok, err := c.oauth.Exchange(ctx, code)
 	if err != nil {
 		var re *oauth2.RetrieveError

@@ -6,12 +6,14 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/franceconnect-go/franceconnect/internal/httpx"
 	"github.com/franceconnect-go/franceconnect/internal/keys"
 )
 
@@ -24,7 +26,10 @@ type Client struct {
 	cfg   Config
 	keys  *keys.Set // nil on v1
 	oauth oauth2.Config
-	log   *slog.Logger
+	// tokenHTTP is cfg.HTTPClient with responses bounded to
+	// maxTokenResponse, for x/oauth2, which would read up to 1 MiB.
+	tokenHTTP *http.Client
+	log       *slog.Logger
 
 	// authPrefix is the constant part of every authorization URL.
 	authPrefix string
@@ -51,6 +56,7 @@ func New(cfg Config) (*Client, error) {
 		},
 		log: cfg.Logger,
 	}
+	c.tokenHTTP = httpx.LimitClient(cfg.HTTPClient, maxTokenResponse)
 	if cfg.Environment.Version == V2 {
 		c.keys = keys.Shared(cfg.Environment.JWKSURI, cfg.HTTPClient, cfg.Now)
 	}

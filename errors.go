@@ -98,7 +98,8 @@ func (e *CallbackError) Is(target error) bool {
 
 // ProviderError is an HTTP error from the token or userinfo endpoint. It
 // matches ErrInvalidClient (invalid_client), ErrInvalidGrant (invalid_grant)
-// or ErrProviderUnavailable (5xx, unparseable answers).
+// or ErrProviderUnavailable (5xx, and 200 answers that are unusable, such
+// as a token response without id_token).
 type ProviderError struct {
 	Endpoint    string // "token" or "userinfo"
 	StatusCode  int
@@ -133,7 +134,7 @@ func (e *ProviderError) Is(target error) bool {
 	case ErrInvalidGrant:
 		return e.Code == "invalid_grant"
 	case ErrProviderUnavailable:
-		return e.StatusCode >= 500 || e.StatusCode == 0
+		return e.StatusCode >= 500 || e.StatusCode == 0 || e.StatusCode == 200
 	}
 	return false
 }

@@ -42,8 +42,8 @@ const (
 	// body: it must not grow with the body.
 	allocBudget = 4 << 20
 	// tokenAllocBudget is the same for the token endpoint, whose answer
-	// x/oauth2 reads up to 1 MiB.
-	tokenAllocBudget = 6 << 20
+	// is cut at 64 KiB before x/oauth2 reads it.
+	tokenAllocBudget = 1 << 20
 )
 
 // netFault is how the faulty endpoint answers.
@@ -205,8 +205,8 @@ func TestProviderFaults(t *testing.T) {
 		{"token", netSlowCaller, franceconnect.ErrProviderUnavailable},
 		{"token", netServerError, franceconnect.ErrProviderUnavailable},
 		{"token", netGarbage, franceconnect.ErrProviderUnavailable},
-		{"token", netTenMB, franceconnect.ErrProviderUnavailable}, // x/oauth2 reads 1 MiB at most
-		{"token", netDots, franceconnect.ErrMalformedToken},       // under 1 MiB: refused by size before parsing
+		{"token", netTenMB, franceconnect.ErrProviderUnavailable}, // cut at 64 KiB
+		{"token", netDots, franceconnect.ErrProviderUnavailable},  // over the 64 KiB token response limit
 
 		{"jwks", netUnreachable, franceconnect.ErrProviderUnavailable},
 		{"jwks", netSlowClient, franceconnect.ErrProviderUnavailable},

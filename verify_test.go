@@ -169,4 +169,6 @@ func TestProviderErrorYCode(t *testing.T) {
 	assert.Contains(t, pe.Error(), "Y049E20B")
 	assert.ErrorIs(t, &ProviderError{Endpoint: "token", StatusCode: 401, Code: "invalid_client"}, ErrInvalidClient)
 	assert.ErrorIs(t, &ProviderError{Endpoint: "userinfo", StatusCode: 502}, ErrProviderUnavailable)
+	assert.ErrorIs(t, &ProviderError{Endpoint: "token", StatusCode: 200, Description: "no id_token in the token response"}, ErrProviderUnavailable)
+	assert.NotErrorIs(t, &ProviderError{Endpoint: "userinfo", StatusCode: 401, Code: "invalid_token"}, ErrProviderUnavailable)
 }
