@@ -90,6 +90,8 @@ func TestLoginAndLogoutEveryFlavor(t *testing.T) {
 			assert.Equal(t, franceconnect.EIDAS1, res.IDToken.ACR)
 			if f.version == franceconnect.V1 {
 				assert.Equal(t, "FC", res.IDToken.IdP)
+				assert.Zero(t, srv.Stats().JWKSFetches, "no JWKS on v1")
+				assert.Zero(t, srv.Stats().DiscoveryFetches, "no discovery on v1")
 			}
 
 			lreq, err := c.LogoutURL(res.RawIDToken, franceconnect.LogoutOptions{})

@@ -304,6 +304,33 @@ func (s *Server) redirect(w http.ResponseWriter, redirectURI string, params [][2
 }
 
 // appendQuery adds params to the query of u, keeping u's bytes.
+// reencodeQuery serializes a query the way FranceConnect's provider does
+// when it redirects (WHATWG URLSearchParams): pairs kept in order, each
+// name and value decoded then encoded again, so "a%20b" comes back as
+// "a+b". A client that compared the callback URL's own query with the
+// registered one would break; the code, state and iss are what count.
+func reencodeQuery(q string) string {
+	if q == "" {
+		return q
+	}
+	var pairs []string
+	for _, p := range strings.Split(q, "&") {
+		if p != "" {
+			pairs = append(pairs, p)
+		}
+	}
+	for i, p := range pairs {
+		k, v, _ := strings.Cut(p, "=")
+		dk, err1 := url.QueryUnescape(k)
+		dv, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		pairs[i] = url.QueryEscape(dk) + "=" + url.QueryEscape(dv)
+	}
+	return strings.Join(pairs, "&")
+}
+
 func appendQuery(u string, params [][2]string) string {
 	var b strings.Builder
 	for _, p := range params {
@@ -313,6 +340,9 @@ func appendQuery(u string, params [][2]string) string {
 		b.WriteString(url.QueryEscape(p[0]) + "=" + url.QueryEscape(p[1]))
 	}
 	base, fragment, hasFragment := strings.Cut(u, "#")
+	if path, query, ok := strings.Cut(base, "?"); ok {
+		base = path + "?" + reencodeQuery(query)
+	}
 	switch {
 	case !strings.Contains(base, "?"):
 		base += "?"

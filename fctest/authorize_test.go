@@ -265,9 +265,16 @@ func TestRedirectURIWithQuery(t *testing.T) {
 	}
 }
 
+// The registered query comes back re-encoded, in order, as FranceConnect's
+// provider serializes it.
 func TestAppendQueryForms(t *testing.T) {
 	t.Parallel()
-	for _, uri := range []string{"https://app.example/cb?", "https://app.example/cb?a=1&", "https://app.example/cb?a=%20b+c"} {
+	for uri, want := range map[string]string{
+		"https://app.example/cb?":            "https://app.example/cb?",
+		"https://app.example/cb?a=1&":        "https://app.example/cb?a=1&",
+		"https://app.example/cb?a=%20b+c":    "https://app.example/cb?a=+b+c&",
+		"https://app.example/cb?z=1&a=%2F&b": "https://app.example/cb?z=1&a=%2F&b=&",
+	} {
 		t.Run(uri, func(t *testing.T) {
 			t.Parallel()
 			srv := fctest.NewServer()
@@ -276,10 +283,6 @@ func TestAppendQueryForms(t *testing.T) {
 			cb, err := srv.Login(authURL(srv, authParams(c, uri)), fctest.DefaultUser)
 			if err != nil {
 				t.Fatal(err)
-			}
-			want := uri
-			if !strings.HasSuffix(uri, "?") && !strings.HasSuffix(uri, "&") {
-				want += "&"
 			}
 			if !strings.HasPrefix(cb, want+"code=") {
 				t.Fatalf("callback %s, want prefix %scode=", cb, want)
