@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -369,4 +370,53 @@ func TestBenchTokensVerify(t *testing.T) {
 		t.Fatalf("%v %+v", err, id)
 	}
 
+}
+
+// ----- Fast path of decodeClaims: tests of the performance work. -----
+
+// FranceConnect's ID tokens (v2, v1) and signed userinfo take
+// decodeClaims' one-pass path.
+func TestTokenClaimsTakeFastPath(t *testing.T) {
+	t.Parallel()
+	p := newBenchProvider(t)
+	for _, claims := range []map[string]any{p.idTokenClaims(false), p.idTokenClaims(true), p.userInfoClaims()} {
+		b, err := json.Marshal(claims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := plainMembers(b, tokenClaimFields, nil); !ok {
+			t.Errorf("decodeClaims(%s) takes the slow path", b)
+		}
+	}
+}
+
+// Payloads where the one-pass decoding and the exact-name decoding could
+// part: case-folded and escaped names, duplicates, nesting, odd values.
+var fastPathSeeds = []string{
+	`{}`, ` { } `, `null`, `[]`, `"sub"`, `1`, `{`, `{"sub":}`, `{"sub":"a"}x`, ``,
+	`{"sub":"a","iss":"i","aud":"c","exp":1900000000,"iat":1.9e9,"nonce":"n","acr":"eidas1"}`,
+	`{"sub":"a","x":1}`, `{"ISS":"evil"}`, `{"iss":"a","Iss":"b"}`, `{"Sub":"a"}`, `{"NONCE":"n","nonce":"m"}`,
+	`{"ſub":"a"}`, `{"s\u0075b":"a"}`, `{"\u0073ub":"a","sub":"b"}`, `{"aud":"c","aud":["c","d"]}`,
+	`{"sub":"a","sub":"b"}`, `{"address":{"country":"A"},"address":{"locality":"B"}}`,
+	`{"address":{"COUNTRY":"A","x":[1,{"y":"}"}]}}`, `{"sub" : "a" , "iss" : "b" }`,
+	`{"amr":[],"sub":true,"email":null,"iat":1.5e9}`, `{"sub":"\\","x":"\\\""}`,
+	"{\"sub\":\"\xff\",\"\xff\":1}", "{\"sub\":\"a\",\"su\xffb\":1}", `{"email":"]}","zz":0}`,
+	`{"sub":"<&>\u2028"}`, `{"exp":"1900000000"}`, `{"exp":1e400}`, `{"exp":-1}`, `{"exp":null}`,
+	`{"given_name_array":["a",null],"sub":"s"}`, `{"birthdate":1}`, `{"aud":5}`, `{"aud":[1]}`,
+	`{"sub":"a","given_name":"A","GIVEN_NAME":"B"}`, `{"phone_number":"1","Phone_Number":"2"}`,
+	`{"a":[[[[[]]]]],"sub":"x"}`, `{"sub":"a"}   `, "{\n\t\"sub\":\r\"a\"\n}",
+}
+
+// decodeClaims decides exactly as decodeClaimsExact, for any payload.
+func FuzzDecodeClaimsFastPath(f *testing.F) {
+	for _, s := range fastPathSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, gotErr := decodeClaims(b)
+		want, wantErr := decodeClaimsExact(b)
+		if gotErr != wantErr || !reflect.DeepEqual(got, want) {
+			t.Fatalf("decodeClaims(%q) = %+v, %v; exact names: %+v, %v", b, got, gotErr, want, wantErr)
+		}
+	})
 }

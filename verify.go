@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -192,15 +194,174 @@ func classifyParseError(raw, want string) error {
 
 // decodeClaims reads the claims we check.
 func decodeClaims(payload []byte) (*tokenClaims, error) {
+	if ok, _ := plainMembers(payload, tokenClaimFields, nil); ok {
+		// Same result as decodeClaimsExact, in one pass.
+		var tc tokenClaims
+		if json.Unmarshal(payload, &tc) != nil {
+			return nil, errClaimTypes
+		}
+		return &tc, nil
+	}
+	return decodeClaimsExact(payload)
+}
+
+var errClaimTypes = fmt.Errorf("%w: claims are not a JSON object of the expected types", ErrMalformedToken)
+
+// decodeClaimsExact reads the claims we check by their exact names, for
+// any payload.
+func decodeClaimsExact(payload []byte) (*tokenClaims, error) {
 	var obj map[string]json.RawMessage
 	var tc tokenClaims
 	if json.Unmarshal(payload, &obj) != nil || obj == nil || decodeExact(obj, &tc, tokenClaimNames) != nil {
-		return nil, fmt.Errorf("%w: claims are not a JSON object of the expected types", ErrMalformedToken)
+		return nil, errClaimTypes
 	}
 	return &tc, nil
 }
 
-var tokenClaimNames = jsonNames(reflect.TypeFor[tokenClaims]())
+var (
+	tokenClaimNames  = jsonNames(reflect.TypeFor[tokenClaims]())
+	tokenClaimFields = fieldList(tokenClaimNames)
+)
+
+// plainMembers reports whether json.Unmarshal(obj, v), for a struct v
+// whose JSON member names are fields, reads exactly what decodeExact
+// reads, saving decodeExact's three passes. That is when obj is an object
+// whose member names are printable ASCII written without escapes
+// (encoding/json folds the case of the others, Unicode included), none
+// differing from one of fields by case only, and none of fields appearing
+// twice (json.Unmarshal merges two objects where decodeExact keeps the
+// last). It answers false when in doubt, for instance on invalid JSON
+// (json.Unmarshal then fails as decodeExact's caller would). unknown
+// reports a member whose name is not in known (if known is not nil).
+func plainMembers(obj []byte, fields []string, known map[string]bool) (ok, unknown bool) {
+	var seen uint64
+	i := skipSpace(obj, 0)
+	if i == len(obj) || obj[i] != '{' {
+		return false, false
+	}
+	i = skipSpace(obj, i+1)
+	if i < len(obj) && obj[i] == '}' {
+		return true, false
+	}
+	for i < len(obj) && obj[i] == '"' {
+		start, end := i+1, i+1
+		for ; end < len(obj) && obj[end] != '"'; end++ {
+			if c := obj[end]; c < 0x20 || c >= 0x7f || c == '\\' {
+				return false, false
+			}
+		}
+		if end == len(obj) {
+			return false, false
+		}
+		name := obj[start:end]
+		for f, field := range fields {
+			if !asciiEqualFold(field, name) {
+				continue
+			}
+			if string(name) != field || seen&(1<<f) != 0 {
+				return false, false
+			}
+			seen |= 1 << f
+		}
+		if known != nil && !known[string(name)] {
+			unknown = true
+		}
+		i = skipSpace(obj, end+1)
+		if i == len(obj) || obj[i] != ':' {
+			return false, false
+		}
+		if i = skipValue(obj, skipSpace(obj, i+1)); i < 0 {
+			return false, false
+		}
+		i = skipSpace(obj, i)
+		switch {
+		case i == len(obj):
+			return false, false
+		case obj[i] == '}':
+			return true, unknown
+		case obj[i] == ',':
+			i = skipSpace(obj, i+1)
+		default:
+			return false, false
+		}
+	}
+	return false, false
+}
+
+func asciiEqualFold(s string, b []byte) bool {
+	if len(s) != len(b) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c, d := s[i], b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= d && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just after the JSON value that starts at
+// b[i], or -1. Valid JSON is assumed: it only finds where values end.
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(b) {
+				return -1
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i // the enclosing object ends a number or literal
+			}
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	if depth == 0 {
+		return i
+	}
+	return -1
+}
+
+// fieldList returns names as a sorted list of at most 64 (the bits of
+// plainMembers' set).
+func fieldList(names map[string]bool) []string {
+	list := slices.Sorted(maps.Keys(names))
+	if len(list) > 64 {
+		panic("franceconnect: more than 64 claim fields")
+	}
+	return list
+}
 
 // decodeExact unmarshals into v the members of obj whose names are exactly
 // v's JSON names. encoding/json matches struct fields without regard to
