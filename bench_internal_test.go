@@ -420,3 +420,39 @@ func FuzzDecodeClaimsFastPath(f *testing.F) {
 		}
 	})
 }
+
+// ----- Fast path of ParseIdentity. -----
+
+// FranceConnect's userinfo takes ParseIdentity's one-pass path.
+func TestUserInfoTakesIdentityFastPath(t *testing.T) {
+	t.Parallel()
+	b, err := json.Marshal(newBenchProvider(t).userInfoClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, unknown := plainMembers(b, identityClaimFields, knownClaims); !ok || unknown {
+		t.Errorf("ParseIdentity(%s) takes the slow path", b)
+	}
+}
+
+// decodeIdentity decides exactly as decodeIdentityExact, and skips the
+// member map only when ParseIdentity would find no Extra in it.
+func FuzzDecodeIdentityFastPath(f *testing.F) {
+	for _, s := range fastPathSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, gotAll, gotErr := decodeIdentity(b)
+		want, wantAll, wantErr := decodeIdentityExact(b)
+		if gotErr != wantErr || gotErr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("decodeIdentity(%q) = %+v, %v; exact names: %+v, %v", b, got, gotErr, want, wantErr)
+		}
+		if gotErr == nil && gotAll == nil {
+			for k := range wantAll {
+				if !knownClaims[k] {
+					t.Fatalf("decodeIdentity(%q) skipped the member map, which has the unknown %q", b, k)
+				}
+			}
+		}
+	})
+}

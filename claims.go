@@ -201,7 +201,13 @@ type rawIdentity struct {
 	PhoneNumber       *string  `json:"phone_number"`
 }
 
-var identityClaimNames = jsonNames(reflect.TypeFor[rawIdentity]())
+var (
+	identityClaimNames  = jsonNames(reflect.TypeFor[rawIdentity]())
+	identityClaimFields = fieldList(identityClaimNames)
+
+	errNotObject     = fmt.Errorf("%w: userinfo claims are not a JSON object", ErrInvalidIdentity)
+	errIdentityTypes = fmt.Errorf("%w: userinfo claims are not a JSON object of the expected types", ErrInvalidIdentity)
+)
 
 // knownClaims are decoded into fields, or are the JWT envelope.
 var knownClaims = map[string]bool{
@@ -215,13 +221,9 @@ var knownClaims = map[string]bool{
 // ParseIdentity decodes and validates userinfo claims (a JSON object).
 // Errors wrap ErrInvalidIdentity and name the claim, never its value.
 func ParseIdentity(claims []byte) (*Identity, error) {
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(claims, &all); err != nil {
-		return nil, fmt.Errorf("%w: userinfo claims are not a JSON object", ErrInvalidIdentity)
-	}
-	var raw rawIdentity
-	if err := decodeExact(all, &raw, identityClaimNames); err != nil {
-		return nil, fmt.Errorf("%w: userinfo claims are not a JSON object of the expected types", ErrInvalidIdentity)
+	raw, all, err := decodeIdentity(claims)
+	if err != nil {
+		return nil, err
 	}
 	id := &Identity{
 		Subject:           raw.Sub,
@@ -244,7 +246,6 @@ func ParseIdentity(claims []byte) (*Identity, error) {
 	if id.GivenNames == nil && id.GivenName != "" {
 		id.GivenNames = strings.Fields(id.GivenName)
 	}
-	var err error
 	if raw.Birthdate != nil {
 		if id.Birthdate, err = ParseBirthdate(*raw.Birthdate); err != nil {
 			return nil, err
@@ -278,6 +279,32 @@ func ParseIdentity(claims []byte) (*Identity, error) {
 		}
 	}
 	return id, nil
+}
+
+// decodeIdentity reads the claims of rawIdentity by their exact names, and
+// every member when some are not knownClaims (all is nil when none is).
+func decodeIdentity(claims []byte) (raw rawIdentity, all map[string]json.RawMessage, err error) {
+	if ok, unknown := plainMembers(claims, identityClaimFields, knownClaims); ok && !unknown {
+		// Same result as decodeIdentityExact, in one pass.
+		if err := json.Unmarshal(claims, &raw); err != nil {
+			if _, syntax := err.(*json.SyntaxError); syntax {
+				return raw, nil, errNotObject
+			}
+			return raw, nil, errIdentityTypes
+		}
+		return raw, nil, nil
+	}
+	return decodeIdentityExact(claims)
+}
+
+func decodeIdentityExact(claims []byte) (raw rawIdentity, all map[string]json.RawMessage, err error) {
+	if err := json.Unmarshal(claims, &all); err != nil {
+		return raw, nil, errNotObject
+	}
+	if err := decodeExact(all, &raw, identityClaimNames); err != nil {
+		return raw, nil, errIdentityTypes
+	}
+	return raw, all, nil
 }
 
 func deref(p *string) string {
