@@ -9,15 +9,19 @@ package franceconnect
 //     RemoteKeySet) plus the nonce and acr checks.
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -453,6 +457,59 @@ func FuzzDecodeIdentityFastPath(f *testing.F) {
 					t.Fatalf("decodeIdentity(%q) skipped the member map, which has the unknown %q", b, k)
 				}
 			}
+		}
+	})
+}
+
+// ----- Fast paths of numericDate and audience. -----
+
+// numericDate and audience decode as they did through json.Unmarshal.
+func FuzzClaimFastPaths(f *testing.F) {
+	for _, s := range []string{
+		`0`, `-0`, `1`, `1900000000`, `1.5e9`, `1E9`, `-1`, `1e400`, `1e11`, `100000000001`,
+		`"1"`, `null`, `true`, `{}`, `[]`, `0.000001`, `1234567890.123456789`,
+		`"a"`, `""`, `"a\"b"`, `"\u00e9"`, `"é"`, "\"\xff\"", `["a","b"]`, `[1]`, `"a b"`, `"<&>"`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		b = bytes.TrimSpace(b) // encoding/json passes values without surrounding space
+
+		var got numericDate
+		gotErr := got.UnmarshalJSON(b)
+		var want numericDate
+		var wantErr error
+		if string(b) != "null" {
+			var f float64
+			if wantErr = json.Unmarshal(b, &f); wantErr == nil {
+				if math.IsNaN(f) || f < 0 || f > 1e11 {
+					wantErr = errors.New("range")
+				} else {
+					sec, frac := math.Modf(f)
+					want = numericDate{t: time.Unix(int64(sec), int64(frac*1e9)), set: true}
+				}
+			}
+		}
+		if (gotErr == nil) != (wantErr == nil) || gotErr == nil && got != want {
+			t.Fatalf("numericDate(%q) = %v, %v; want %v, %v", b, got, gotErr, want, wantErr)
+		}
+
+		var aud audience
+		gotErr = aud.UnmarshalJSON(b)
+		var wantAud []string
+		if len(b) > 0 && b[0] == '"' {
+			var s string
+			if wantErr = json.Unmarshal(b, &s); wantErr == nil {
+				wantAud = []string{s}
+			}
+		} else {
+			wantErr = json.Unmarshal(b, &wantAud)
+		}
+		if (gotErr == nil) != (wantErr == nil) || gotErr == nil && (!slices.Equal(aud, wantAud) || (aud == nil) != (wantAud == nil)) {
+			t.Fatalf("audience(%q) = %q, %v; want %q, %v", b, aud, gotErr, wantAud, wantErr)
 		}
 	})
 }

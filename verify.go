@@ -13,8 +13,10 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -67,6 +69,10 @@ type audience []string
 
 func (a *audience) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
+		if s, ok := plainJSONString(b); ok {
+			*a = audience{s}
+			return nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
@@ -82,6 +88,24 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// plainJSONString decodes a JSON string without escapes, the usual case,
+// without the cost of json.Unmarshal; ok is false for any other value.
+func plainJSONString(b []byte) (s string, ok bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	in := b[1 : len(b)-1]
+	for _, c := range in {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(in) {
+		return "", false
+	}
+	return string(in), true
+}
+
 // numericDate is a JWT NumericDate (seconds, integer or not).
 type numericDate struct {
 	t   time.Time
@@ -92,9 +116,14 @@ func (n *numericDate) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return err
+	// A JSON number is what ParseFloat reads (encoding/json calls it
+	// too); anything else (string, object...) is refused.
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) || bytes.ContainsFunc(b, notNumberByte) {
+		return errors.New("date is not a number")
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return errors.New("date is not a number")
 	}
 	if math.IsNaN(f) || f < 0 || f > 1e11 {
 		return errors.New("date out of range")
@@ -103,6 +132,10 @@ func (n *numericDate) UnmarshalJSON(b []byte) error {
 	n.t = time.Unix(int64(sec), int64(frac*1e9))
 	n.set = true
 	return nil
+}
+
+func notNumberByte(r rune) bool {
+	return (r < '0' || r > '9') && r != '-' && r != '+' && r != '.' && r != 'e' && r != 'E'
 }
 
 // tokenClaims is the wire form of the claims we check in ID tokens and
