@@ -197,9 +197,15 @@ func callbackCode(q url.Values) (string, error) {
 }
 
 // redeem exchanges the code at the token endpoint (client_secret_post).
-func (c *Client) redeem(ctx context.Context, code string) (*oauth2.Token, error) {
+func (c *Client) redeem(caller context.Context, code string) (*oauth2.Token, error) {
+	ctx := caller
+	if c.tokenTimeout > 0 { // the HTTP client's Timeout (see Client.tokenTimeout)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.tokenTimeout)
+		defer cancel()
+	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.tokenHTTP)
-	tok, err := c.oauth.Exchange(ctx, code)
+	tok, err := c.oauth.Exchange(ctx, code) // reads the whole answer
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
@@ -209,8 +215,8 @@ func (c *Client) redeem(ctx context.Context, code string) (*oauth2.Token, error)
 			}
 			return nil, pe
 		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%w: token endpoint: %v", ErrProviderUnavailable, ctx.Err())
+		if caller.Err() != nil {
+			return nil, fmt.Errorf("%w: token endpoint: %v", ErrProviderUnavailable, caller.Err())
 		}
 		return nil, fmt.Errorf("%w: token endpoint: %s", ErrProviderUnavailable, describeTransportError(err))
 	}

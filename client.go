@@ -28,8 +28,13 @@ type Client struct {
 	oauth oauth2.Config
 	// tokenHTTP is cfg.HTTPClient with responses bounded to
 	// maxTokenResponse, for x/oauth2, which would read up to 1 MiB.
-	tokenHTTP *http.Client
-	log       *slog.Logger
+	// Its Timeout is moved to tokenTimeout, which redeem applies as a
+	// context deadline: for a RoundTripper it does not know (tokenHTTP
+	// wraps the transport), net/http enforces Client.Timeout with a
+	// goroutine and a timer per request.
+	tokenHTTP    *http.Client
+	tokenTimeout time.Duration
+	log          *slog.Logger
 
 	// authPrefix is the constant part of every authorization URL.
 	authPrefix string
@@ -57,6 +62,7 @@ func New(cfg Config) (*Client, error) {
 		log: cfg.Logger,
 	}
 	c.tokenHTTP = httpx.LimitClient(cfg.HTTPClient, maxTokenResponse)
+	c.tokenTimeout, c.tokenHTTP.Timeout = c.tokenHTTP.Timeout, 0
 	if cfg.Environment.Version == V2 {
 		c.keys = keys.Shared(cfg.Environment.JWKSURI, cfg.HTTPClient, cfg.Now)
 	}
