@@ -138,6 +138,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Algorithm = "HS256"
 	case env.Version == V1 && c.Algorithm != "HS256":
 		add("Algorithm %q: FranceConnect v1 signs ID tokens with HS256 only", c.Algorithm)
+	case env.Version == V1: // HS256, as written
 	case c.Algorithm == "":
 		c.Algorithm = "ES256"
 	case env.Version == V2 && c.Algorithm == "HS256":

@@ -36,6 +36,9 @@ func TestConfigDefaults(t *testing.T) {
 	c, err = New(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, "HS256", c.cfg.Algorithm)
+	cfg.Algorithm = "HS256"
+	_, err = New(cfg)
+	require.NoError(t, err, "v1 with HS256 written out")
 
 	cfg = validConfig()
 	cfg.Scopes = []string{ScopeOpenID, ScopeEmail, ScopeEmail}
