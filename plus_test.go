@@ -165,29 +165,6 @@ var plusNegativeCases = []struct {
 	{fctest.UserInfoJWENoCty, franceconnect.ErrMalformedToken, reachesUserInfo},
 }
 
-// checkRefused runs a login against srv with the faults on and checks the
-// error and how far the client went.
-func checkRefused(t *testing.T, srv *fctest.Server, c *franceconnect.Client, want error, stops step, faults ...fctest.Fault) {
-	t.Helper()
-	srv.Inject(faults...)
-	req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
-	res, err := c.Exchange(context.Background(), req, q)
-	require.Error(t, err)
-	assert.Nil(t, res, "no partial login")
-	assert.ErrorIs(t, err, want)
-	st := srv.Stats()
-	switch stops {
-	case stopsBeforeToken:
-		assert.Zero(t, st.TokenRequests, "no token request after a bad callback")
-		assert.Zero(t, st.UserInfoRequests)
-	case stopsBeforeUserInfo:
-		assert.EqualValues(t, 1, st.TokenRequests)
-		assert.Zero(t, st.UserInfoRequests, "userinfo is never called after a bad ID token")
-	case reachesUserInfo:
-		assert.EqualValues(t, 1, st.UserInfoRequests)
-	}
-}
-
 func TestPlusRefusesEveryEncryptionFault(t *testing.T) {
 	t.Parallel()
 	var covered []fctest.Fault

@@ -94,26 +94,32 @@ func TestCallbackRefusesEveryNegativeCase(t *testing.T) {
 			t.Run(alg+"/"+tc.fault.String(), func(t *testing.T) {
 				t.Parallel()
 				srv, c := mockSetup(t, alg)
-				srv.Inject(tc.fault)
-				req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
-				res, err := c.Exchange(context.Background(), req, q)
-				require.Error(t, err)
-				assert.Nil(t, res, "no partial login")
-				assert.ErrorIs(t, err, tc.want)
-
-				st := srv.Stats()
-				switch tc.stops {
-				case stopsBeforeToken:
-					assert.Zero(t, st.TokenRequests, "no token request after a bad callback")
-					assert.Zero(t, st.UserInfoRequests)
-				case stopsBeforeUserInfo:
-					assert.EqualValues(t, 1, st.TokenRequests)
-					assert.Zero(t, st.UserInfoRequests, "userinfo is never called after a bad ID token")
-				case reachesUserInfo:
-					assert.EqualValues(t, 1, st.UserInfoRequests)
-				}
+				checkRefused(t, srv, c, tc.want, tc.stops, tc.fault)
 			})
 		}
+	}
+}
+
+// checkRefused runs a login against srv with the faults on and checks the
+// error and how far the client went.
+func checkRefused(t *testing.T, srv *fctest.Server, c *franceconnect.Client, want error, stops step, faults ...fctest.Fault) {
+	t.Helper()
+	srv.Inject(faults...)
+	req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+	res, err := c.Exchange(context.Background(), req, q)
+	require.Error(t, err)
+	assert.Nil(t, res, "no partial login")
+	assert.ErrorIs(t, err, want)
+	st := srv.Stats()
+	switch stops {
+	case stopsBeforeToken:
+		assert.Zero(t, st.TokenRequests, "no token request after a bad callback")
+		assert.Zero(t, st.UserInfoRequests)
+	case stopsBeforeUserInfo:
+		assert.EqualValues(t, 1, st.TokenRequests)
+		assert.Zero(t, st.UserInfoRequests, "userinfo is never called after a bad ID token")
+	case reachesUserInfo:
+		assert.EqualValues(t, 1, st.UserInfoRequests)
 	}
 }
 
