@@ -38,16 +38,14 @@ func DiscoverEnvironment(ctx context.Context, issuer string, client *http.Client
 		}
 		return Environment{}, fmt.Errorf("%w: discovery: %s", ErrProviderUnavailable, describeTransportError(err))
 	}
+	// go-oidc exposes neither of these: read them in one pass.
 	var meta struct {
 		EndSession string `json:"end_session_endpoint"`
+		JWKSURI    string `json:"jwks_uri"`
 	}
 	if err := p.Claims(&meta); err != nil {
 		return Environment{}, fmt.Errorf("%w: discovery document: %v", ErrProviderUnavailable, err)
 	}
-	var jwks struct {
-		URI string `json:"jwks_uri"`
-	}
-	_ = p.Claims(&jwks)
 	env := Environment{
 		Name:                  "discovered",
 		Version:               V2,
@@ -56,7 +54,7 @@ func DiscoverEnvironment(ctx context.Context, issuer string, client *http.Client
 		TokenEndpoint:         p.Endpoint().TokenURL,
 		UserInfoEndpoint:      p.UserInfoEndpoint(),
 		EndSessionEndpoint:    meta.EndSession,
-		JWKSURI:               jwks.URI,
+		JWKSURI:               meta.JWKSURI,
 	}
 	if err := env.validate(); err != nil {
 		return Environment{}, fmt.Errorf("%w: discovery document: %v", ErrProviderUnavailable, err)

@@ -65,19 +65,8 @@ func apiPrefix(v1 bool) string {
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	s.stats.authorize.Add(1)
 	v1 := isV1(r)
-	var q url.Values
-	switch r.Method {
-	case http.MethodGet:
-		q = r.URL.Query()
-	case http.MethodPost:
-		if err := r.ParseForm(); err != nil {
-			s.errorPage(w, http.StatusBadRequest, yBadParams, "Le formulaire d’autorisation est illisible.")
-			return
-		}
-		q = r.PostForm
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		s.errorPage(w, http.StatusMethodNotAllowed, yBadParams, "Méthode non autorisée.")
+	q, ok := s.requestParams(w, r)
+	if !ok {
 		return
 	}
 	if msg := checkAuthorizeParams(q, v1); msg != "" {

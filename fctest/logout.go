@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 
 	"github.com/go-jose/go-jose/v4"
@@ -17,19 +16,8 @@ import (
 // post_logout_redirect_uri it shows a confirmation page.
 func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 	s.stats.logout.Add(1)
-	var q url.Values
-	switch r.Method {
-	case http.MethodGet:
-		q = r.URL.Query()
-	case http.MethodPost:
-		if err := r.ParseForm(); err != nil {
-			s.errorPage(w, http.StatusBadRequest, yBadParams, "Le formulaire de déconnexion est illisible.")
-			return
-		}
-		q = r.PostForm
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		s.errorPage(w, http.StatusMethodNotAllowed, yBadParams, "Méthode non autorisée.")
+	q, ok := s.requestParams(w, r)
+	if !ok {
 		return
 	}
 	hint := q.Get("id_token_hint")

@@ -3,6 +3,7 @@ package fctest
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 )
 
 var chooserTmpl = template.Must(template.New("chooser").Parse(`<!DOCTYPE html>
@@ -77,4 +78,23 @@ func (s *Server) errorPage(w http.ResponseWriter, status int, code, msg string) 
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = errorTmpl.Execute(w, struct{ Code, Message, ID string }{code, msg, newUUID()})
+}
+
+// requestParams returns the parameters of a GET (query) or POST (form)
+// request, as FranceConnect's authorize and session/end accept both; on
+// anything else it answers the error page and returns false.
+func (s *Server) requestParams(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	switch r.Method {
+	case http.MethodGet:
+		return r.URL.Query(), true
+	case http.MethodPost:
+		if err := r.ParseForm(); err != nil {
+			s.errorPage(w, http.StatusBadRequest, yBadParams, "Le formulaire est illisible.")
+			return nil, false
+		}
+		return r.PostForm, true
+	}
+	w.Header().Set("Allow", "GET, POST")
+	s.errorPage(w, http.StatusMethodNotAllowed, yBadParams, "Méthode non autorisée.")
+	return nil, false
 }
