@@ -48,13 +48,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/franceconnect-go/franceconnect"
 	"github.com/franceconnect-go/franceconnect/fctest"
-	"github.com/franceconnect-go/franceconnect/internal/baseline"
 )
 
 const benchRedirect = "https://portail.example/fc/callback"
@@ -75,9 +73,9 @@ func newBenchHTTPClient() *http.Client {
 // implementations, each with its own HTTP connection pool and key cache.
 type benchEnv struct {
 	srv   *fctest.Server
-	reg   fctest.Client
+	reg   fctest.Registration
 	ours  *franceconnect.Client
-	base  *baseline.RP
+	base  *franceconnect.BaselineRP
 	floor *floor
 }
 
@@ -85,7 +83,7 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 	tb.Helper()
 	srv := fctest.NewServer()
 	tb.Cleanup(srv.Close)
-	reg := srv.RegisterClient(fctest.Client{RedirectURIs: []string{benchRedirect}, Alg: fctest.ES256})
+	reg := srv.Register(fctest.Registration{RedirectURIs: []string{benchRedirect}, Alg: fctest.ES256})
 	env := srv.Environment()
 
 	oursHC, baseHC, floorHC := newBenchHTTPClient(), newBenchHTTPClient(), newBenchHTTPClient()
@@ -103,7 +101,7 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	base := baseline.New(baseline.Config{
+	base := franceconnect.NewBaseline(franceconnect.BaselineConfig{
 		Issuer:       env.Issuer,
 		ClientID:     reg.ID,
 		ClientSecret: reg.Secret,
@@ -139,8 +137,8 @@ type pending struct {
 	q   url.Values
 }
 
-func (p pending) tx() baseline.Transaction {
-	return baseline.Transaction{State: p.req.State, Nonce: p.req.Nonce, ACR: string(p.req.ACR)}
+func (p pending) tx() franceconnect.BaselineTransaction {
+	return franceconnect.BaselineTransaction{State: p.req.State, Nonce: p.req.Nonce, ACR: string(p.req.ACR)}
 }
 
 // logins runs n browser-less logins (codes live 30 s: use them soon).
@@ -218,7 +216,7 @@ type floor struct {
 	accessTokenKey, accessTokenTail []byte
 }
 
-func newFloor(tb testing.TB, env franceconnect.Environment, reg fctest.Client, hc *http.Client) *floor {
+func newFloor(tb testing.TB, env franceconnect.Environment, reg fctest.Registration, hc *http.Client) *floor {
 	tb.Helper()
 	// Two precomputed signatures over inputs of the size of FranceConnect's
 	// ID token and userinfo JWT.
@@ -283,23 +281,6 @@ func (f *floor) exchange(code string) error {
 	return nil
 }
 
-// processCPU is the CPU time (user + system) of the whole process.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// benchCPU reports the process CPU time per operation of a b.Loop
-// benchmark (see cpuMeter).
-func benchCPU(b *testing.B) func() {
-	t0 := processCPU()
-	return func() {
-		b.ReportMetric(float64((processCPU()-t0).Nanoseconds())/float64(b.N), "cpu-ns/op")
-	}
-}
 
 // cpuMeter adds process CPU time to a benchmark's timer: cpu-ns/op counts
 // both cores, unlike ns/op (wall time).
@@ -309,8 +290,8 @@ type cpuMeter struct {
 	t0    time.Duration
 }
 
-func (m *cpuMeter) start() { m.t0 = processCPU(); m.b.StartTimer() }
-func (m *cpuMeter) stop()  { m.b.StopTimer(); m.total += processCPU() - m.t0 }
+func (m *cpuMeter) start() { m.t0 = franceconnect.ProcessCPU(); m.b.StartTimer() }
+func (m *cpuMeter) stop()  { m.b.StopTimer(); m.total += franceconnect.ProcessCPU() - m.t0 }
 func (m *cpuMeter) report() {
 	m.b.ReportMetric(float64(m.total.Nanoseconds())/float64(m.b.N), "cpu-ns/op")
 }
@@ -401,11 +382,11 @@ func BenchmarkCallbackPaired(b *testing.B) {
 		for i := range n {
 			for k := range benchImpls {
 				j := (i + k) % len(benchImpls)
-				t0, c0 := time.Now(), processCPU()
+				t0, c0 := time.Now(), franceconnect.ProcessCPU()
 				if err := e.exchange(benchImpls[j], ls[3*i+k]); err != nil {
 					b.Fatal(err)
 				}
-				cpu[j] += processCPU() - c0
+				cpu[j] += franceconnect.ProcessCPU() - c0
 				wall[j] += time.Since(t0)
 			}
 		}
@@ -435,7 +416,7 @@ func BenchmarkAuthCodeURL(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	base := baseline.New(baseline.Config{
+	base := franceconnect.NewBaseline(franceconnect.BaselineConfig{
 		Issuer: env.Issuer, ClientID: strings.Repeat("c", 64), ClientSecret: "s",
 		RedirectURL: benchRedirect, Scopes: append([]string{"openid"}, benchScopes...),
 		ACR: "eidas1", Algorithm: "ES256", AuthURL: env.AuthorizationEndpoint,
@@ -443,7 +424,7 @@ func BenchmarkAuthCodeURL(b *testing.B) {
 	})
 	b.Run("impl=baseline", func(b *testing.B) {
 		b.ReportAllocs()
-		defer benchCPU(b)()
+		defer franceconnect.BenchCPU(b)()
 		for b.Loop() {
 			if tx := base.AuthCodeURL(); tx.URL == "" {
 				b.Fatal("empty URL")
@@ -452,7 +433,7 @@ func BenchmarkAuthCodeURL(b *testing.B) {
 	})
 	b.Run("impl=ours", func(b *testing.B) {
 		b.ReportAllocs()
-		defer benchCPU(b)()
+		defer franceconnect.BenchCPU(b)()
 		for b.Loop() {
 			req, err := ours.AuthCodeURL(franceconnect.AuthOptions{})
 			if err != nil || req.URL == "" {

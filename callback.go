@@ -2,30 +2,21 @@ package franceconnect
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/oauth2"
-
-	"github.com/franceconnect-go/franceconnect/internal/httpx"
 )
 
 const (
-	// maxUserInfoSize bounds the userinfo response.
-	maxUserInfoSize = 64 << 10
 	// maxTokenResponse bounds the token endpoint's answer (FranceConnect's
 	// is about 2 KiB, FranceConnect+'s a few KiB).
 	maxTokenResponse = 64 << 10
-	// maxErrorBody bounds an error response we read.
-	maxErrorBody = 16 << 10
 	// maxDescription bounds error_description as we repeat it.
 	maxDescription = 200
 )
@@ -143,20 +134,6 @@ func checkCallbackError(q url.Values) error {
 	return &CallbackError{Code: printable(code, 64), Description: printable(q.Get("error_description"), maxDescription)}
 }
 
-// printable bounds s and replaces control and invalid characters, so that a
-// provider's (or an attacker's) text cannot forge log lines.
-func printable(s string, max int) string {
-	if len(s) > max {
-		s = s[:max]
-	}
-	return strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-}
-
 func checkState(q url.Values, want string) error {
 	got, ok := q["state"]
 	switch {
@@ -243,117 +220,52 @@ func describeTransportError(err error) string {
 	return printable(msg, 120)
 }
 
-// userInfo fetches and verifies userinfo for the ID token's subject.
-func (c *Client) userInfo(ctx context.Context, accessToken, subject string) (*Identity, error) {
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.Environment.UserInfoEndpoint, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: userinfo: %v", ErrProviderUnavailable, err)
+// CallbackHandler completes a login on the redirect URL (e.g. "GET
+// /fc/callback"). It finds the cookie of the login this callback answers,
+// opens it, deletes it whatever the outcome, and runs [Client.Exchange];
+// then it calls onSuccess with the verified Result and the local path to
+// return to, or onError.
+//
+// onSuccess is where the portal starts its own session: keep
+// res.RawIDToken in it for logout, then redirect to returnPath (a local
+// path, safe to give to http.Redirect). onError receives the error of
+// Exchange, or ErrNoTransaction (no cookie: never started here, replayed,
+// dropped after its lifetime), ErrInvalidTransaction (altered cookie,
+// unknown key, another tenant's cookie) or ErrTransactionExpired; show
+// UserMessage(err) to the user and log err (it holds no personal data). A
+// nil onError answers UserMessage(err) as text with status 400 (502 when
+// FranceConnect is unavailable, 500 for a configuration problem).
+//
+// A replayed callback finds no cookie (the first one deleted it); if an
+// attacker kept the cookie, FranceConnect refuses the code, which is
+// single-use (ErrInvalidGrant). CallbackHandler panics if onSuccess is nil.
+func (c *Client) CallbackHandler(onSuccess func(w http.ResponseWriter, r *http.Request, res *Result, returnPath string), onError func(w http.ResponseWriter, r *http.Request, err error)) http.Handler {
+	if onSuccess == nil {
+		panic("franceconnect: CallbackHandler: onSuccess is nil")
 	}
-	hreq.Header.Set("Authorization", "Bearer "+accessToken)
-	if c.cfg.Environment.Version == V1 {
-		hreq.Header.Set("Accept", "application/json")
-	} else {
-		hreq.Header.Set("Accept", "application/jwt")
+	if onError == nil {
+		onError = defaultOnError
 	}
-	resp, err := c.cfg.HTTPClient.Do(hreq)
-	if err != nil {
-		return nil, fmt.Errorf("%w: userinfo endpoint: %s", ErrProviderUnavailable, describeTransportError(err))
-	}
-	defer httpx.Drain(resp)
-	if resp.StatusCode != http.StatusOK {
-		return nil, userInfoError(resp)
-	}
-	body, err := httpx.ReadLimited(resp.Body, maxUserInfoSize)
-	if err != nil {
-		return nil, fmt.Errorf("%w: userinfo response: %v", ErrProviderUnavailable, err)
-	}
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	var claims []byte
-	if c.cfg.Environment.Version == V1 {
-		if mt != "application/json" {
-			return nil, fmt.Errorf("%w: want application/json on v1, got %s", ErrUserInfoFormat, safe(mt))
+	t, cfgErr := c.transactions()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if cfgErr != nil {
+			c.logError(r.Context(), "franceconnect: handler cannot work", cfgErr)
+			onError(w, r, cfgErr)
+			return
 		}
-		claims = body
-		if err := checkUserInfoSubject(claims, subject); err != nil {
-			return nil, err
+		q := r.URL.Query()
+		req, ret, err := t.finishLogin(w, r, q, c.cfg.Now())
+		if err != nil {
+			c.logDebug(r.Context(), "franceconnect: callback refused", slog.String("error", err.Error()))
+			onError(w, r, err)
+			return
 		}
-	} else {
-		if mt != "application/jwt" {
-			return nil, fmt.Errorf("%w: want a signed application/jwt, got %s", ErrUserInfoFormat, safe(mt))
+		res, err := c.Exchange(r.Context(), req, q)
+		if err != nil {
+			onError(w, r, err)
+			return
 		}
-		if claims, err = c.verifyUserInfoJWT(ctx, string(body), subject); err != nil {
-			return nil, err
-		}
-	}
-	return ParseIdentity(claims)
-}
-
-// verifyUserInfoJWT checks the signed userinfo: signature as the ID token,
-// iss, aud, exp when present, sub equal to the ID token's.
-func (c *Client) verifyUserInfoJWT(ctx context.Context, raw, subject string) ([]byte, error) {
-	raw, err := c.openToken(ctx, strings.TrimSpace(raw)) // FranceConnect+: decrypt (plus.go)
-	if err != nil {
-		return nil, err
-	}
-	payload, err := c.verifySignature(ctx, raw)
-	if err != nil {
-		return nil, err
-	}
-	tc, err := decodeClaims(payload)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkIssClaim(tc.Iss, c.cfg.Environment.Issuer); err != nil {
-		return nil, err
-	}
-	if err := checkAudience(tc.Aud, tc.Azp, c.cfg.ClientID); err != nil {
-		return nil, err
-	}
-	if tc.Exp.set {
-		if err := checkExpiry(tc.Exp, c.cfg.Now(), c.cfg.ClockSkew); err != nil {
-			return nil, err
-		}
-	}
-	if err := checkSameSubject(tc.Sub, subject); err != nil {
-		return nil, err
-	}
-	return payload, nil
-}
-
-func checkUserInfoSubject(claims []byte, subject string) error {
-	var s struct {
-		Sub string `json:"sub"`
-	}
-	if err := json.Unmarshal(claims, &s); err != nil {
-		return fmt.Errorf("%w: userinfo is not a JSON object", ErrInvalidIdentity)
-	}
-	return checkSameSubject(s.Sub, subject)
-}
-
-func checkSameSubject(got, want string) error {
-	switch {
-	case got == "":
-		return fmt.Errorf("%w: userinfo has no sub", ErrSubjectMismatch)
-	case got != want:
-		return fmt.Errorf("%w: userinfo is about another user than the ID token", ErrSubjectMismatch)
-	}
-	return nil
-}
-
-// userInfoError reads a userinfo error answer (JSON body or
-// WWW-Authenticate header) into a *ProviderError.
-func userInfoError(resp *http.Response) error {
-	pe := &ProviderError{Endpoint: "userinfo", StatusCode: resp.StatusCode}
-	body, _ := httpx.ReadLimited(resp.Body, maxErrorBody)
-	var e struct {
-		Error            string `json:"error"`
-		ErrorDescription string `json:"error_description"`
-		ErrorURI         string `json:"error_uri"`
-	}
-	if json.Unmarshal(body, &e) == nil {
-		pe.Code = printable(e.Error, 64)
-		pe.Description = printable(e.ErrorDescription, maxDescription)
-		pe.YCode = yCode(e.ErrorURI)
-	}
-	return pe
+		onSuccess(w, r, res, c.returnPath(ret))
+	})
 }

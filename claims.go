@@ -1,12 +1,13 @@
 package franceconnect
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-jose/go-jose/v4/json"
 )
 
 // ACR is an eIDAS level of assurance as FranceConnect names it.
@@ -58,8 +59,8 @@ const (
 	ScopeBirthcountry      = "birthcountry"
 	ScopeEmail             = "email"
 	ScopePreferredUsername = "preferred_username" // nom d'usage
-	ScopeIdpBirthdate      = "idp_birthdate"      // birthdate as the identity provider sent it (v2)
-	ScopeIdpID             = "idp_id"             // identifier of the identity provider used (v2)
+	ScopeIDPBirthdate      = "idp_birthdate"      // birthdate as the identity provider sent it (v2)
+	ScopeIDPID             = "idp_id"             // identifier of the identity provider used (v2)
 	ScopeAMR               = "amr"                // authentication methods (v2)
 	ScopeAddress           = "address"            // v1 only
 	ScopePhone             = "phone"              // v1 only
@@ -148,7 +149,7 @@ type Address struct {
 
 // Identity is the identité pivot and the other claims userinfo returned,
 // typed and validated. Fields the scopes did not ask for are zero. Claims
-// the library does not know are kept in Extra.
+// the library does not type are read with [Identity.Claims].
 type Identity struct {
 	Subject string // sub: pairwise, stable per user and portal
 
@@ -166,24 +167,34 @@ type Identity struct {
 	Birthcountry string
 	Email        string
 
-	// IdpBirthdate is the birthdate exactly as the identity provider sent
+	// IDPBirthdate is the birthdate exactly as the identity provider sent
 	// it, where 00 marks an unknown month or day (v2).
-	IdpBirthdate Birthdate
-	IdpID        string   // identity provider used (v2)
+	IDPBirthdate Birthdate
+	IDPID        string   // identity provider used (v2)
 	AMR          []string // authentication methods, when requested
 
 	Address     *Address // v1 only
 	PhoneNumber string   // v1 only
 
-	// Extra holds every other claim, undecoded.
-	Extra map[string]json.RawMessage
+	raw []byte // the verified claims, for Claims
 }
 
 // BornInFrance reports whether the birth country is France.
 func (i *Identity) BornInFrance() bool { return i.Birthcountry == CountryFrance }
 
-// rawIdentity mirrors the wire format.
-type rawIdentity struct {
+// Claims decodes the verified userinfo claims into v (a pointer to a
+// struct or a map), for claims the library does not type, such as those of
+// newer data-provider scopes. Member names match exactly and a claim given
+// twice was refused already.
+func (i *Identity) Claims(v any) error {
+	if i.raw == nil {
+		return errors.New("franceconnect: this Identity was not decoded from claims")
+	}
+	return json.Unmarshal(i.raw, v)
+}
+
+// wireIdentity mirrors the wire format.
+type wireIdentity struct {
 	Sub               string   `json:"sub"`
 	GivenName         *string  `json:"given_name"`
 	GivenNameArray    []string `json:"given_name_array"`
@@ -194,51 +205,44 @@ type rawIdentity struct {
 	Birthplace        *string  `json:"birthplace"`
 	Birthcountry      *string  `json:"birthcountry"`
 	Email             *string  `json:"email"`
-	IdpBirthdate      *string  `json:"idp_birthdate"`
-	IdpID             *string  `json:"idp_id"`
+	IDPBirthdate      *string  `json:"idp_birthdate"`
+	IDPID             *string  `json:"idp_id"`
 	AMR               []string `json:"amr"`
 	Address           *Address `json:"address"`
 	PhoneNumber       *string  `json:"phone_number"`
 }
 
-var (
-	identityClaimNames  = jsonNames(reflect.TypeFor[rawIdentity]())
-	identityClaimFields = fieldList(identityClaimNames)
-
-	errNotObject     = fmt.Errorf("%w: userinfo claims are not a JSON object", ErrInvalidIdentity)
-	errIdentityTypes = fmt.Errorf("%w: userinfo claims are not a JSON object of the expected types", ErrInvalidIdentity)
-)
-
-// knownClaims are decoded into fields, or are the JWT envelope.
-var knownClaims = map[string]bool{
-	"sub": true, "given_name": true, "given_name_array": true, "family_name": true,
-	"preferred_username": true, "birthdate": true, "gender": true, "birthplace": true,
-	"birthcountry": true, "email": true, "idp_birthdate": true, "idp_id": true,
-	"amr": true, "address": true, "phone_number": true,
-	"iss": true, "aud": true, "exp": true, "iat": true, "nbf": true, "jti": true,
-}
+var errIdentityTypes = fmt.Errorf("%w: userinfo claims are not a JSON object of the expected types", ErrInvalidIdentity)
 
 // ParseIdentity decodes and validates userinfo claims (a JSON object).
-// Errors wrap ErrInvalidIdentity and name the claim, never its value.
+// Claim names are exact and a claim given twice is refused. Errors wrap
+// ErrInvalidIdentity (or ErrMissingClaim for a missing sub) and name the
+// claim, never its value.
 func ParseIdentity(claims []byte) (*Identity, error) {
-	raw, all, err := decodeIdentity(claims)
-	if err != nil {
-		return nil, err
+	var w wireIdentity
+	if err := decodeObject(claims, &w); err != nil {
+		return nil, errIdentityTypes
 	}
+	return w.identity(claims)
+}
+
+// identity validates w, decoded from claims.
+func (w *wireIdentity) identity(claims []byte) (*Identity, error) {
 	id := &Identity{
-		Subject:           raw.Sub,
-		GivenName:         deref(raw.GivenName),
-		GivenNames:        raw.GivenNameArray,
-		FamilyName:        deref(raw.FamilyName),
-		PreferredUsername: deref(raw.PreferredUsername),
-		Gender:            Gender(deref(raw.Gender)),
-		Birthplace:        deref(raw.Birthplace),
-		Birthcountry:      deref(raw.Birthcountry),
-		Email:             deref(raw.Email),
-		IdpID:             deref(raw.IdpID),
-		AMR:               raw.AMR,
-		Address:           raw.Address,
-		PhoneNumber:       deref(raw.PhoneNumber),
+		Subject:           w.Sub,
+		GivenName:         deref(w.GivenName),
+		GivenNames:        w.GivenNameArray,
+		FamilyName:        deref(w.FamilyName),
+		PreferredUsername: deref(w.PreferredUsername),
+		Gender:            Gender(deref(w.Gender)),
+		Birthplace:        deref(w.Birthplace),
+		Birthcountry:      deref(w.Birthcountry),
+		Email:             deref(w.Email),
+		IDPID:             deref(w.IDPID),
+		AMR:               w.AMR,
+		Address:           w.Address,
+		PhoneNumber:       deref(w.PhoneNumber),
+		raw:               claims,
 	}
 	if id.Subject == "" {
 		return nil, fmt.Errorf("%w: sub is missing", ErrMissingClaim)
@@ -246,65 +250,41 @@ func ParseIdentity(claims []byte) (*Identity, error) {
 	if id.GivenNames == nil && id.GivenName != "" {
 		id.GivenNames = strings.Fields(id.GivenName)
 	}
-	if raw.Birthdate != nil {
-		if id.Birthdate, err = ParseBirthdate(*raw.Birthdate); err != nil {
+	var err error
+	if w.Birthdate != nil {
+		if id.Birthdate, err = ParseBirthdate(*w.Birthdate); err != nil {
 			return nil, err
 		}
 	}
-	if raw.IdpBirthdate != nil && *raw.IdpBirthdate != "" {
-		if id.IdpBirthdate, err = ParseBirthdate(*raw.IdpBirthdate); err != nil {
+	if w.IDPBirthdate != nil && *w.IDPBirthdate != "" {
+		if id.IDPBirthdate, err = ParseBirthdate(*w.IDPBirthdate); err != nil {
 			return nil, fmt.Errorf("%w: idp_birthdate is not YYYY-MM-DD", ErrInvalidIdentity)
 		}
 	}
-	switch id.Gender {
-	case "", GenderMale, GenderFemale, GenderUnspecified:
-	default:
-		return nil, fmt.Errorf("%w: gender is not male, female or unspecified", ErrInvalidIdentity)
-	}
-	if id.Birthplace != "" && !isCOG(id.Birthplace) {
-		return nil, fmt.Errorf("%w: birthplace is not a 5-character INSEE COG code", ErrInvalidIdentity)
-	}
-	if id.Birthcountry != "" && (!allDigits(id.Birthcountry) || len(id.Birthcountry) != 5 || !strings.HasPrefix(id.Birthcountry, "99")) {
-		return nil, fmt.Errorf("%w: birthcountry is not a 99xxx INSEE COG country code", ErrInvalidIdentity)
-	}
-	if id.Email != "" && !plausibleEmail(id.Email) {
-		return nil, fmt.Errorf("%w: email is not an address", ErrInvalidIdentity)
-	}
-	for k, v := range all {
-		if !knownClaims[k] {
-			if id.Extra == nil {
-				id.Extra = make(map[string]json.RawMessage)
-			}
-			id.Extra[k] = v
-		}
+	if err := id.checkCodes(); err != nil {
+		return nil, err
 	}
 	return id, nil
 }
 
-// decodeIdentity reads the claims of rawIdentity by their exact names, and
-// every member when some are not knownClaims (all is nil when none is).
-func decodeIdentity(claims []byte) (raw rawIdentity, all map[string]json.RawMessage, err error) {
-	if ok, unknown := plainMembers(claims, identityClaimFields, knownClaims); ok && !unknown {
-		// Same result as decodeIdentityExact, in one pass.
-		if err := json.Unmarshal(claims, &raw); err != nil {
-			if _, syntax := err.(*json.SyntaxError); syntax {
-				return raw, nil, errNotObject
-			}
-			return raw, nil, errIdentityTypes
-		}
-		return raw, nil, nil
+// checkCodes validates the coded claims: gender, birthplace, birthcountry
+// and email.
+func (id *Identity) checkCodes() error {
+	switch id.Gender {
+	case "", GenderMale, GenderFemale, GenderUnspecified:
+	default:
+		return fmt.Errorf("%w: gender is not male, female or unspecified", ErrInvalidIdentity)
 	}
-	return decodeIdentityExact(claims)
-}
-
-func decodeIdentityExact(claims []byte) (raw rawIdentity, all map[string]json.RawMessage, err error) {
-	if err := json.Unmarshal(claims, &all); err != nil {
-		return raw, nil, errNotObject
+	if id.Birthplace != "" && !isCOG(id.Birthplace) {
+		return fmt.Errorf("%w: birthplace is not a 5-character INSEE COG code", ErrInvalidIdentity)
 	}
-	if err := decodeExact(all, &raw, identityClaimNames); err != nil {
-		return raw, nil, errIdentityTypes
+	if id.Birthcountry != "" && (!allDigits(id.Birthcountry) || len(id.Birthcountry) != 5 || !strings.HasPrefix(id.Birthcountry, "99")) {
+		return fmt.Errorf("%w: birthcountry is not a 99xxx INSEE COG country code", ErrInvalidIdentity)
 	}
-	return raw, all, nil
+	if id.Email != "" && !plausibleEmail(id.Email) {
+		return fmt.Errorf("%w: email is not an address", ErrInvalidIdentity)
+	}
+	return nil
 }
 
 func deref(p *string) string {

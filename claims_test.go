@@ -1,7 +1,6 @@
 package franceconnect
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -57,12 +56,17 @@ func TestParseIdentity(t *testing.T) {
 	assert.Equal(t, "Angela Claire Louise", id.GivenName)
 	assert.Equal(t, []string{"Angela", "Claire", "Louise"}, id.GivenNames)
 	assert.Equal(t, Birthdate{1962, time.August, 24}, id.Birthdate)
-	assert.Equal(t, Birthdate{1962, time.August, 0}, id.IdpBirthdate)
+	assert.Equal(t, Birthdate{1962, time.August, 0}, id.IDPBirthdate)
 	assert.Equal(t, GenderFemale, id.Gender)
 	assert.True(t, id.BornInFrance())
 	assert.Equal(t, []string{"pwd"}, id.AMR)
-	assert.Equal(t, json.RawMessage(`{"a": 1}`), id.Extra["custom_claim"], "unknown claims kept")
-	assert.NotContains(t, id.Extra, "iss")
+	var more struct {
+		Custom map[string]int `json:"custom_claim"`
+		Iss    string         `json:"ISS"` // names are exact: "iss" is not "ISS"
+	}
+	require.NoError(t, id.Claims(&more), "claims the library does not type")
+	assert.Equal(t, map[string]int{"a": 1}, more.Custom)
+	assert.Empty(t, more.Iss)
 
 	abroad, err := ParseIdentity([]byte(`{"sub":"a","given_name":"Jean Paul","birthplace":"","birthcountry":"99352"}`))
 	require.NoError(t, err)

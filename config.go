@@ -1,7 +1,6 @@
 package franceconnect
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/franceconnect-go/franceconnect/internal/seal"
 )
 
 // Config is what a portal knows about its FranceConnect registration. Only
@@ -78,7 +79,7 @@ type Config struct {
 	// the redirect to FranceConnect and the callback (default 10 min).
 	TransactionTTL time.Duration
 
-	// --- Handlers (handlers.go): sealed-cookie transactions. ---
+	// --- Handlers: sealed-cookie transactions. ---
 
 	// CookieKeys seal the pending login and logout in a cookie, so that no
 	// server-side store is needed and any replica sharing the keys can
@@ -106,50 +107,93 @@ const (
 	maxClockSkew          = 5 * time.Minute
 )
 
-// ErrConfig is wrapped by every error New returns.
-var ErrConfig = errors.New("franceconnect: invalid configuration")
-
-// withDefaults returns a copy of c with defaults filled in and validated.
+// withDefaults returns a copy of c with defaults filled in, and every
+// problem its field checks found, in one error wrapping ErrConfig.
 func (c Config) withDefaults() (Config, error) {
 	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-
-	env := c.Environment
-	if env == (Environment{}) {
-		add("Environment is not set: use franceconnect.Production, Sandbox, EnvironmentFromURL(...) or NewEnvironment(...)")
-	} else if err := env.validate(); err != nil {
-		add("%v", err)
+	for _, check := range []func() []string{
+		c.checkEnvironment,
+		c.checkCredentials,
+		c.checkRedirects,
+		c.checkAlgorithm,
+		c.checkACR,
+		c.checkPlusFields, // plus.go
+		c.checkScopes,
+		c.checkTiming,
+		c.checkHandlerFields,
+	} {
+		problems = append(problems, check()...)
 	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = defaultHTTPClient
+	}
+	if len(problems) > 0 {
+		return c, fmt.Errorf("%w: %s", ErrConfig, strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+func (c *Config) checkEnvironment() []string {
+	if c.Environment == (Environment{}) {
+		return []string{"Environment is not set: use franceconnect.Production, Sandbox, EnvironmentFromURL(...) or NewEnvironment(...)"}
+	}
+	if err := c.Environment.validate(); err != nil {
+		return []string{err.Error()}
+	}
+	return nil
+}
+
+func (c *Config) checkCredentials() []string {
+	var problems []string
 	if strings.TrimSpace(c.ClientID) == "" {
-		add("ClientID is empty")
+		problems = append(problems, "ClientID is empty")
 	}
 	if c.ClientSecret == "" {
-		add("ClientSecret is empty")
+		problems = append(problems, "ClientSecret is empty")
 	}
+	return problems
+}
+
+func (c *Config) checkRedirects() []string {
+	var problems []string
 	if err := checkRedirect("RedirectURL", c.RedirectURL, true); err != nil {
-		add("%v", err)
+		problems = append(problems, err.Error())
 	}
 	if err := checkRedirect("PostLogoutRedirectURL", c.PostLogoutRedirectURL, false); err != nil {
-		add("%v", err)
+		problems = append(problems, err.Error())
 	}
+	return problems
+}
 
-	switch {
-	case env.Version == V1 && c.Algorithm == "":
-		c.Algorithm = "HS256"
-	case env.Version == V1 && c.Algorithm != "HS256":
-		add("Algorithm %q: FranceConnect v1 signs ID tokens with HS256 only", c.Algorithm)
-	case env.Version == V1: // HS256, as written
-	case c.Algorithm == "":
+// checkAlgorithm pins the signing algorithm: HS256 on v1, ES256 (the
+// default) or RS256 on v2, ES256 on FranceConnect+.
+func (c *Config) checkAlgorithm() []string {
+	env := c.Environment
+	if c.Algorithm == "" {
 		c.Algorithm = "ES256"
-	case env.Version == V2 && c.Algorithm == "HS256":
-		add("Algorithm HS256 is not offered on FranceConnect v2: register ES256 or RS256")
+		if env.Version == V1 {
+			c.Algorithm = "HS256"
+		}
+	}
+	switch {
+	case env.Version == V1 && c.Algorithm != "HS256":
+		return []string{fmt.Sprintf("Algorithm %q: FranceConnect v1 signs ID tokens with HS256 only", c.Algorithm)}
+	case env.Version == V1:
+		return nil
+	case c.Algorithm == "HS256":
+		return []string{"Algorithm HS256 is not offered on FranceConnect v2: register ES256 or RS256"}
 	case c.Algorithm != "ES256" && c.Algorithm != "RS256":
-		add("Algorithm %q is not supported: use ES256 or RS256", c.Algorithm)
+		return []string{fmt.Sprintf("Algorithm %q is not supported: use ES256 or RS256", c.Algorithm)}
+	case env.Plus && c.Algorithm != "ES256":
+		return []string{fmt.Sprintf("Algorithm %q: FranceConnect+ signs with ES256 only", c.Algorithm)}
 	}
-	if env.Plus && c.Algorithm != "ES256" {
-		add("Algorithm %q: FranceConnect+ signs with ES256 only", c.Algorithm)
-	}
+	return nil
+}
 
+// checkACR sets the level: eidas1 on FranceConnect, eidas2 (the default)
+// or eidas3 on FranceConnect+.
+func (c *Config) checkACR() []string {
+	env := c.Environment
 	if c.ACR == "" {
 		c.ACR = EIDAS1
 		if env.Plus {
@@ -158,16 +202,19 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	switch {
 	case c.ACR.rank() == 0:
-		add("ACR %q is not an eIDAS level: use eidas1, eidas2 or eidas3", string(c.ACR))
+		return []string{fmt.Sprintf("ACR %q is not an eIDAS level: use eidas1, eidas2 or eidas3", string(c.ACR))}
 	case env.Plus && c.ACR == EIDAS1:
-		add("ACR eidas1 is not available on FranceConnect+: request eidas2 or eidas3")
+		return []string{"ACR eidas1 is not available on FranceConnect+: request eidas2 or eidas3"}
 	case !env.Plus && env.Version == V2 && c.ACR != EIDAS1:
-		add("ACR %s is not available on FranceConnect (eidas1 only): use a FranceConnect+ environment for eidas2 and eidas3", c.ACR)
+		return []string{fmt.Sprintf("ACR %s is not available on FranceConnect (eidas1 only): use a FranceConnect+ environment for eidas2 and eidas3", c.ACR)}
 	}
-	for _, p := range c.checkPlusFields() { // FranceConnect+ keys (plus.go)
-		add("%s", p)
-	}
+	return nil
+}
 
+// checkScopes puts openid first and removes duplicates; the default is
+// openid identite_pivot.
+func (c *Config) checkScopes() []string {
+	var problems []string
 	scopes := []string{ScopeOpenID}
 	if len(c.Scopes) == 0 {
 		c.Scopes = []string{ScopeIdentitePivot}
@@ -175,38 +222,58 @@ func (c Config) withDefaults() (Config, error) {
 	for _, s := range c.Scopes {
 		switch {
 		case s == "" || strings.ContainsAny(s, " \t\r\n\"\\"):
-			add("scope %q is not a scope token", s)
+			problems = append(problems, fmt.Sprintf("scope %q is not a scope token", s))
 		case !slices.Contains(scopes, s):
 			scopes = append(scopes, s)
 		}
 	}
 	c.Scopes = scopes
+	return problems
+}
 
+func (c *Config) checkTiming() []string {
+	var problems []string
 	if c.ClockSkew < 0 || c.ClockSkew > maxClockSkew {
-		add("ClockSkew %v must be between 0 and %v", c.ClockSkew, maxClockSkew)
+		problems = append(problems, fmt.Sprintf("ClockSkew %v must be between 0 and %v", c.ClockSkew, maxClockSkew))
 	} else if c.ClockSkew == 0 {
 		c.ClockSkew = defaultClockSkew
 	}
 	if c.TransactionTTL < 0 {
-		add("TransactionTTL %v is negative", c.TransactionTTL)
+		problems = append(problems, fmt.Sprintf("TransactionTTL %v is negative", c.TransactionTTL))
 	} else if c.TransactionTTL == 0 {
 		c.TransactionTTL = defaultTransactionTTL
 	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = defaultHTTPClient
-	}
-	// Handler fields (handlers.go).
-	for _, p := range c.checkHandlerFields() {
-		add("%s", p)
-	}
+	return problems
+}
 
-	if len(problems) > 0 {
-		return c, fmt.Errorf("%w: %s", ErrConfig, strings.Join(problems, "; "))
+// checkHandlerFields fills in the defaults of the handler fields and
+// returns their problems.
+func (c *Config) checkHandlerFields() []string {
+	var problems []string
+	if len(c.CookieKeys) > 0 {
+		if _, err := seal.New(c.CookieKeys); err != nil {
+			problems = append(problems, "CookieKeys: "+strings.TrimPrefix(err.Error(), "seal: "))
+		}
+		keys := make([][]byte, len(c.CookieKeys))
+		for i, k := range c.CookieKeys {
+			keys[i] = slices.Clone(k)
+		}
+		c.CookieKeys = keys // the caller may reuse its buffers
 	}
-	return c, nil
+	if c.CookieName == "" {
+		c.CookieName = defaultCookiePrefix
+	} else if len(c.CookieName) > 32 || !isStateID(c.CookieName) {
+		problems = append(problems, fmt.Sprintf("CookieName %s: use at most 32 letters, digits, '-' or '_'", safe(c.CookieName)))
+	}
+	if c.DefaultReturnPath == "" {
+		c.DefaultReturnPath = defaultReturnPath
+	} else if !IsLocalPath(c.DefaultReturnPath) {
+		problems = append(problems, fmt.Sprintf("DefaultReturnPath %s is not a local path such as /espace-usager", safe(c.DefaultReturnPath)))
+	}
+	return problems
 }
 
 var defaultHTTPClient = &http.Client{Timeout: defaultHTTPTimeout}

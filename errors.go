@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error values callers branch on with errors.Is. Every error the library
@@ -13,6 +14,13 @@ import (
 // Messages say what was expected and what came, never a token, a secret, a
 // nonce, a subject or an identity value.
 var (
+	// ErrConfig: the configuration (or an option) is invalid. Every error
+	// of New wraps it, and so does a handler mounted without what it needs.
+	ErrConfig = errors.New("franceconnect: invalid configuration")
+	// ErrUnknownEnvironment: EnvironmentFromURL was given a host that is not
+	// a FranceConnect platform.
+	ErrUnknownEnvironment = errors.New("franceconnect: unknown FranceConnect environment")
+
 	// ErrAccessDenied: FranceConnect sent back error=access_denied (the user
 	// cancelled, or FranceConnect refused the identity).
 	ErrAccessDenied = errors.New("franceconnect: access denied")
@@ -25,8 +33,20 @@ var (
 	ErrMissingCode = errors.New("franceconnect: callback without code")
 	// ErrTransactionExpired: the login attempt is older than its expiry.
 	ErrTransactionExpired = errors.New("franceconnect: login attempt expired")
-	// ErrIssuerMismatch: an iss (callback parameter, ID token, userinfo) is
-	// not the environment's issuer, or is missing where it is required.
+	// ErrNoTransaction (handlers): no pending login (or logout) of this
+	// browser matches the request: it was never started here, was already
+	// completed (a replayed callback), or the browser dropped the cookie
+	// once its lifetime had passed. It matches ErrStateMismatch too.
+	ErrNoTransaction = fmt.Errorf("%w: no pending login or logout in this browser matches the request", ErrStateMismatch)
+	// ErrInvalidTransaction (handlers): the transaction cookie was altered,
+	// was sealed under a key that is no longer in Config.CookieKeys, or was
+	// issued for another client (tenant) or purpose. It matches
+	// ErrStateMismatch too.
+	ErrInvalidTransaction = fmt.Errorf("%w: invalid transaction cookie", ErrStateMismatch)
+
+	// ErrIssuerMismatch: an iss (callback parameter, ID token, userinfo,
+	// discovery) is not the environment's issuer, or is missing where it is
+	// required.
 	ErrIssuerMismatch = errors.New("franceconnect: issuer mismatch")
 	// ErrAudienceMismatch: aud does not contain the client ID, or names
 	// another party too.
@@ -55,8 +75,14 @@ var (
 	// after refreshing the key set; on FranceConnect+, also a JWE whose kid
 	// is none of Config.DecryptionKeys.
 	ErrUnknownKey = errors.New("franceconnect: unknown key")
+	// ErrDecryption: a FranceConnect+ token names one of
+	// Config.DecryptionKeys with the right algorithm, but does not decrypt
+	// with it (altered in transit, or encrypted for another key with the
+	// same kid).
+	ErrDecryption = errors.New("franceconnect: token does not decrypt")
 	// ErrMalformedToken: the token is not a well-formed compact JWS/JWE, is
-	// too large, or its claims are not valid JSON of the right types.
+	// too large, or its claims are not a JSON object of the right types
+	// (claim names are exact; a claim given twice is refused).
 	ErrMalformedToken = errors.New("franceconnect: malformed token")
 	// ErrAccessTokenHash: at_hash is present and does not match.
 	ErrAccessTokenHash = errors.New("franceconnect: at_hash mismatch")
@@ -73,6 +99,9 @@ var (
 	// ErrInvalidGrant: the token endpoint refused the code (unknown, used,
 	// expired, or issued to another redirect URI).
 	ErrInvalidGrant = errors.New("franceconnect: authorization code refused")
+	// ErrMissingIDToken: LogoutURL was called without the raw ID token kept
+	// from login. FranceConnect requires it as id_token_hint.
+	ErrMissingIDToken = errors.New("franceconnect: logout needs the ID token from login")
 )
 
 // CallbackError is an error FranceConnect sent back to the redirect URI
@@ -142,28 +171,17 @@ func (e *ProviderError) Is(target error) bool {
 // yCode extracts FranceConnect's Y-code from an error_uri such as
 // https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-erreurs/?code=Y049E20B&id=...
 func yCode(errorURI string) string {
-	if errorURI == "" {
-		return ""
-	}
 	u, err := url.Parse(errorURI)
-	if err != nil {
+	if errorURI == "" || err != nil {
 		return ""
 	}
 	code := u.Query().Get("code")
-	if len(code) > 16 || !isAlnum(code) {
+	if len(code) > 16 || strings.ContainsFunc(code, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	}) {
 		return ""
 	}
 	return code
-}
-
-func isAlnum(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // safe returns a short printable form of a value that came from the network
@@ -175,4 +193,18 @@ func safe(s string) string {
 		s = s[:max] + "..."
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// printable bounds s and replaces control and invalid characters, so that a
+// provider's (or an attacker's) text cannot forge log lines.
+func printable(s string, max int) string {
+	if len(s) > max {
+		s = s[:max]
+	}
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }

@@ -36,7 +36,7 @@ func Example_multiTenant() {
 	tenants := map[string]tenantHandlers{}
 	for _, name := range []string{"aides", "bourses", "stages"} {
 		base := portal.URL + "/account-management/" + name + "-demandeurs/france-connect"
-		reg := fc.RegisterClient(fctest.Client{RedirectURIs: []string{base + "/code"}}) // the tenant's registration
+		reg := fc.Register(fctest.Registration{RedirectURIs: []string{base + "/code"}}) // the tenant's registration
 		c, err := franceconnect.New(franceconnect.Config{
 			Environment:  fc.Environment(),
 			ClientID:     reg.ID,
@@ -56,7 +56,7 @@ func Example_multiTenant() {
 			log.Printf("tenant %s: %v", name, err) // no personal data in err
 			http.Error(w, franceconnect.UserMessage(err), http.StatusBadRequest)
 		}
-		tenants[name] = tenantHandlers{login: c.LoginHandler(), callback: c.CallbackHandler(onLogin, onError)}
+		tenants[name] = tenantHandlers{login: c.LoginHandler(franceconnect.AuthOptions{}), callback: c.CallbackHandler(onLogin, onError)}
 	}
 
 	// A ServeMux wildcard is a whole path segment: {space} is

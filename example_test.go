@@ -14,7 +14,7 @@ import (
 func Example() {
 	srv := fctest.NewServer() // in production: Environment: franceconnect.Production
 	defer srv.Close()
-	reg := srv.RegisterClient(fctest.Client{
+	reg := srv.Register(fctest.Registration{
 		RedirectURIs:           []string{"https://portail.example/fc/callback"},
 		PostLogoutRedirectURIs: []string{"https://portail.example/"},
 	})

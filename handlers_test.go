@@ -42,7 +42,7 @@ func hSetup(t *testing.T) (*fctest.Server, franceconnect.Config) {
 }
 
 func hRegister(srv *fctest.Server, redirect string) franceconnect.Config {
-	reg := srv.RegisterClient(fctest.Client{
+	reg := srv.Register(fctest.Registration{
 		RedirectURIs:           []string{redirect},
 		PostLogoutRedirectURIs: []string{hLoggedOut},
 	})
@@ -176,7 +176,7 @@ func TestHandlersLogin(t *testing.T) {
 	c := hClient(t, cfg)
 	b := newHBrowser(t)
 	var o hOutcome
-	cb := b.start(t, srv, c.LoginHandler(), hLogin+"?return="+url.QueryEscape("/dossiers/42?onglet=pieces#haut"), fctest.DefaultUser)
+	cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin+"?return="+url.QueryEscape("/dossiers/42?onglet=pieces#haut"), fctest.DefaultUser)
 	resp := b.get(t, o.callback(c), cb)
 
 	res := o.requireSuccess(t)
@@ -203,7 +203,7 @@ func TestHandlersReplicas(t *testing.T) {
 	replicaA, replicaB := hClient(t, cfg), hClient(t, cfg)
 	b := newHBrowser(t)
 	var o hOutcome
-	cb := b.start(t, srv, replicaA.LoginHandler(), hLogin+"?return=/aides", fctest.DefaultUser)
+	cb := b.start(t, srv, replicaA.LoginHandler(franceconnect.AuthOptions{}), hLogin+"?return=/aides", fctest.DefaultUser)
 	b.get(t, o.callback(replicaB), cb)
 	o.requireSuccess(t)
 	assert.Equal(t, "/aides", o.ret)
@@ -231,7 +231,7 @@ func TestHandlersKeyRotation(t *testing.T) {
 			z := hClient(t, cfg, func(c *franceconnect.Config) { c.CookieKeys = tt.done })
 			b := newHBrowser(t)
 			var o hOutcome
-			cb := b.start(t, srv, a.LoginHandler(), hLogin, fctest.DefaultUser)
+			cb := b.start(t, srv, a.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
 			b.get(t, o.callback(z), cb)
 			if tt.want == nil {
 				o.requireSuccess(t)
@@ -359,7 +359,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 			name: "another login's cookie under this state's name",
 			prepare: func(t *testing.T, e *env) (string, http.Handler, *hOutcome) {
 				b2 := newHBrowser(t)
-				resp := b2.get(t, e.c.LoginHandler(), hLogin)
+				resp := b2.get(t, e.c.LoginHandler(franceconnect.AuthOptions{}), hLogin)
 				names := txCookieNames(resp)
 				require.Len(t, names, 1)
 				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: setCookie(resp, names[0]).Value, Path: "/fc/callback"}})
@@ -436,7 +436,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 			t.Parallel()
 			srv, cfg := hSetup(t)
 			e := &env{srv: srv, cfg: cfg, c: hClient(t, cfg), b: newHBrowser(t)}
-			resp := e.b.get(t, e.c.LoginHandler(), hLogin)
+			resp := e.b.get(t, e.c.LoginHandler(franceconnect.AuthOptions{}), hLogin)
 			names := txCookieNames(resp)
 			require.Len(t, names, 1)
 			e.cookie = setCookie(resp, names[0])
@@ -486,7 +486,7 @@ func TestHandlersTwoTabs(t *testing.T) {
 	srv, cfg := hSetup(t)
 	c := hClient(t, cfg)
 	b := newHBrowser(t)
-	login := c.LoginHandler()
+	login := c.LoginHandler(franceconnect.AuthOptions{})
 	cb1 := b.start(t, srv, login, hLogin+"?return=/onglet-1", fctest.DefaultUser)
 	cb2 := b.start(t, srv, login, hLogin+"?return=/onglet-2", fctest.DefaultUser)
 	require.Len(t, b.jar.Cookies(mustURL(t, hCallback)), 2)
@@ -508,7 +508,7 @@ func TestHandlersPendingLoginsBounded(t *testing.T) {
 	srv, cfg := hSetup(t)
 	c := hClient(t, cfg)
 	b := newHBrowser(t)
-	login := c.LoginHandler()
+	login := c.LoginHandler(franceconnect.AuthOptions{})
 	var cbs []string
 	for i := range 8 {
 		cbs = append(cbs, b.start(t, srv, login, fmt.Sprintf("%s?return=/t%d", hLogin, i), fctest.DefaultUser))
@@ -570,7 +570,7 @@ func TestHandlersReturnPath(t *testing.T) {
 	}
 	srv, cfg := hSetup(t)
 	c := hClient(t, cfg, func(c *franceconnect.Config) { c.DefaultReturnPath = "/accueil" })
-	login := c.LoginHandler()
+	login := c.LoginHandler(franceconnect.AuthOptions{})
 	for _, tt := range tests {
 		t.Run(tt.ret, func(t *testing.T) {
 			t.Parallel()
@@ -614,7 +614,7 @@ func TestHandlersCookieAttributes(t *testing.T) {
 			require.NoError(t, err)
 
 			rec := httptest.NewRecorder()
-			c.LoginHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/login", nil))
+			c.LoginHandler(franceconnect.AuthOptions{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/login", nil))
 			resp := rec.Result()
 			require.Equal(t, http.StatusFound, resp.StatusCode)
 			loc := resp.Header.Get("Location")
@@ -672,7 +672,7 @@ func TestHandlersLoginUnderStripPrefix(t *testing.T) {
 	_, cfg := hSetup(t)
 	c := hClient(t, cfg)
 	rec := httptest.NewRecorder()
-	http.StripPrefix("/tenant", c.LoginHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/tenant/fc/login?return=/x", nil))
+	http.StripPrefix("/tenant", c.LoginHandler(franceconnect.AuthOptions{})).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/tenant/fc/login?return=/x", nil))
 	idx := setCookie(rec.Result(), "fc_tx_idx")
 	require.NotNil(t, idx)
 	assert.Equal(t, "/tenant/fc/login", idx.Path)
@@ -687,7 +687,7 @@ func TestHandlersCancelled(t *testing.T) {
 	c := hClient(t, cfg)
 	b := newHBrowser(t)
 	var o hOutcome
-	cb := b.start(t, srv, c.LoginHandler(), hLogin, fctest.DefaultUser)
+	cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
 	resp := b.get(t, o.callback(c), cb)
 	require.ErrorIs(t, o.err, franceconnect.ErrAccessDenied)
 	body, _ := io.ReadAll(resp.Body)
@@ -737,7 +737,7 @@ func TestHandlersWithoutKeys(t *testing.T) {
 	})
 
 	rec := httptest.NewRecorder()
-	c.LoginHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/login", nil))
+	c.LoginHandler(franceconnect.AuthOptions{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/login", nil))
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 	assert.Empty(t, rec.Result().Cookies())
 	assert.Empty(t, rec.Header().Get("Location"))
@@ -807,7 +807,7 @@ func TestHandlersKeysCopied(t *testing.T) {
 	k := hKey(7)
 	c := hClient(t, cfg, func(c *franceconnect.Config) { c.CookieKeys = [][]byte{k} })
 	b := newHBrowser(t)
-	login, callback := c.LoginHandler(), new(hOutcome)
+	login, callback := c.LoginHandler(franceconnect.AuthOptions{}), new(hOutcome)
 	cb := b.start(t, srv, login, hLogin, fctest.DefaultUser)
 	k[0] ^= 0xff
 	b.get(t, callback.callback(c), cb)
@@ -832,7 +832,7 @@ func TestHandlersLogout(t *testing.T) {
 			c := hClient(t, cfg)
 			b := newHBrowser(t)
 			var o hOutcome
-			cb := b.start(t, srv, c.LoginHandler(), hLogin, fctest.DefaultUser)
+			cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
 			b.get(t, o.callback(c), cb)
 			raw := o.requireSuccess(t).RawIDToken
 
@@ -930,7 +930,7 @@ func TestHandlersManyTenantsOneJWKSFetch(t *testing.T) {
 			jar, _ := cookiejar.New(nil)
 			b := &hBrowser{jar: jar}
 			var o hOutcome
-			resp := b.get(t, c.LoginHandler(), fmt.Sprintf("%s/account-management/t%03d-demandeurs/france-connect/login?return=/t%03d", hPortal, i, i))
+			resp := b.get(t, c.LoginHandler(franceconnect.AuthOptions{}), fmt.Sprintf("%s/account-management/t%03d-demandeurs/france-connect/login?return=/t%03d", hPortal, i, i))
 			cb, err := srv.Login(resp.Header.Get("Location"), fctest.DefaultUser)
 			if err != nil {
 				errs[i] = err
@@ -964,7 +964,7 @@ func TestHandlersServeMux(t *testing.T) {
 	var mux http.ServeMux
 	portal := httptest.NewServer(&mux)
 	t.Cleanup(portal.Close)
-	reg := srv.RegisterClient(fctest.Client{
+	reg := srv.Register(fctest.Registration{
 		RedirectURIs:           []string{portal.URL + "/fc/callback"},
 		PostLogoutRedirectURIs: []string{portal.URL + "/fc/logged-out"},
 	})
@@ -977,7 +977,7 @@ func TestHandlersServeMux(t *testing.T) {
 
 	var mu sync.Mutex
 	sessions := map[string]string{} // session ID -> raw ID token
-	mux.Handle("GET /fc/login", c.LoginHandler())
+	mux.Handle("GET /fc/login", c.LoginHandler(franceconnect.AuthOptions{}))
 	mux.Handle("GET /fc/callback", c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, ret string) {
 		mu.Lock()
 		sessions["s1"] = res.RawIDToken

@@ -39,7 +39,7 @@ func jwksHTTPClient(t *testing.T) *http.Client {
 // jwksClient registers a client on srv and returns a Client for it.
 func jwksClient(t *testing.T, srv *fctest.Server, hc *http.Client, now func() time.Time) *franceconnect.Client {
 	t.Helper()
-	reg := srv.RegisterClient(fctest.Client{RedirectURIs: []string{"https://portail.example/fc/callback"}})
+	reg := srv.Register(fctest.Registration{RedirectURIs: []string{"https://portail.example/fc/callback"}})
 	c, err := franceconnect.New(franceconnect.Config{
 		Environment: srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret,
 		RedirectURL: "https://portail.example/fc/callback", HTTPClient: hc, Now: now,

@@ -27,7 +27,7 @@ func mockSetup(t *testing.T, alg string, mutate ...func(*franceconnect.Config)) 
 	t.Helper()
 	srv := fctest.NewServer()
 	t.Cleanup(srv.Close)
-	reg := srv.RegisterClient(fctest.Client{
+	reg := srv.Register(fctest.Registration{
 		RedirectURIs:           []string{"https://portail.example/fc/callback", tenantRedirect},
 		PostLogoutRedirectURIs: []string{"https://portail.example/"},
 		Alg:                    alg,
@@ -39,7 +39,7 @@ func mockSetup(t *testing.T, alg string, mutate ...func(*franceconnect.Config)) 
 		RedirectURL:           "https://portail.example/fc/callback",
 		PostLogoutRedirectURL: "https://portail.example/",
 		Algorithm:             alg,
-		Scopes:                []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeEmail, franceconnect.ScopeIdpBirthdate},
+		Scopes:                []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeEmail, franceconnect.ScopeIDPBirthdate},
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -114,8 +114,8 @@ func TestLoginEdgeCaseIdentities(t *testing.T) {
 		assert.Equal(t, u.Birthplace, res.Identity.Birthplace)
 		assert.Equal(t, u.Birthdate, res.Identity.Birthdate.String())
 		assert.Equal(t, u.Birthcountry == "99100", res.Identity.BornInFrance())
-		if u.IdpBirthdate != "" {
-			assert.Equal(t, u.IdpBirthdate, res.Identity.IdpBirthdate.String())
+		if u.IDPBirthdate != "" {
+			assert.Equal(t, u.IDPBirthdate, res.Identity.IDPBirthdate.String())
 		}
 	}
 }

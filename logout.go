@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
-
-// ErrMissingIDToken: LogoutURL was called without the raw ID token kept
-// from login. FranceConnect requires it as id_token_hint.
-var ErrMissingIDToken = errors.New("franceconnect: logout needs the ID token from login")
 
 // LogoutOptions are the optional parameters of a logout request.
 type LogoutOptions struct {
@@ -56,25 +53,14 @@ func (c *Client) LogoutURL(rawIDToken string, opts LogoutOptions) (*LogoutReques
 	if post == "" {
 		return nil, fmt.Errorf("%w: PostLogoutRedirectURL is not set: FranceConnect needs a registered post-logout URL", ErrConfig)
 	}
-	var rnd [randomLen]byte
-	newRandom(rnd[:])
-	state := string(rnd[:])
-
-	var b strings.Builder
-	b.WriteString(c.cfg.Environment.EndSessionEndpoint)
-	if strings.Contains(c.cfg.Environment.EndSessionEndpoint, "?") {
-		b.WriteByte('&')
-	} else {
-		b.WriteByte('?')
-	}
-	b.WriteString("id_token_hint=")
-	b.WriteString(url.QueryEscape(rawIDToken))
-	b.WriteString("&state=")
-	b.WriteString(state)
-	b.WriteString("&post_logout_redirect_uri=")
-	b.WriteString(url.QueryEscape(post))
+	state := newRandom()
+	u := withQuery(c.cfg.Environment.EndSessionEndpoint, url.Values{
+		"id_token_hint":            {rawIDToken},
+		"state":                    {state},
+		"post_logout_redirect_uri": {post},
+	})
 	c.logDebug(context.Background(), "franceconnect: logout requested")
-	return &LogoutRequest{URL: b.String(), State: state, Expiry: c.cfg.Now().Add(c.cfg.TransactionTTL)}, nil
+	return &LogoutRequest{URL: u, State: state, Expiry: c.cfg.Now().Add(c.cfg.TransactionTTL)}, nil
 }
 
 // VerifyLogout checks the return from FranceConnect to the post-logout URL:
@@ -93,4 +79,103 @@ func (c *Client) VerifyLogout(req *LogoutRequest, query url.Values) error {
 		return nil
 	}
 	return checkState(query, req.State)
+}
+
+// logoutTransactions is transactions for the logout handlers, which also
+// need the post-logout URL.
+func (c *Client) logoutTransactions() (*txCookies, error) {
+	t, err := c.transactions()
+	if err == nil && c.cfg.PostLogoutRedirectURL == "" {
+		err = fmt.Errorf("%w: Config.PostLogoutRedirectURL is empty: the logout handlers need the registered post-logout URL", ErrConfig)
+	}
+	return t, err
+}
+
+// LogoutHandler logs the user out of FranceConnect (e.g. "POST
+// /fc/logout"): it sends the browser to FranceConnect's logout with the ID
+// token rawIDToken returns, and keeps the logout's state in a sealed
+// cookie (named "<CookieName>_out", limited to the post-logout URL's path)
+// for [Client.LogoutReturnHandler].
+//
+// rawIDToken returns the Result.RawIDToken the portal kept in its session
+// at login. Logging out of FranceConnect does not end the portal's own
+// session: end it in rawIDToken (or before this handler runs). When
+// rawIDToken returns "" (no FranceConnect session, or the token kept is not
+// a JWT) the user goes straight to Config.DefaultReturnPath; when it
+// returns an error, the handler answers 500 and logs it.
+//
+// Without Config.CookieKeys or Config.PostLogoutRedirectURL it answers 500
+// and logs the configuration problem. It panics if rawIDToken is nil.
+func (c *Client) LogoutHandler(rawIDToken func(r *http.Request) (string, error)) http.Handler {
+	if rawIDToken == nil {
+		panic("franceconnect: LogoutHandler: rawIDToken is nil")
+	}
+	t, cfgErr := c.logoutTransactions()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if cfgErr != nil {
+			c.failClosed(w, r, cfgErr)
+			return
+		}
+		tok, err := rawIDToken(r)
+		if err != nil {
+			c.logError(r.Context(), "franceconnect: logout: the portal could not give the ID token", err)
+			http.Error(w, msgLogoutFailed, http.StatusInternalServerError)
+			return
+		}
+		if tok == "" {
+			http.Redirect(w, r, c.cfg.DefaultReturnPath, http.StatusFound)
+			return
+		}
+		lreq, err := c.LogoutURL(tok, LogoutOptions{})
+		if errors.Is(err, ErrMissingIDToken) {
+			c.logError(r.Context(), "franceconnect: logout without FranceConnect", err)
+			http.Redirect(w, r, c.cfg.DefaultReturnPath, http.StatusFound)
+			return
+		}
+		if err == nil {
+			err = t.startLogout(w, lreq)
+		}
+		if err != nil {
+			c.failClosed(w, r, err)
+			return
+		}
+		http.Redirect(w, r, lreq.URL, http.StatusFound)
+	})
+}
+
+// LogoutReturnHandler checks the return from FranceConnect's logout,
+// mounted on the path of Config.PostLogoutRedirectURL (a path of its own,
+// e.g. "GET /fc/logged-out"). It opens and deletes the logout cookie, runs
+// [Client.VerifyLogout], and calls onSuccess or onError
+// (ErrNoTransaction, ErrInvalidTransaction, ErrTransactionExpired,
+// ErrStateMismatch). Either way the user is logged out of the portal
+// already; onError typically logs and redirects home too. A nil onError
+// answers as CallbackHandler's. It panics if onSuccess is nil.
+func (c *Client) LogoutReturnHandler(onSuccess func(w http.ResponseWriter, r *http.Request), onError func(w http.ResponseWriter, r *http.Request, err error)) http.Handler {
+	if onSuccess == nil {
+		panic("franceconnect: LogoutReturnHandler: onSuccess is nil")
+	}
+	if onError == nil {
+		onError = defaultOnError
+	}
+	t, cfgErr := c.logoutTransactions()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if cfgErr != nil {
+			c.logError(r.Context(), "franceconnect: handler cannot work", cfgErr)
+			onError(w, r, cfgErr)
+			return
+		}
+		lreq, err := t.finishLogout(w, r, c.cfg.Now())
+		if err == nil {
+			err = c.VerifyLogout(lreq, r.URL.Query())
+		}
+		if err != nil {
+			c.logDebug(r.Context(), "franceconnect: logout return refused", slog.String("error", err.Error()))
+			onError(w, r, err)
+			return
+		}
+		onSuccess(w, r)
+	})
 }

@@ -37,11 +37,6 @@ const (
 	KeyAlgECDHES     = string(jose.ECDH_ES)      // ECDH-ES on P-256, direct key agreement
 )
 
-// ErrDecryption: a FranceConnect+ token names one of Config.DecryptionKeys
-// with the right algorithm, but does not decrypt with it (altered in
-// transit, or encrypted for another key with the same kid).
-var ErrDecryption = errors.New("franceconnect: token does not decrypt")
-
 // plusKeyAlgorithms are the only key management algorithms accepted.
 // Neither "dir", nor key wrapping (A*KW, ECDH-ES+A*KW), nor PBES2 (whose
 // iteration count an attacker chooses).

@@ -50,7 +50,7 @@ func registerPublished(t *testing.T, srv *fctest.Server, cfg franceconnect.Confi
 	require.Equal(t, http.StatusOK, rec.Code)
 	var set jose.JSONWebKeySet
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &set))
-	srv.RegisterClient(fctest.Client{
+	srv.Register(fctest.Registration{
 		ID: cfg.ClientID, Secret: cfg.ClientSecret,
 		RedirectURIs:           []string{cfg.RedirectURL},
 		PostLogoutRedirectURIs: []string{cfg.PostLogoutRedirectURL},
@@ -221,7 +221,7 @@ func TestPlusKeyRotation(t *testing.T) {
 		return err
 	}
 	register := func(cfg franceconnect.Config, keys ...jose.JSONWebKey) {
-		srv.RegisterClient(fctest.Client{
+		srv.Register(fctest.Registration{
 			ID: cfg.ClientID, Secret: cfg.ClientSecret, RedirectURIs: []string{cfg.RedirectURL},
 			EncryptionKeys: keys,
 		})

@@ -106,7 +106,7 @@ func jwtAndSegments(jwt string) []string {
 func identityValues() []string {
 	var out []string
 	for _, u := range fctest.Users() {
-		out = append(out, u.GivenName, u.FamilyName, u.PreferredUsername, u.Birthdate, u.IdpBirthdate,
+		out = append(out, u.GivenName, u.FamilyName, u.PreferredUsername, u.Birthdate, u.IDPBirthdate,
 			u.Birthplace, u.Birthcountry, u.Email)
 		out = append(out, u.GivenNameArray...)
 		for _, w := range strings.Fields(u.GivenName + " " + u.FamilyName) {
@@ -335,7 +335,7 @@ func TestPrivacyHandlers(t *testing.T) {
 	}
 	login := func(u fctest.User) (*franceconnect.Result, *hBrowser) {
 		b := newHBrowser(t)
-		resp := b.get(t, c.LoginHandler(), hLogin)
+		resp := b.get(t, c.LoginHandler(franceconnect.AuthOptions{}), hLogin)
 		require.Equal(t, http.StatusFound, resp.StatusCode)
 		auth, err := url.Parse(resp.Header.Get("Location"))
 		require.NoError(t, err)

@@ -145,7 +145,7 @@ func faultyEnv(t *testing.T, endpoint string, f netFault) (*fctest.Server, *fran
 	t.Helper()
 	srv := fctest.NewServer()
 	t.Cleanup(srv.Close)
-	reg := srv.RegisterClient(fctest.Client{RedirectURIs: []string{"https://portail.example/fc/callback"}, Alg: "ES256"})
+	reg := srv.Register(fctest.Registration{RedirectURIs: []string{"https://portail.example/fc/callback"}, Alg: "ES256"})
 
 	var ctype, prefix, suffix string
 	switch endpoint {

@@ -6,20 +6,24 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/json"
 
 	"github.com/franceconnect-go/franceconnect/internal/compact"
 	"github.com/franceconnect-go/franceconnect/internal/keys"
 )
 
-// This file verifies signed tokens (ID token, userinfo JWT). Every check is
-// a small function, called in the order of IDTokenClaims' doc.
+// This file verifies signed tokens, the ID token and the userinfo JWT:
+// the signature, then each claim with a small function, in the order of
+// IDTokenClaims' doc. Claims are read with go-jose's JSON package: member
+// names match exactly (RFC 7519 section 4: "ISS" is not "iss") and an
+// object that names a member twice is refused.
 
 const (
 	// maxTokenSize bounds a token before any parsing: FranceConnect's ID
@@ -55,7 +59,161 @@ type IDTokenClaims struct {
 	AuthTime time.Time // zero when absent
 	ACR      ACR
 	AMR      []string // present when requested with ClaimsAMR
-	IdP      string   // v1 only: the identity provider ("idp" claim)
+	IDP      string   // v1 only: the identity provider ("idp" claim)
+}
+
+// envelopeClaims are the claims every signed token of the provider
+// carries.
+type envelopeClaims struct {
+	Iss *string     `json:"iss"`
+	Aud audience    `json:"aud"`
+	Azp string      `json:"azp"`
+	Exp numericDate `json:"exp"`
+}
+
+// idTokenClaims is the wire form of an ID token's claims.
+type idTokenClaims struct {
+	envelopeClaims
+	Sub      string      `json:"sub"`
+	Iat      numericDate `json:"iat"`
+	AuthTime numericDate `json:"auth_time"`
+	Nonce    *string     `json:"nonce"`
+	ACR      *string     `json:"acr"`
+	AMR      []string    `json:"amr"`
+	AtHash   string      `json:"at_hash"`
+	IDP      string      `json:"idp"`
+}
+
+// userInfoClaims is the wire form of a signed userinfo: the envelope and
+// the identity, read in one pass.
+type userInfoClaims struct {
+	envelopeClaims
+	wireIdentity
+}
+
+// decodeObject reads a JSON object into v by exact member names, refusing
+// duplicates.
+func decodeObject(b []byte, v any) error {
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	return json.Unmarshal(b, v)
+}
+
+// audience accepts a string or an array of strings.
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*a = audience{s}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(a))
+}
+
+// numericDate is a JWT NumericDate (seconds, integer or not).
+type numericDate struct {
+	t   time.Time
+	set bool
+}
+
+func (n *numericDate) UnmarshalJSON(b []byte) error {
+	var f *float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return errors.New("date is not a number")
+	}
+	if f == nil { // null
+		return nil
+	}
+	if math.IsNaN(*f) || *f < 0 || *f > 1e11 {
+		return errors.New("date out of range")
+	}
+	sec, frac := math.Modf(*f)
+	n.t, n.set = time.Unix(int64(sec), int64(frac*1e9)), true
+	return nil
+}
+
+// verifyIDToken runs every ID token check of IDTokenClaims' doc.
+func (c *Client) verifyIDToken(ctx context.Context, raw string, req *AuthRequest, accessToken string) (*IDTokenClaims, error) {
+	payload, err := c.verifySignature(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	var tc idTokenClaims
+	if decodeObject(payload, &tc) != nil {
+		return nil, errClaimTypes
+	}
+	now := c.cfg.Now()
+	for _, err := range [...]error{
+		c.checkEnvelope(&tc.envelopeClaims, now, true),
+		checkIssuedAt(tc.Iat, now, c.cfg.ClockSkew),
+		checkNonce(tc.Nonce, req.Nonce),
+		checkACR(tc.ACR, req.ACR),
+		checkSubject(tc.Sub),
+		checkAccessTokenHash(tc.AtHash, accessToken),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &IDTokenClaims{
+		Issuer:   *tc.Iss,
+		Subject:  tc.Sub,
+		Audience: tc.Aud,
+		Expiry:   tc.Exp.t,
+		IssuedAt: tc.Iat.t,
+		AuthTime: tc.AuthTime.t,
+		ACR:      ACR(*tc.ACR),
+		AMR:      tc.AMR,
+		IDP:      tc.IDP,
+	}, nil
+}
+
+var errClaimTypes = fmt.Errorf("%w: claims are not a JSON object of the expected types", ErrMalformedToken)
+
+// verifyUserInfoJWT checks a signed userinfo (v2, decrypted first on
+// FranceConnect+): signature as the ID token, iss, aud, exp when present,
+// sub equal to the ID token's. It returns the identity it carries.
+func (c *Client) verifyUserInfoJWT(ctx context.Context, raw, subject string) (*Identity, error) {
+	raw, err := c.openToken(ctx, strings.TrimSpace(raw))
+	if err != nil {
+		return nil, err
+	}
+	payload, err := c.verifySignature(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	var uc userInfoClaims
+	if err := decodeObject(payload, &uc); err != nil {
+		// Tell a bad envelope (a malformed token) from a bad identity.
+		if decodeObject(payload, &envelopeClaims{}) != nil {
+			return nil, errClaimTypes
+		}
+		return nil, errIdentityTypes
+	}
+	if err := c.checkEnvelope(&uc.envelopeClaims, c.cfg.Now(), false); err != nil {
+		return nil, err
+	}
+	if err := checkSameSubject(uc.Sub, subject); err != nil {
+		return nil, err
+	}
+	return uc.wireIdentity.identity(payload)
+}
+
+// checkEnvelope checks iss, aud (and azp) and exp, which may be absent
+// from a userinfo JWT but not from an ID token.
+func (c *Client) checkEnvelope(e *envelopeClaims, now time.Time, expRequired bool) error {
+	if err := checkIssClaim(e.Iss, c.cfg.Environment.Issuer); err != nil {
+		return err
+	}
+	if err := checkAudience(e.Aud, e.Azp, c.cfg.ClientID); err != nil {
+		return err
+	}
+	if !expRequired && !e.Exp.set {
+		return nil
+	}
+	return checkExpiry(e.Exp, now, c.cfg.ClockSkew)
 }
 
 // verifySignature checks the compact JWS raw and returns its payload. The
@@ -77,10 +235,8 @@ func (c *Client) verifySignature(ctx context.Context, raw string) ([]byte, error
 	if h.Algorithm != c.cfg.Algorithm { // ParseSignedCompact checked it; say it twice
 		return nil, fmt.Errorf("%w: want %s, got %s", ErrAlgorithm, c.cfg.Algorithm, safe(h.Algorithm))
 	}
-	var key any
-	if c.cfg.Environment.Version == V1 {
-		key = []byte(c.cfg.ClientSecret)
-	} else {
+	var key any = []byte(c.cfg.ClientSecret) // v1
+	if c.cfg.Environment.Version == V2 {
 		key, err = c.keys.Key(ctx, h.KeyID, c.cfg.Algorithm)
 		switch {
 		case errors.Is(err, keys.ErrUnknownKey):
@@ -207,6 +363,17 @@ func checkSubject(sub string) error {
 	return nil
 }
 
+// checkSameSubject requires the userinfo's sub to be the ID token's.
+func checkSameSubject(got, want string) error {
+	switch {
+	case got == "":
+		return fmt.Errorf("%w: userinfo has no sub", ErrSubjectMismatch)
+	case got != want:
+		return fmt.Errorf("%w: userinfo is about another user than the ID token", ErrSubjectMismatch)
+	}
+	return nil
+}
+
 // checkAccessTokenHash checks at_hash when present (FranceConnect does not
 // send it; other providers may). The hash is the left half of SHA-256 of
 // the access token for ES256 and RS256 (and HS256 on v1).
@@ -215,9 +382,7 @@ func checkAccessTokenHash(atHash, accessToken string) error {
 		return nil
 	}
 	sum := sha256.Sum256([]byte(accessToken))
-	var want [22]byte
-	base64.RawURLEncoding.Encode(want[:], sum[:16])
-	if !equalConstantTime(atHash, string(want[:])) {
+	if !equalConstantTime(atHash, base64.RawURLEncoding.EncodeToString(sum[:16])) {
 		return fmt.Errorf("%w: at_hash does not match the access token", ErrAccessTokenHash)
 	}
 	return nil
@@ -225,48 +390,4 @@ func checkAccessTokenHash(atHash, accessToken string) error {
 
 func equalConstantTime(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-// jsonObject reports whether s is a JSON object.
-func jsonObject(s string) bool {
-	t := bytes.TrimSpace([]byte(s))
-	return len(t) > 1 && t[0] == '{' && json.Valid(t)
-}
-
-// verifyIDToken runs every ID token check of IDTokenClaims' doc.
-func (c *Client) verifyIDToken(ctx context.Context, raw string, req *AuthRequest, accessToken string) (*IDTokenClaims, error) {
-	payload, err := c.verifySignature(ctx, raw)
-	if err != nil {
-		return nil, err
-	}
-	tc, err := decodeClaims(payload)
-	if err != nil {
-		return nil, err
-	}
-	now := c.cfg.Now()
-	for _, err := range [...]error{
-		checkIssClaim(tc.Iss, c.cfg.Environment.Issuer),
-		checkAudience(tc.Aud, tc.Azp, c.cfg.ClientID),
-		checkExpiry(tc.Exp, now, c.cfg.ClockSkew),
-		checkIssuedAt(tc.Iat, now, c.cfg.ClockSkew),
-		checkNonce(tc.Nonce, req.Nonce),
-		checkACR(tc.ACR, req.ACR),
-		checkSubject(tc.Sub),
-		checkAccessTokenHash(tc.AtHash, accessToken),
-	} {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return &IDTokenClaims{
-		Issuer:   *tc.Iss,
-		Subject:  tc.Sub,
-		Audience: tc.Aud,
-		Expiry:   tc.Exp.t,
-		IssuedAt: tc.Iat.t,
-		AuthTime: tc.AuthTime.t,
-		ACR:      ACR(*tc.ACR),
-		AMR:      tc.AMR,
-		IdP:      tc.IdP,
-	}, nil
 }

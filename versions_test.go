@@ -38,7 +38,7 @@ func flavorSetup(t *testing.T, f flavor, mutate ...func(*franceconnect.Config)) 
 
 func v1Client(t *testing.T, srv *fctest.Server, mutate ...func(*franceconnect.Config)) *franceconnect.Client {
 	t.Helper()
-	reg := srv.RegisterClient(fctest.Client{
+	reg := srv.Register(fctest.Registration{
 		RedirectURIs:           []string{"https://portail.example/fc/callback"},
 		PostLogoutRedirectURIs: []string{"https://portail.example/"},
 	})
@@ -89,7 +89,7 @@ func TestLoginAndLogoutEveryFlavor(t *testing.T) {
 			assert.Equal(t, "DUBOIS", res.Identity.FamilyName)
 			assert.Equal(t, franceconnect.EIDAS1, res.IDToken.ACR)
 			if f.version == franceconnect.V1 {
-				assert.Equal(t, "FC", res.IDToken.IdP)
+				assert.Equal(t, "FC", res.IDToken.IDP)
 				assert.Zero(t, srv.Stats().JWKSFetches, "no JWKS on v1")
 				assert.Zero(t, srv.Stats().DiscoveryFetches, "no discovery on v1")
 			}

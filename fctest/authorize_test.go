@@ -238,7 +238,7 @@ func TestRedirectURIWithQuery(t *testing.T) {
 	const portal = "https://portail.example/account-management/aidestpe-demandeurs/france-connect/code?redirectUrl=https%3A%2F%2Fportail.example%2Faides%2F%23%2Faidestpe%2Fconnecte%2Fdashboard%2Faccueil&jwtKey=jwt-aidestpe-portail-depot-demande-aides"
 	srv := fctest.NewServer()
 	defer srv.Close()
-	c := srv.RegisterClient(fctest.Client{RedirectURIs: []string{portal}})
+	c := srv.Register(fctest.Registration{RedirectURIs: []string{portal}})
 	q := authParams(c, portal)
 	cb, err := srv.Login(authURL(srv, q), fctest.DefaultUser)
 	if err != nil {
@@ -279,7 +279,7 @@ func TestAppendQueryForms(t *testing.T) {
 			t.Parallel()
 			srv := fctest.NewServer()
 			defer srv.Close()
-			c := srv.RegisterClient(fctest.Client{RedirectURIs: []string{uri}})
+			c := srv.Register(fctest.Registration{RedirectURIs: []string{uri}})
 			cb, err := srv.Login(authURL(srv, authParams(c, uri)), fctest.DefaultUser)
 			if err != nil {
 				t.Fatal(err)

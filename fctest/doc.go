@@ -17,7 +17,7 @@
 //
 //	srv := fctest.NewServer()
 //	defer srv.Close()
-//	client := srv.RegisterClient(fctest.Client{RedirectURIs: []string{"https://app.example/callback"}})
+//	client := srv.Register(fctest.Registration{RedirectURIs: []string{"https://app.example/callback"}})
 //	// ... build authURL with client.ID, then:
 //	callback, err := srv.Login(authURL, fctest.DefaultUser)
 //	// ... hand callback to the code under test, which calls srv's token
@@ -46,7 +46,7 @@
 //
 // [NewPlusServer] starts a FranceConnect+ mock instead (eidas2 and eidas3,
 // ES256 only, ID tokens and userinfo encrypted for the key each client
-// registers in [Client.EncryptionKeys]; [ClientKey] gives test keys, and
+// registers in [Registration.EncryptionKeys]; [ClientKey] gives test keys, and
 // [PlusFaults] the faults that alter the encryption).
 //
 // The mock is for tests: it keeps everything in memory.

@@ -15,7 +15,7 @@ func Example() {
 	srv := fctest.NewServer()
 	defer srv.Close()
 
-	client := srv.RegisterClient(fctest.Client{
+	client := srv.Register(fctest.Registration{
 		RedirectURIs: []string{"https://app.example/callback"},
 	})
 

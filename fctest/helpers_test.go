@@ -27,11 +27,11 @@ func random(n int) string {
 }
 
 // setup starts a server with one client of the given alg.
-func setup(t *testing.T, alg string) (*fctest.Server, fctest.Client) {
+func setup(t *testing.T, alg string) (*fctest.Server, fctest.Registration) {
 	t.Helper()
 	srv := fctest.NewServer()
 	t.Cleanup(srv.Close)
-	c := srv.RegisterClient(fctest.Client{
+	c := srv.Register(fctest.Registration{
 		RedirectURIs:           []string{callback},
 		PostLogoutRedirectURIs: []string{"https://app.example/logged-out"},
 		Alg:                    alg,
@@ -40,7 +40,7 @@ func setup(t *testing.T, alg string) (*fctest.Server, fctest.Client) {
 }
 
 // authParams are the parameters of a valid authorization request.
-func authParams(c fctest.Client, redirectURI string) url.Values {
+func authParams(c fctest.Registration, redirectURI string) url.Values {
 	return url.Values{
 		"response_type": {"code"},
 		"client_id":     {c.ID},
@@ -81,7 +81,7 @@ func login(t *testing.T, srv *fctest.Server, q url.Values, u fctest.User) *url.U
 }
 
 // exchange posts the code to the token endpoint.
-func exchange(t *testing.T, srv *fctest.Server, c fctest.Client, code, redirectURI string) (int, []byte, http.Header) {
+func exchange(t *testing.T, srv *fctest.Server, c fctest.Registration, code, redirectURI string) (int, []byte, http.Header) {
 	t.Helper()
 	return postForm(t, srv.Issuer()+"/token", url.Values{
 		"grant_type":    {"authorization_code"},
@@ -107,7 +107,7 @@ func postForm(t *testing.T, u string, form url.Values) (int, []byte, http.Header
 }
 
 // fullFlow logs in and exchanges the code; it fails the test if either fails.
-func fullFlow(t *testing.T, srv *fctest.Server, c fctest.Client, q url.Values, u fctest.User) *flow {
+func fullFlow(t *testing.T, srv *fctest.Server, c fctest.Registration, q url.Values, u fctest.User) *flow {
 	t.Helper()
 	f := &flow{params: q, callback: login(t, srv, q, u)}
 	code := f.callback.Query().Get("code")

@@ -19,7 +19,7 @@ import (
 // client.
 type faultEnv struct {
 	srv *fctest.Server
-	c   fctest.Client
+	c   fctest.Registration
 }
 
 // idTokenCheck inspects an ID token produced with a fault on.

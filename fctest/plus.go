@@ -126,7 +126,7 @@ var (
 //     error=invalid_acr for eidas1 (or no known level);
 //   - the ID token's acr is the requested level, or [User.ACR] when set;
 //   - clients sign with ES256 only, and must register their public
-//     encryption keys ([Client.EncryptionKeys]);
+//     encryption keys ([Registration.EncryptionKeys]);
 //   - ID tokens and userinfo are signed with ES256, then encrypted for the
 //     client's first encryption key: compact JWE with that key's algorithm
 //     (RSA-OAEP, RSA-OAEP-256 or ECDH-ES) and kid, enc A256GCM, cty JWT;
@@ -156,24 +156,24 @@ func (s *Server) plusEnvironment() franceconnect.Environment {
 // registerPlus checks a client's encryption keys and keeps their public
 // parts. It panics on a FranceConnect+ client without keys or with
 // another algorithm than ES256, and on a FranceConnect client with keys.
-func (s *Server) registerPlus(c Client) Client {
+func (s *Server) registerPlus(c Registration) Registration {
 	if !s.plus {
 		if len(c.EncryptionKeys) > 0 {
-			panic("fctest: Client.EncryptionKeys: FranceConnect does not encrypt; use NewPlusServer for FranceConnect+")
+			panic("fctest: Registration.EncryptionKeys: FranceConnect does not encrypt; use NewPlusServer for FranceConnect+")
 		}
 		return c
 	}
 	if c.Alg != ES256 {
-		panic(fmt.Sprintf("fctest: Client.Alg %q: FranceConnect+ signs with ES256 only", c.Alg))
+		panic(fmt.Sprintf("fctest: Registration.Alg %q: FranceConnect+ signs with ES256 only", c.Alg))
 	}
 	if len(c.EncryptionKeys) == 0 {
-		panic("fctest: Client.EncryptionKeys is empty: FranceConnect+ encrypts for the client's key")
+		panic("fctest: Registration.EncryptionKeys is empty: FranceConnect+ encrypts for the client's key")
 	}
 	keys := make([]jose.JSONWebKey, len(c.EncryptionKeys))
 	for i, k := range c.EncryptionKeys {
 		pub := k.Public()
 		if !pub.Valid() || !pub.IsPublic() {
-			panic(fmt.Sprintf("fctest: Client.EncryptionKeys[%d]: not an RSA or EC key", i))
+			panic(fmt.Sprintf("fctest: Registration.EncryptionKeys[%d]: not an RSA or EC key", i))
 		}
 		alg := k.Algorithm
 		switch key := pub.Key.(type) {
@@ -182,17 +182,17 @@ func (s *Server) registerPlus(c Client) Client {
 				alg = RSAOAEP
 			}
 			if alg != RSAOAEP && alg != RSAOAEP256 {
-				panic(fmt.Sprintf("fctest: Client.EncryptionKeys[%d]: alg %q for an RSA key: want RSA-OAEP or RSA-OAEP-256", i, alg))
+				panic(fmt.Sprintf("fctest: Registration.EncryptionKeys[%d]: alg %q for an RSA key: want RSA-OAEP or RSA-OAEP-256", i, alg))
 			}
 		case *ecdsa.PublicKey:
 			if alg == "" {
 				alg = ECDHES
 			}
 			if alg != ECDHES || key.Curve != elliptic.P256() {
-				panic(fmt.Sprintf("fctest: Client.EncryptionKeys[%d]: want a P-256 key with alg ECDH-ES", i))
+				panic(fmt.Sprintf("fctest: Registration.EncryptionKeys[%d]: want a P-256 key with alg ECDH-ES", i))
 			}
 		default:
-			panic(fmt.Sprintf("fctest: Client.EncryptionKeys[%d]: %T is not an RSA or EC key", i, pub.Key))
+			panic(fmt.Sprintf("fctest: Registration.EncryptionKeys[%d]: %T is not an RSA or EC key", i, pub.Key))
 		}
 		keys[i] = jose.JSONWebKey{Key: pub.Key, KeyID: k.KeyID, Algorithm: alg, Use: "enc"}
 	}
@@ -258,7 +258,7 @@ func (kp *keyPair) plusJWKS() []json.RawMessage {
 
 // encrypt wraps jws in a JWE for the client's first encryption key on a
 // FranceConnect+ server, applying the faults f; elsewhere it returns jws.
-func (s *Server) encrypt(c Client, jws string, f jweFaults) (string, error) {
+func (s *Server) encrypt(c Registration, jws string, f jweFaults) (string, error) {
 	if !s.plus || s.has(f.notEncrypted) || len(c.EncryptionKeys) == 0 {
 		return jws, nil
 	}
@@ -328,7 +328,7 @@ var clientKeys sync.Map // alg -> func() jose.JSONWebKey
 // ClientKey returns a private encryption key for a FranceConnect+ client
 // under test, to put in franceconnect.Config.DecryptionKeys and (its public
 // part, or the key itself: the server keeps only the public part) in
-// [Client.EncryptionKeys]. alg is RSAOAEP, RSAOAEP256 or ECDHES; RSA keys
+// [Registration.EncryptionKeys]. alg is RSAOAEP, RSAOAEP256 or ECDHES; RSA keys
 // are 2048 bits. The key is generated once per algorithm and process, with
 // kid "fctest-" + alg, so that many tests stay fast: use
 // franceconnect.GenerateEncryptionKey for distinct keys. It panics on

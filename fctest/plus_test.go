@@ -17,12 +17,12 @@ import (
 
 // plusSetup starts a FranceConnect+ server with one client whose
 // encryption key has the given algorithm.
-func plusSetup(t *testing.T, alg string) (*fctest.Server, fctest.Client, jose.JSONWebKey) {
+func plusSetup(t *testing.T, alg string) (*fctest.Server, fctest.Registration, jose.JSONWebKey) {
 	t.Helper()
 	srv := fctest.NewPlusServer()
 	t.Cleanup(srv.Close)
 	key := fctest.ClientKey(alg)
-	c := srv.RegisterClient(fctest.Client{
+	c := srv.Register(fctest.Registration{
 		RedirectURIs:           []string{callback},
 		PostLogoutRedirectURIs: []string{"https://app.example/logged-out"},
 		EncryptionKeys:         []jose.JSONWebKey{key},
@@ -30,7 +30,7 @@ func plusSetup(t *testing.T, alg string) (*fctest.Server, fctest.Client, jose.JS
 	return srv, c, key
 }
 
-func plusParams(c fctest.Client, acr string) url.Values {
+func plusParams(c fctest.Registration, acr string) url.Values {
 	q := authParams(c, callback)
 	q.Set("acr_values", acr)
 	return q
@@ -210,7 +210,7 @@ func TestPlusRegisterClient(t *testing.T) {
 	t.Cleanup(fc.Close)
 	key := fctest.ClientKey(fctest.RSAOAEP256)
 
-	c := srv.RegisterClient(fctest.Client{RedirectURIs: []string{callback}, EncryptionKeys: []jose.JSONWebKey{key}})
+	c := srv.Register(fctest.Registration{RedirectURIs: []string{callback}, EncryptionKeys: []jose.JSONWebKey{key}})
 	if len(c.EncryptionKeys) != 1 || !c.EncryptionKeys[0].IsPublic() || c.EncryptionKeys[0].Algorithm != fctest.RSAOAEP256 || c.EncryptionKeys[0].Use != "enc" {
 		t.Fatalf("registered keys %+v: want the public part only", c.EncryptionKeys)
 	}
@@ -220,7 +220,7 @@ func TestPlusRegisterClient(t *testing.T) {
 	// Keys without alg get the default for their type.
 	noAlg := fctest.ClientKey(fctest.ECDHES)
 	noAlg.Algorithm = ""
-	c = srv.RegisterClient(fctest.Client{EncryptionKeys: []jose.JSONWebKey{noAlg}})
+	c = srv.Register(fctest.Registration{EncryptionKeys: []jose.JSONWebKey{noAlg}})
 	if c.EncryptionKeys[0].Algorithm != fctest.ECDHES {
 		t.Fatalf("EC key without alg: %q", c.EncryptionKeys[0].Algorithm)
 	}
@@ -228,13 +228,13 @@ func TestPlusRegisterClient(t *testing.T) {
 	wrongAlg := key
 	wrongAlg.Algorithm = fctest.ECDHES
 	for name, f := range map[string]func(){
-		"RS256":                func() { srv.RegisterClient(fctest.Client{Alg: fctest.RS256, EncryptionKeys: []jose.JSONWebKey{key}}) },
-		"no keys":              func() { srv.RegisterClient(fctest.Client{}) },
-		"RSA key with ECDH-ES": func() { srv.RegisterClient(fctest.Client{EncryptionKeys: []jose.JSONWebKey{wrongAlg}}) },
+		"RS256":                func() { srv.Register(fctest.Registration{Alg: fctest.RS256, EncryptionKeys: []jose.JSONWebKey{key}}) },
+		"no keys":              func() { srv.Register(fctest.Registration{}) },
+		"RSA key with ECDH-ES": func() { srv.Register(fctest.Registration{EncryptionKeys: []jose.JSONWebKey{wrongAlg}}) },
 		"symmetric key": func() {
-			srv.RegisterClient(fctest.Client{EncryptionKeys: []jose.JSONWebKey{{Key: []byte("0123456789abcdef")}}})
+			srv.Register(fctest.Registration{EncryptionKeys: []jose.JSONWebKey{{Key: []byte("0123456789abcdef")}}})
 		},
-		"keys on FranceConnect": func() { fc.RegisterClient(fctest.Client{EncryptionKeys: []jose.JSONWebKey{key}}) },
+		"keys on FranceConnect": func() { fc.Register(fctest.Registration{EncryptionKeys: []jose.JSONWebKey{key}}) },
 		"ClientKey(dir)":        func() { fctest.ClientKey("dir") },
 	} {
 		t.Run(name, func(t *testing.T) {

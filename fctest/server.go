@@ -46,7 +46,7 @@ type Server struct {
 
 	mu           sync.Mutex
 	keys         *keyPair
-	clients      map[string]Client
+	clients      map[string]Registration
 	users        map[string]User
 	userOrder    []string
 	faults       map[Fault]bool
@@ -56,10 +56,10 @@ type Server struct {
 	tokens       map[string]*accessToken
 }
 
-// Client is a service provider (fournisseur de service) registered on the
+// Registration is a service provider (fournisseur de service) registered on the
 // mock.
-type Client struct {
-	// ID is the client_id; [Server.RegisterClient] generates 64 hex chars
+type Registration struct {
+	// ID is the client_id; [Server.Register] generates 64 hex chars
 	// when empty.
 	ID string
 	// Secret is the client_secret; generated (64 hex chars) when empty.
@@ -92,14 +92,14 @@ type Stats struct {
 
 // NewServer starts a mock FranceConnect v2 on a loopback port. Stop it
 // with Close. It knows the identities of [Users] and no client: register
-// one with [Server.RegisterClient].
+// one with [Server.Register].
 func NewServer() *Server { return newServer(false) }
 
 func newServer(plus bool) *Server {
 	s := &Server{
 		plus:         plus,
 		keys:         sharedKeys(),
-		clients:      map[string]Client{},
+		clients:      map[string]Registration{},
 		users:        map[string]User{},
 		faults:       map[Fault]bool{},
 		interactions: map[string]*interaction{},
@@ -159,11 +159,11 @@ func (s *Server) EnvironmentV1() franceconnect.Environment {
 	return env
 }
 
-// RegisterClient registers c and returns it as registered: ID and Secret
+// Register registers c and returns it as registered: ID and Secret
 // generated when empty (64 hex chars each), Alg defaulting to "ES256".
 // Registering an existing ID replaces that client. It panics if Alg is
 // neither "ES256" nor "RS256", the two algorithms FranceConnect v2 offers.
-func (s *Server) RegisterClient(c Client) Client {
+func (s *Server) Register(c Registration) Registration {
 	if c.ID == "" {
 		c.ID = randomHex(32)
 	}
@@ -175,7 +175,7 @@ func (s *Server) RegisterClient(c Client) Client {
 		c.Alg = ES256
 	case ES256, RS256:
 	default:
-		panic(fmt.Sprintf("fctest: Client.Alg %q: FranceConnect v2 offers ES256 or RS256", c.Alg))
+		panic(fmt.Sprintf("fctest: Registration.Alg %q: FranceConnect v2 offers ES256 or RS256", c.Alg))
 	}
 	c = s.registerPlus(c) // encryption keys (plus.go)
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
@@ -234,7 +234,7 @@ func (s *Server) currentKeys() *keyPair {
 	return s.keys
 }
 
-func (s *Server) client(id string) (Client, bool) {
+func (s *Server) client(id string) (Registration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.clients[id]

@@ -106,21 +106,21 @@ func TestRegisterClient(t *testing.T) {
 	t.Parallel()
 	srv := fctest.NewServer()
 	defer srv.Close()
-	c := srv.RegisterClient(fctest.Client{})
+	c := srv.Register(fctest.Registration{})
 	hex64 := regexp.MustCompile(`^[0-9a-f]{64}$`)
 	if !hex64.MatchString(c.ID) || !hex64.MatchString(c.Secret) || c.Alg != "ES256" {
 		t.Fatalf("registered %+v", c)
 	}
-	kept := srv.RegisterClient(fctest.Client{ID: "my-id", Secret: "my-secret", Alg: "RS256"})
+	kept := srv.Register(fctest.Registration{ID: "my-id", Secret: "my-secret", Alg: "RS256"})
 	if kept.ID != "my-id" || kept.Secret != "my-secret" || kept.Alg != "RS256" {
 		t.Fatalf("registered %+v", kept)
 	}
 	defer func() {
 		if recover() == nil {
-			t.Fatal("RegisterClient with Alg HS256 did not panic")
+			t.Fatal("Register with Alg HS256 did not panic")
 		}
 	}()
-	srv.RegisterClient(fctest.Client{Alg: "HS256"})
+	srv.Register(fctest.Registration{Alg: "HS256"})
 }
 
 func TestRotateKeys(t *testing.T) {

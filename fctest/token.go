@@ -135,7 +135,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 // idToken builds and signs the ID token, applying the IDToken faults. On
 // v1 it is signed with HS256 keyed with the client secret, has no kid,
 // no auth_time, and an idp claim.
-func (s *Server) idToken(c Client, code *authCode, accessToken string, now time.Time) (string, error) {
+func (s *Server) idToken(c Registration, code *authCode, accessToken string, now time.Time) (string, error) {
 	iat := now
 	exp := iat.Add(tokenTTL)
 	switch {

@@ -76,8 +76,8 @@ func TestAMRRequestedWithClaims(t *testing.T) {
 func TestSubIsPairwise(t *testing.T) {
 	t.Parallel()
 	srv, c1 := setup(t, "")
-	c2 := srv.RegisterClient(fctest.Client{RedirectURIs: []string{callback}})
-	sub := func(c fctest.Client, u fctest.User) any {
+	c2 := srv.Register(fctest.Registration{RedirectURIs: []string{callback}})
+	sub := func(c fctest.Registration, u fctest.User) any {
 		_, claims := verify(t, srv, fullFlow(t, srv, c, authParams(c, callback), u).idToken(t))
 		return claims["sub"]
 	}
@@ -108,7 +108,7 @@ func TestTokenSingleUse(t *testing.T) {
 func TestTokenErrors(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, "")
-	other := srv.RegisterClient(fctest.Client{RedirectURIs: []string{callback}})
+	other := srv.Register(fctest.Registration{RedirectURIs: []string{callback}})
 	tests := []struct {
 		name   string
 		edit   func(url.Values)

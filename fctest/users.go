@@ -29,8 +29,8 @@ type User struct {
 	Birthplace        string   // birthplace: INSEE COG commune code, "" if born abroad
 	Birthcountry      string   // birthcountry: INSEE COG country code, 99100 for France
 	Email             string   // email
-	IdpBirthdate      string   // idp_birthdate: as sent by the identity provider (may be YYYY-00-DD)
-	IdpID             string   // idp_id: the identity provider used
+	IDPBirthdate      string   // idp_birthdate: as sent by the identity provider (may be YYYY-00-DD)
+	IDPID             string   // idp_id: the identity provider used
 	AMR               []string // amr: authentication methods, e.g. ["pwd"]
 	// ACR is the eIDAS level the identity provider vouches for, on
 	// FranceConnect+ only: when set, the ID token's acr is this level
@@ -65,8 +65,8 @@ func defaultUser() User {
 		Birthplace:     "75107",
 		Birthcountry:   "99100",
 		Email:          "wossewodda-3728@yopmail.com",
-		IdpBirthdate:   "1962-08-24",
-		IdpID:          demoIdP,
+		IDPBirthdate:   "1962-08-24",
+		IDPID:          demoIdP,
 		AMR:            []string{"pwd"},
 		Address: &franceconnect.Address{
 			Country: "France", Formatted: "26 rue Desaix, 75015 Paris", Locality: "Paris",
@@ -88,56 +88,56 @@ func Users() []User {
 			GivenName: "Marie Hélène", GivenNameArray: []string{"Marie", "Hélène"},
 			FamilyName: "LEBLANC", PreferredUsername: "MARCHAND",
 			Birthdate: "1980-05-12", Gender: "female", Birthplace: "69123", Birthcountry: "99100",
-			Email: "marie.marchand@yopmail.com", IdpBirthdate: "1980-05-12", IdpID: demoIdP, AMR: []string{"pwd"},
+			Email: "marie.marchand@yopmail.com", IDPBirthdate: "1980-05-12", IDPID: demoIdP, AMR: []string{"pwd"},
 		},
 		{
 			Login: "nom_composé", Label: "Jean-Paul Émile DE LA FONTAINE (noms composés et accents)",
 			GivenName: "Jean-Paul Émile", GivenNameArray: []string{"Jean-Paul", "Émile"},
 			FamilyName: "DE LA FONTAINE",
 			Birthdate:  "1975-11-30", Gender: "male", Birthplace: "33063", Birthcountry: "99100",
-			Email: "jean-paul.delafontaine@yopmail.com", IdpBirthdate: "1975-11-30", IdpID: demoIdP, AMR: []string{"pwd", "mail"},
+			Email: "jean-paul.delafontaine@yopmail.com", IDPBirthdate: "1975-11-30", IDPID: demoIdP, AMR: []string{"pwd", "mail"},
 		},
 		{
 			Login: "carac_speciaux", Label: "Zoë Anaïs D'ARTAGNAN-CŒUR (caractères spéciaux)",
 			GivenName: "Zoë Anaïs", GivenNameArray: []string{"Zoë", "Anaïs"},
 			FamilyName: "D'ARTAGNAN-CŒUR",
 			Birthdate:  "1991-02-14", Gender: "female", Birthplace: "13055", Birthcountry: "99100",
-			Email: "zoe.dartagnan@yopmail.com", IdpBirthdate: "1991-02-14", IdpID: demoIdP, AMR: []string{"pwd"},
+			Email: "zoe.dartagnan@yopmail.com", IDPBirthdate: "1991-02-14", IDPID: demoIdP, AMR: []string{"pwd"},
 		},
 		{
 			Login: "naissance_Algérie", Label: "Karim Mohamed BENALI (né à l'étranger, Algérie)",
 			GivenName: "Karim Mohamed", GivenNameArray: []string{"Karim", "Mohamed"},
 			FamilyName: "BENALI",
 			Birthdate:  "1969-07-04", Gender: "male", Birthplace: "", Birthcountry: "99352",
-			Email: "karim.benali@yopmail.com", IdpBirthdate: "1969-07-04", IdpID: demoIdP, AMR: []string{"pwd"},
+			Email: "karim.benali@yopmail.com", IDPBirthdate: "1969-07-04", IDPID: demoIdP, AMR: []string{"pwd"},
 		},
 		{
 			Login: "mois_00", Label: "Paul LEROY (mois de naissance inconnu)",
 			GivenName: "Paul", GivenNameArray: []string{"Paul"},
 			FamilyName: "LEROY",
 			Birthdate:  "1977-01-03", Gender: "male", Birthplace: "59350", Birthcountry: "99100",
-			Email: "paul.leroy@yopmail.com", IdpBirthdate: "1977-00-03", IdpID: demoIdP, AMR: []string{"pwd"},
+			Email: "paul.leroy@yopmail.com", IDPBirthdate: "1977-00-03", IDPID: demoIdP, AMR: []string{"pwd"},
 		},
 		{
 			Login: "genre_indéfini", Label: "Camille PETIT (genre non spécifié)",
 			GivenName: "Camille", GivenNameArray: []string{"Camille"},
 			FamilyName: "PETIT",
 			Birthdate:  "1988-09-21", Gender: "unspecified", Birthplace: "31555", Birthcountry: "99100",
-			Email: "camille.petit@yopmail.com", IdpBirthdate: "1988-09-21", IdpID: demoIdP, AMR: []string{"pwd"},
+			Email: "camille.petit@yopmail.com", IDPBirthdate: "1988-09-21", IDPID: demoIdP, AMR: []string{"pwd"},
 		},
 		{
 			Login: "sans_mail", Label: "Louis BERNARD (sans adresse électronique)",
 			GivenName: "Louis", GivenNameArray: []string{"Louis"},
 			FamilyName: "BERNARD",
 			Birthdate:  "1955-03-08", Gender: "male", Birthplace: "44109", Birthcountry: "99100",
-			IdpBirthdate: "1955-03-08", IdpID: demoIdP, AMR: []string{"pwd"},
+			IDPBirthdate: "1955-03-08", IDPID: demoIdP, AMR: []string{"pwd"},
 		},
 		{
 			Login: "test_CORSE_2A", Label: "Ghjuvanni Antone SANTONI (né en Corse, 2A)",
 			GivenName: "Ghjuvanni Antone", GivenNameArray: []string{"Ghjuvanni", "Antone"},
 			FamilyName: "SANTONI",
 			Birthdate:  "1983-06-15", Gender: "male", Birthplace: "2A004", Birthcountry: "99100",
-			Email: "ghjuvanni.santoni@yopmail.com", IdpBirthdate: "1983-06-15", IdpID: demoIdP, AMR: []string{"pwd"},
+			Email: "ghjuvanni.santoni@yopmail.com", IDPBirthdate: "1983-06-15", IDPID: demoIdP, AMR: []string{"pwd"},
 		},
 	}
 }
@@ -259,9 +259,9 @@ func (u User) claim(name string) (any, bool) {
 	case "email":
 		return str(u.Email)
 	case "idp_birthdate":
-		return str(u.IdpBirthdate)
+		return str(u.IDPBirthdate)
 	case "idp_id":
-		return str(u.IdpID)
+		return str(u.IDPID)
 	case "amr":
 		return slices.Clone(u.AMR), len(u.AMR) > 0
 	case "address":

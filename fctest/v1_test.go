@@ -16,7 +16,7 @@ import (
 
 // v1Params is a legacy authorization request, as FranceConnect's own tests
 // send it: short state and nonce, no acr_values, no prompt.
-func v1Params(c fctest.Client) url.Values {
+func v1Params(c fctest.Registration) url.Values {
 	return url.Values{
 		"response_type": {"code"},
 		"client_id":     {c.ID},

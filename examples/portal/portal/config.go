@@ -249,7 +249,7 @@ func defaultScopes(v franceconnect.APIVersion) []string {
 	if v == franceconnect.V1 {
 		return s // identite_pivot includes preferred_username on v1
 	}
-	return append(s, franceconnect.ScopePreferredUsername, franceconnect.ScopeIdpBirthdate, franceconnect.ScopeIdpID)
+	return append(s, franceconnect.ScopePreferredUsername, franceconnect.ScopeIDPBirthdate, franceconnect.ScopeIDPID)
 }
 
 func joinProblems(problems []string) error {

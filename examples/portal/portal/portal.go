@@ -121,7 +121,7 @@ func newHandler(fc *franceconnect.Client, o handlerOptions) (*handler, error) {
 	h.mux.Handle("GET "+staticPrefix, http.StripPrefix(staticPrefix, http.FileServerFS(static)))
 	h.mux.HandleFunc("GET /{$}", h.home)
 	h.mux.HandleFunc("GET "+ProfilePath, h.profile)
-	h.mux.Handle("GET "+LoginPath, fc.LoginHandlerWithOptions(loginOpts))
+	h.mux.Handle("GET "+LoginPath, fc.LoginHandler(loginOpts))
 	h.mux.Handle("GET "+pathOf(ru), fc.CallbackHandler(h.loggedIn, h.loginFailed))
 	h.logout = fc.LogoutHandler(func(r *http.Request) (string, error) {
 		tok, _ := r.Context().Value(tokenKey{}).(string)

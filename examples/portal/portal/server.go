@@ -75,7 +75,7 @@ func StartWith(s Settings, logw io.Writer) (*Instance, error) {
 		inst.Mock = fctest.NewServer()
 		cfg.RedirectURL = base + CallbackPath
 		cfg.PostLogoutRedirectURL = base + LoggedOutPath
-		reg := inst.Mock.RegisterClient(fctest.Client{
+		reg := inst.Mock.Register(fctest.Registration{
 			RedirectURIs:           []string{cfg.RedirectURL},
 			PostLogoutRedirectURIs: []string{cfg.PostLogoutRedirectURL},
 		})

@@ -47,10 +47,10 @@ func newSessionView(s *session) *sessionView {
 		{Key: "preferred_username", Label: "Nom d’usage", Claim: "preferred_username", Value: orText(id.PreferredUsername, "Aucun")},
 		birthdateRow(id),
 	}
-	if !id.IdpBirthdate.IsZero() {
+	if !id.IDPBirthdate.IsZero() {
 		v.Identity = append(v.Identity, row{
 			Key: "idp_birthdate", Label: "Date transmise par le fournisseur d’identité", Claim: "idp_birthdate",
-			Value: id.IdpBirthdate.String(), Note: unknownParts(id.IdpBirthdate),
+			Value: id.IDPBirthdate.String(), Note: unknownParts(id.IDPBirthdate),
 		})
 	}
 	v.Identity = append(v.Identity,
@@ -77,8 +77,8 @@ func newSessionView(s *session) *sessionView {
 		{Key: "acr", Label: "Niveau de garantie eIDAS", Claim: "acr", Value: acrText(tok.ACR)},
 		amrRow,
 	}
-	if id.IdpID != "" {
-		v.Auth = append(v.Auth, row{Key: "idp_id", Label: "Fournisseur d’identité", Claim: "idp_id", Value: id.IdpID})
+	if id.IDPID != "" {
+		v.Auth = append(v.Auth, row{Key: "idp_id", Label: "Fournisseur d’identité", Claim: "idp_id", Value: id.IDPID})
 	}
 	if !tok.AuthTime.IsZero() {
 		v.Auth = append(v.Auth, row{Key: "auth_time", Label: "Heure de l’authentification", Claim: "auth_time", Value: frDateTime(tok.AuthTime)})
@@ -144,7 +144,7 @@ func birthdateRow(id *franceconnect.Identity) row {
 	if !id.Birthdate.IsZero() {
 		r.Note = id.Birthdate.String()
 	}
-	if n := unknownParts(id.IdpBirthdate); n != "" && id.Birthdate.Known() {
+	if n := unknownParts(id.IDPBirthdate); n != "" && id.Birthdate.Known() {
 		r.Note = id.Birthdate.String() + " : date complétée par FranceConnect. " + n
 	}
 	return r

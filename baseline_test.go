@@ -1,11 +1,14 @@
-// Package baseline is the reference the benchmarks measure the library
+package franceconnect
+
+// The baseline is the reference the benchmarks measure the library
 // against: the FranceConnect login a careful developer would write by hand
 // with go-oidc, x/oauth2 and go-jose, doing the same checks as the library
 // on the happy path, and nothing more.
 //
-// It is not a product: it exists only for the benchmarks (bench_test.go)
-// and lives under internal/ so that nobody imports it. It uses only
-// go-oidc, x/oauth2, go-jose and the standard library.
+// It is test code, not a product: it exists only for the benchmarks
+// (bench_test.go, bench_internal_test.go), exported to the external test
+// package. It uses only go-oidc, x/oauth2, go-jose and the standard
+// library.
 //
 // Checks, in order: callback error parameter; state (constant time); iss
 // parameter (RFC 9207); code exchanged with client_secret_post
@@ -23,7 +26,6 @@
 // direct go-jose call because RemoteKeySet does not expose its keys and
 // its VerifySignature method accepts any algorithm (its documentation
 // forbids calling it directly): the verifier is what a careful user has.
-package baseline
 
 import (
 	"context"
@@ -44,8 +46,8 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Config is what the hand-written client knows.
-type Config struct {
+// BaselineConfig is what the hand-written client knows.
+type BaselineConfig struct {
 	Issuer       string // e.g. https://oidc.franceconnect.gouv.fr/api/v2
 	ClientID     string
 	ClientSecret string
@@ -60,18 +62,18 @@ type Config struct {
 	Now        func() time.Time // nil: time.Now
 }
 
-// RP is the hand-written relying party. Safe for concurrent use.
-type RP struct {
-	cfg      Config
+// BaselineRP is the hand-written relying party. Safe for concurrent use.
+type BaselineRP struct {
+	cfg      BaselineConfig
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier
 }
 
-// New builds the relying party; the key set is fetched lazily by go-oidc.
-func New(cfg Config) *RP {
+// NewBaseline builds the relying party; the key set is fetched lazily by go-oidc.
+func NewBaseline(cfg BaselineConfig) *BaselineRP {
 	ctx := oidc.ClientContext(context.Background(), cfg.HTTPClient)
 	keys := oidc.NewRemoteKeySet(ctx, cfg.JWKSURL)
-	return &RP{
+	return &BaselineRP{
 		cfg: cfg,
 		oauth: oauth2.Config{
 			ClientID:     cfg.ClientID,
@@ -92,30 +94,30 @@ func New(cfg Config) *RP {
 	}
 }
 
-// Transaction is what the portal keeps between the redirect and the
+// BaselineTransaction is what the portal keeps between the redirect and the
 // callback.
-type Transaction struct {
+type BaselineTransaction struct {
 	URL, State, Nonce, ACR string
 }
 
 // AuthCodeURL draws state and nonce (32 random bytes each) and builds the
 // authorization URL with x/oauth2.
-func (rp *RP) AuthCodeURL() Transaction {
-	state, nonce := random(), random()
+func (rp *BaselineRP) AuthCodeURL() BaselineTransaction {
+	state, nonce := baselineRandom(), baselineRandom()
 	u := rp.oauth.AuthCodeURL(state,
 		oidc.Nonce(nonce),
 		oauth2.SetAuthURLParam("acr_values", rp.cfg.ACR))
-	return Transaction{URL: u, State: state, Nonce: nonce, ACR: rp.cfg.ACR}
+	return BaselineTransaction{URL: u, State: state, Nonce: nonce, ACR: rp.cfg.ACR}
 }
 
-func random() string {
+func baselineRandom() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// Identity is FranceConnect's userinfo, decoded into a struct.
-type Identity struct {
+// BaselineIdentity is FranceConnect's userinfo, decoded into a struct.
+type BaselineIdentity struct {
 	Issuer            string   `json:"iss"`
 	Subject           string   `json:"sub"`
 	GivenName         string   `json:"given_name"`
@@ -127,36 +129,36 @@ type Identity struct {
 	Birthplace        string   `json:"birthplace"`
 	Birthcountry      string   `json:"birthcountry"`
 	Email             string   `json:"email"`
-	IdpBirthdate      string   `json:"idp_birthdate"`
-	IdpID             string   `json:"idp_id"`
+	IDPBirthdate      string   `json:"idp_birthdate"`
+	IDPID             string   `json:"idp_id"`
 	AMR               []string `json:"amr"`
 }
 
-// Result is a verified login.
-type Result struct {
+// BaselineResult is a verified login.
+type BaselineResult struct {
 	IDToken     *oidc.IDToken
 	ACR         string
-	Identity    *Identity
+	Identity    *BaselineIdentity
 	RawIDToken  string
 	AccessToken string
 }
 
-var errCheck = errors.New("baseline: check failed")
+var errBaselineCheck = errors.New("baseline: check failed")
 
 // Exchange completes the login from the callback's query.
-func (rp *RP) Exchange(ctx context.Context, tx Transaction, q url.Values) (*Result, error) {
+func (rp *BaselineRP) Exchange(ctx context.Context, tx BaselineTransaction, q url.Values) (*BaselineResult, error) {
 	if e := q.Get("error"); e != "" {
-		return nil, fmt.Errorf("%w: provider error %q", errCheck, e)
+		return nil, fmt.Errorf("%w: provider error %q", errBaselineCheck, e)
 	}
 	if tx.State == "" || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(tx.State)) != 1 {
-		return nil, fmt.Errorf("%w: state", errCheck)
+		return nil, fmt.Errorf("%w: state", errBaselineCheck)
 	}
 	if q.Get("iss") != rp.cfg.Issuer {
-		return nil, fmt.Errorf("%w: iss parameter", errCheck)
+		return nil, fmt.Errorf("%w: iss parameter", errBaselineCheck)
 	}
 	code := q.Get("code")
 	if code == "" {
-		return nil, fmt.Errorf("%w: no code", errCheck)
+		return nil, fmt.Errorf("%w: no code", errBaselineCheck)
 	}
 
 	ctx = oidc.ClientContext(ctx, rp.cfg.HTTPClient)
@@ -165,7 +167,7 @@ func (rp *RP) Exchange(ctx context.Context, tx Transaction, q url.Values) (*Resu
 		return nil, err
 	}
 	if !strings.EqualFold(tok.TokenType, "Bearer") {
-		return nil, fmt.Errorf("%w: token_type", errCheck)
+		return nil, fmt.Errorf("%w: token_type", errBaselineCheck)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	idt, err := rp.verifier.Verify(ctx, raw)
@@ -173,7 +175,7 @@ func (rp *RP) Exchange(ctx context.Context, tx Transaction, q url.Values) (*Resu
 		return nil, err
 	}
 	if tx.Nonce == "" || subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(tx.Nonce)) != 1 {
-		return nil, fmt.Errorf("%w: nonce", errCheck)
+		return nil, fmt.Errorf("%w: nonce", errBaselineCheck)
 	}
 	var extra struct {
 		ACR string `json:"acr"`
@@ -181,18 +183,18 @@ func (rp *RP) Exchange(ctx context.Context, tx Transaction, q url.Values) (*Resu
 	if err := idt.Claims(&extra); err != nil {
 		return nil, err
 	}
-	if rank(extra.ACR) == 0 || rank(extra.ACR) < rank(tx.ACR) {
-		return nil, fmt.Errorf("%w: acr", errCheck)
+	if baselineRank(extra.ACR) == 0 || baselineRank(extra.ACR) < baselineRank(tx.ACR) {
+		return nil, fmt.Errorf("%w: acr", errBaselineCheck)
 	}
 
 	id, err := rp.userInfo(ctx, tok.AccessToken, idt.Subject)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{IDToken: idt, ACR: extra.ACR, Identity: id, RawIDToken: raw, AccessToken: tok.AccessToken}, nil
+	return &BaselineResult{IDToken: idt, ACR: extra.ACR, Identity: id, RawIDToken: raw, AccessToken: tok.AccessToken}, nil
 }
 
-func (rp *RP) userInfo(ctx context.Context, accessToken, subject string) (*Identity, error) {
+func (rp *BaselineRP) userInfo(ctx context.Context, accessToken, subject string) (*BaselineIdentity, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rp.cfg.UserInfoURL, nil)
 	if err != nil {
 		return nil, err
@@ -209,19 +211,19 @@ func (rp *RP) userInfo(ctx context.Context, accessToken, subject string) (*Ident
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: userinfo HTTP %d", errCheck, resp.StatusCode)
+		return nil, fmt.Errorf("%w: userinfo HTTP %d", errBaselineCheck, resp.StatusCode)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/jwt" {
-		return nil, fmt.Errorf("%w: userinfo is not a JWT", errCheck)
+		return nil, fmt.Errorf("%w: userinfo is not a JWT", errBaselineCheck)
 	}
 	ui, err := rp.verifier.Verify(ctx, strings.TrimSpace(string(body)))
 	if err != nil {
 		return nil, err
 	}
 	if ui.Subject != subject {
-		return nil, fmt.Errorf("%w: userinfo sub", errCheck)
+		return nil, fmt.Errorf("%w: userinfo sub", errBaselineCheck)
 	}
-	var id Identity
+	var id BaselineIdentity
 	if err := ui.Claims(&id); err != nil {
 		return nil, err
 	}
@@ -230,13 +232,13 @@ func (rp *RP) userInfo(ctx context.Context, accessToken, subject string) (*Ident
 
 // VerifyIDToken runs the ID token checks alone (for the verification
 // benchmark): go-oidc's verifier, then nonce and acr.
-func (rp *RP) VerifyIDToken(ctx context.Context, raw, nonce, acr string) (*oidc.IDToken, error) {
+func (rp *BaselineRP) VerifyIDToken(ctx context.Context, raw, nonce, acr string) (*oidc.IDToken, error) {
 	idt, err := rp.verifier.Verify(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
-		return nil, fmt.Errorf("%w: nonce", errCheck)
+		return nil, fmt.Errorf("%w: nonce", errBaselineCheck)
 	}
 	var extra struct {
 		ACR string `json:"acr"`
@@ -244,30 +246,30 @@ func (rp *RP) VerifyIDToken(ctx context.Context, raw, nonce, acr string) (*oidc.
 	if err := idt.Claims(&extra); err != nil {
 		return nil, err
 	}
-	if rank(extra.ACR) == 0 || rank(extra.ACR) < rank(acr) {
-		return nil, fmt.Errorf("%w: acr", errCheck)
+	if baselineRank(extra.ACR) == 0 || baselineRank(extra.ACR) < baselineRank(acr) {
+		return nil, fmt.Errorf("%w: acr", errBaselineCheck)
 	}
 	return idt, nil
 }
 
 // DecodeUserInfo verifies a userinfo JWT and decodes it (for the userinfo
 // benchmark).
-func (rp *RP) DecodeUserInfo(ctx context.Context, raw, subject string) (*Identity, error) {
+func (rp *BaselineRP) DecodeUserInfo(ctx context.Context, raw, subject string) (*BaselineIdentity, error) {
 	ui, err := rp.verifier.Verify(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
 	if ui.Subject != subject {
-		return nil, fmt.Errorf("%w: userinfo sub", errCheck)
+		return nil, fmt.Errorf("%w: userinfo sub", errBaselineCheck)
 	}
-	var id Identity
+	var id BaselineIdentity
 	if err := ui.Claims(&id); err != nil {
 		return nil, err
 	}
 	return &id, nil
 }
 
-func rank(acr string) int {
+func baselineRank(acr string) int {
 	if i := slices.Index([]string{"eidas1", "eidas2", "eidas3"}, acr); i >= 0 {
 		return i + 1
 	}

@@ -1,0 +1,156 @@
+package franceconnect
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// AuthOptions are the optional parameters of an authorization request.
+// The zero value sends none of them.
+type AuthOptions struct {
+	// Prompt is "", "login", "consent" or "login consent"; FranceConnect
+	// refuses any other value.
+	Prompt string
+	// Claims is the JSON claims request parameter, e.g. ClaimsAMR to get
+	// the authentication methods in the ID token.
+	Claims string
+	// IDPHint preselects an identity provider; FranceConnect refuses hints
+	// it has not allowed for the portal.
+	IDPHint string
+}
+
+// ClaimsAMR asks for the amr claim (authentication methods) in the ID token.
+const ClaimsAMR = `{"id_token":{"amr":{"essential":true}}}`
+
+// AuthRequest is an authorization request: the URL to send the browser to,
+// and what the callback must check. Keep it (server side, or sealed as the
+// handlers do) until the callback; use it once.
+type AuthRequest struct {
+	URL    string    // where to redirect the browser
+	State  string    // compared with the callback's state
+	Nonce  string    // compared with the ID token's nonce
+	ACR    ACR       // minimum eIDAS level accepted
+	Expiry time.Time // the callback is refused after this instant
+}
+
+// newRandom returns 32 random bytes as 43 base64url characters (no dots;
+// FranceConnect asks for 22 characters at least).
+func newRandom() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails since Go 1.24
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// AuthCodeURL builds the authorization request: the seven parameters
+// FranceConnect requires (response_type=code, client_id, redirect_uri,
+// scope with openid, state, nonce, acr_values), fresh random state and
+// nonce, and the options. It sends nothing FranceConnect rejects: no PKCE,
+// no response_mode.
+func (c *Client) AuthCodeURL(opts AuthOptions) (*AuthRequest, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	req := &AuthRequest{
+		State:  newRandom(),
+		Nonce:  newRandom(),
+		ACR:    c.cfg.ACR,
+		Expiry: c.cfg.Now().Add(c.cfg.TransactionTTL),
+	}
+	q := url.Values{
+		"response_type": {"code"},
+		"client_id":     {c.cfg.ClientID},
+		// FranceConnect decodes redirect_uri back to the registered string,
+		// byte for byte: it is one opaque value, never parsed here.
+		"redirect_uri": {c.cfg.RedirectURL},
+		"scope":        {strings.Join(c.cfg.Scopes, " ")},
+		"acr_values":   {string(c.cfg.ACR)},
+		"state":        {req.State},
+		"nonce":        {req.Nonce},
+	}
+	setIf(q, "prompt", opts.Prompt)
+	setIf(q, "claims", opts.Claims)
+	setIf(q, "idp_hint", opts.IDPHint)
+	req.URL = withQuery(c.cfg.Environment.AuthorizationEndpoint, q)
+	return req, nil
+}
+
+// withQuery appends q to endpoint, which may carry a query of its own. It
+// builds every URL the browser is sent to (login and logout).
+func withQuery(endpoint string, q url.Values) string {
+	sep := "?"
+	if strings.Contains(endpoint, "?") {
+		sep = "&"
+	}
+	return endpoint + sep + q.Encode()
+}
+
+// setIf sets q[k] to v unless v is empty: an empty value is still a value.
+func setIf(q url.Values, k, v string) {
+	if v != "" {
+		q.Set(k, v)
+	}
+}
+
+func (o AuthOptions) validate() error {
+	switch o.Prompt {
+	case "", "login", "consent", "login consent", "consent login":
+	default:
+		return fmt.Errorf("%w: prompt %s: FranceConnect accepts login, consent or both", ErrConfig, safe(o.Prompt))
+	}
+	if o.Claims != "" && !jsonObject(o.Claims) {
+		return fmt.Errorf("%w: claims must be a JSON object such as ClaimsAMR", ErrConfig)
+	}
+	if len(o.IDPHint) > 256 {
+		return fmt.Errorf("%w: idp_hint is longer than 256 bytes", ErrConfig)
+	}
+	return nil
+}
+
+// jsonObject reports whether s is a JSON object.
+func jsonObject(s string) bool {
+	var m map[string]any
+	return decodeObject([]byte(s), &m) == nil
+}
+
+// LoginHandler starts a login with opts (usually the zero AuthOptions): it
+// sends the browser to FranceConnect and keeps the pending login in a
+// sealed cookie for [Client.CallbackHandler]. Mount it on any path (e.g.
+// "GET /fc/login").
+//
+// The optional query parameter "return" names the local path to come back
+// to after login (e.g. /fc/login?return=%2Fdossiers%2F42). Only a local
+// path is honoured (see [IsLocalPath]); anything else is replaced by
+// Config.DefaultReturnPath.
+//
+// The pending-login cookie is described with [Config.CookieKeys]; a
+// browser holds a bounded number of them, the oldest giving way to the
+// newest. Without Config.CookieKeys, or with invalid options, the handler
+// answers 500 and logs the configuration problem (fail closed).
+func (c *Client) LoginHandler(opts AuthOptions) http.Handler {
+	t, cfgErr := c.transactions()
+	if cfgErr == nil {
+		cfgErr = opts.validate()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if cfgErr != nil {
+			c.failClosed(w, r, cfgErr)
+			return
+		}
+		req, err := c.AuthCodeURL(opts)
+		if err == nil {
+			err = t.startLogin(w, r, req, c.returnPath(r.URL.Query().Get(returnParam)), c.cfg.Now())
+		}
+		if err != nil {
+			c.failClosed(w, r, err)
+			return
+		}
+		c.logDebug(r.Context(), "franceconnect: login started")
+		http.Redirect(w, r, req.URL, http.StatusFound)
+	})
+}

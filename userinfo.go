@@ -1,0 +1,79 @@
+package franceconnect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+
+	"github.com/franceconnect-go/franceconnect/internal/httpx"
+)
+
+const (
+	// maxUserInfoSize bounds the userinfo response.
+	maxUserInfoSize = 64 << 10
+	// maxErrorBody bounds an error response we read.
+	maxErrorBody = 16 << 10
+)
+
+// userInfo fetches userinfo with the access token and verifies it for the
+// ID token's subject: on v2 a JWT signed like the ID token (encrypted like
+// it on FranceConnect+), on v1 plain JSON.
+func (c *Client) userInfo(ctx context.Context, accessToken, subject string) (*Identity, error) {
+	v1 := c.cfg.Environment.Version == V1
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.Environment.UserInfoEndpoint, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: userinfo: %v", ErrProviderUnavailable, err)
+	}
+	hreq.Header.Set("Authorization", "Bearer "+accessToken)
+	want := "application/jwt"
+	if v1 {
+		want = "application/json"
+	}
+	hreq.Header.Set("Accept", want)
+	resp, err := c.cfg.HTTPClient.Do(hreq)
+	if err != nil {
+		return nil, fmt.Errorf("%w: userinfo endpoint: %s", ErrProviderUnavailable, describeTransportError(err))
+	}
+	defer httpx.Drain(resp)
+	if resp.StatusCode != http.StatusOK {
+		return nil, userInfoError(resp)
+	}
+	body, err := httpx.ReadLimited(resp.Body, maxUserInfoSize)
+	if err != nil {
+		return nil, fmt.Errorf("%w: userinfo response: %v", ErrProviderUnavailable, err)
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != want {
+		return nil, fmt.Errorf("%w: want %s on %s, got %s", ErrUserInfoFormat, want, c.cfg.Environment.Version, safe(mt))
+	}
+	if !v1 {
+		return c.verifyUserInfoJWT(ctx, string(body), subject)
+	}
+	var w wireIdentity
+	if decodeObject(body, &w) != nil {
+		return nil, errIdentityTypes
+	}
+	if err := checkSameSubject(w.Sub, subject); err != nil {
+		return nil, err
+	}
+	return w.identity(body)
+}
+
+// userInfoError reads a userinfo error answer (JSON body or
+// WWW-Authenticate header) into a *ProviderError.
+func userInfoError(resp *http.Response) error {
+	pe := &ProviderError{Endpoint: "userinfo", StatusCode: resp.StatusCode}
+	body, _ := httpx.ReadLimited(resp.Body, maxErrorBody)
+	var e struct {
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+		ErrorURI         string `json:"error_uri"`
+	}
+	if json.Unmarshal(body, &e) == nil {
+		pe.Code = printable(e.Error, 64)
+		pe.Description = printable(e.ErrorDescription, maxDescription)
+		pe.YCode = yCode(e.ErrorURI)
+	}
+	return pe
+}
