@@ -281,7 +281,6 @@ func (f *floor) exchange(code string) error {
 	return nil
 }
 
-
 // cpuMeter adds process CPU time to a benchmark's timer: cpu-ns/op counts
 // both cores, unlike ns/op (wall time).
 type cpuMeter struct {

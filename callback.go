@@ -243,29 +243,19 @@ func (c *Client) CallbackHandler(onSuccess func(w http.ResponseWriter, r *http.R
 	if onSuccess == nil {
 		panic("franceconnect: CallbackHandler: onSuccess is nil")
 	}
-	if onError == nil {
-		onError = defaultOnError
-	}
 	t, cfgErr := c.transactions()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		if cfgErr != nil {
-			c.logError(r.Context(), "franceconnect: handler cannot work", cfgErr)
-			onError(w, r, cfgErr)
-			return
-		}
+	return c.returnHandler(cfgErr, onError, func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		req, ret, err := t.finishLogin(w, r, q, c.cfg.Now())
 		if err != nil {
 			c.logDebug(r.Context(), "franceconnect: callback refused", slog.String("error", err.Error()))
-			onError(w, r, err)
-			return
+			return err
 		}
 		res, err := c.Exchange(r.Context(), req, q)
 		if err != nil {
-			onError(w, r, err)
-			return
+			return err
 		}
 		onSuccess(w, r, res, c.returnPath(ret))
+		return nil
 	})
 }

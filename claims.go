@@ -1,9 +1,10 @@
 package franceconnect
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"strconv"
+	"math"
 	"strings"
 	"time"
 
@@ -79,64 +80,6 @@ const (
 
 // CountryFrance is the INSEE COG code of France as a birth country.
 const CountryFrance = "99100"
-
-// Birthdate is a date of birth whose month or day may be unknown (the civil
-// registry records some people as born "00/00/1950"). A zero Month or Day
-// means unknown.
-type Birthdate struct {
-	Year  int
-	Month time.Month // 0 when unknown
-	Day   int        // 0 when unknown
-}
-
-// ParseBirthdate reads YYYY-MM-DD, where MM and DD may be 00 (unknown).
-func ParseBirthdate(s string) (Birthdate, error) {
-	bad := fmt.Errorf("%w: birthdate is not YYYY-MM-DD", ErrInvalidIdentity)
-	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return Birthdate{}, bad
-	}
-	y, err1 := strconv.Atoi(s[:4])
-	m, err2 := strconv.Atoi(s[5:7])
-	d, err3 := strconv.Atoi(s[8:])
-	if err1 != nil || err2 != nil || err3 != nil || !allDigits(s[:4]+s[5:7]+s[8:]) {
-		return Birthdate{}, bad
-	}
-	b := Birthdate{Year: y, Month: time.Month(m), Day: d}
-	switch {
-	case y < 1800 || m > 12 || d > 31:
-		return Birthdate{}, bad
-	case m != 0 && d > daysIn(b.Month, y):
-		return Birthdate{}, bad
-	}
-	return b, nil
-}
-
-func daysIn(m time.Month, year int) int {
-	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
-}
-
-// Known reports whether month and day are both known.
-func (b Birthdate) Known() bool { return b.Month != 0 && b.Day != 0 }
-
-// IsZero reports whether no birthdate was given.
-func (b Birthdate) IsZero() bool { return b == Birthdate{} }
-
-// String formats as YYYY-MM-DD with 00 for unknown parts.
-func (b Birthdate) String() string {
-	if b.IsZero() {
-		return ""
-	}
-	return fmt.Sprintf("%04d-%02d-%02d", b.Year, int(b.Month), b.Day)
-}
-
-// Time returns the date at midnight UTC, and false when month or day is
-// unknown.
-func (b Birthdate) Time() (time.Time, bool) {
-	if !b.Known() {
-		return time.Time{}, false
-	}
-	return time.Date(b.Year, b.Month, b.Day, 0, 0, 0, 0, time.UTC), true
-}
 
 // Address is the v1 address claim.
 type Address struct {
@@ -284,6 +227,78 @@ func (id *Identity) checkCodes() error {
 	if id.Email != "" && !plausibleEmail(id.Email) {
 		return fmt.Errorf("%w: email is not an address", ErrInvalidIdentity)
 	}
+	return nil
+}
+
+// envelopeClaims are the claims every signed token of the provider
+// carries.
+type envelopeClaims struct {
+	Iss *string     `json:"iss"`
+	Aud audience    `json:"aud"`
+	Azp string      `json:"azp"`
+	Exp numericDate `json:"exp"`
+}
+
+// idTokenClaims is the wire form of an ID token's claims.
+type idTokenClaims struct {
+	envelopeClaims
+	Sub      string      `json:"sub"`
+	Iat      numericDate `json:"iat"`
+	AuthTime numericDate `json:"auth_time"`
+	Nonce    *string     `json:"nonce"`
+	ACR      *string     `json:"acr"`
+	AMR      []string    `json:"amr"`
+	AtHash   string      `json:"at_hash"`
+	IDP      string      `json:"idp"`
+}
+
+// userInfoClaims is the wire form of a signed userinfo: the envelope and
+// the identity, read in one pass.
+type userInfoClaims struct {
+	envelopeClaims
+	wireIdentity
+}
+
+// decodeObject reads a JSON object into v by exact member names, refusing
+// duplicates.
+func decodeObject(b []byte, v any) error {
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	return json.Unmarshal(b, v)
+}
+
+// audience accepts a string or an array of strings.
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*a = audience{s}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(a))
+}
+
+// numericDate is a JWT NumericDate (seconds, integer or not).
+type numericDate struct {
+	t   time.Time
+	set bool
+}
+
+func (n *numericDate) UnmarshalJSON(b []byte) error {
+	var f *float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return errors.New("date is not a number")
+	}
+	if f == nil { // null
+		return nil
+	}
+	if math.IsNaN(*f) || *f < 0 || *f > 1e11 {
+		return errors.New("date out of range")
+	}
+	sec, frac := math.Modf(*f)
+	n.t, n.set = time.Unix(int64(sec), int64(frac*1e9)), true
 	return nil
 }
 

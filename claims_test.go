@@ -96,6 +96,11 @@ func TestParseIdentityErrors(t *testing.T) {
 		"bad birthplace":    `{"sub":"a","birthplace":"Paris"}`,
 		"bad birthcountry":  `{"sub":"a","birthcountry":"FR"}`,
 		"bad email":         `{"sub":"a","email":"angela"}`,
+		"sub twice":         `{"sub":"a","sub":"b"}`,
+		"email twice":       `{"sub":"a","email":"a@b.fr","email":"c@d.fr"}`,
+		"address twice":     `{"sub":"a","address":{"country":"A"},"address":{"locality":"B"}}`,
+		"null":              `null`,
+		"array":             `[{"sub":"a"}]`,
 	}
 	for name, in := range tests {
 		_, err := ParseIdentity([]byte(in))
@@ -108,6 +113,12 @@ func TestParseIdentityErrors(t *testing.T) {
 	}
 	_, err := ParseIdentity([]byte(`{"given_name":"x"}`))
 	assert.ErrorIs(t, err, ErrMissingClaim)
+	_, err = ParseIdentity([]byte(`{"SUB":"a","Sub":"b"}`))
+	assert.ErrorIs(t, err, ErrMissingClaim, "claim names are exact")
+	id, err := ParseIdentity([]byte(`{"sub":"a","GIVEN_NAME":"x","Email":"not an address"}`))
+	if assert.NoError(t, err) {
+		assert.Empty(t, id.GivenName+id.Email, "case-folded names are other claims")
+	}
 }
 
 func TestACROrder(t *testing.T) {

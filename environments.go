@@ -92,16 +92,9 @@ var (
 )
 
 func v2Environment(name, issuer string) Environment {
-	return Environment{
-		Name:                  name,
-		Version:               V2,
-		Issuer:                issuer,
-		AuthorizationEndpoint: issuer + "/authorize",
-		TokenEndpoint:         issuer + "/token",
-		UserInfoEndpoint:      issuer + "/userinfo",
-		EndSessionEndpoint:    issuer + "/session/end",
-		JWKSURI:               issuer + "/jwks",
-	}
+	e := withEndpoints(Environment{Name: name, Version: V2, Issuer: issuer}, issuer, "/session/end")
+	e.JWKSURI = issuer + "/jwks"
+	return e
 }
 
 func plusEnvironment(name, issuer string) Environment {
@@ -111,15 +104,16 @@ func plusEnvironment(name, issuer string) Environment {
 }
 
 func v1Environment(name, base string) Environment {
-	return Environment{
-		Name:                  name,
-		Version:               V1,
-		Issuer:                base,
-		AuthorizationEndpoint: base + "/api/v1/authorize",
-		TokenEndpoint:         base + "/api/v1/token",
-		UserInfoEndpoint:      base + "/api/v1/userinfo",
-		EndSessionEndpoint:    base + "/api/v1/logout",
-	}
+	return withEndpoints(Environment{Name: name, Version: V1, Issuer: base}, base+"/api/v1", "/logout")
+}
+
+// withEndpoints sets FranceConnect's route names under root.
+func withEndpoints(e Environment, root, endSession string) Environment {
+	e.AuthorizationEndpoint = root + "/authorize"
+	e.TokenEndpoint = root + "/token"
+	e.UserInfoEndpoint = root + "/userinfo"
+	e.EndSessionEndpoint = root + endSession
+	return e
 }
 
 // presets lists every preset, for the "URL du service" lookup.
@@ -232,10 +226,10 @@ func checkIssuerURL(issuer string) error {
 // environment.
 func (e Environment) validate() error {
 	if e.Version != V1 && e.Version != V2 {
-		return fmt.Errorf("Environment.Version is %v: set V1 or V2", e.Version)
+		return fmt.Errorf("environment Version is %v: set V1 or V2", e.Version)
 	}
 	if err := checkIssuerURL(e.Issuer); err != nil {
-		return fmt.Errorf("Environment.Issuer: %w", err)
+		return fmt.Errorf("environment Issuer: %w", err)
 	}
 	endpoints := []struct{ name, value string }{
 		{"AuthorizationEndpoint", e.AuthorizationEndpoint},
@@ -249,11 +243,11 @@ func (e Environment) validate() error {
 	for _, ep := range endpoints {
 		u, err := url.Parse(ep.value)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("Environment.%s is %q: want an absolute http(s) URL", ep.name, ep.value)
+			return fmt.Errorf("environment %s is %q: want an absolute http(s) URL", ep.name, ep.value)
 		}
 	}
 	if e.Plus && e.Version != V2 {
-		return errors.New("Environment.Plus requires Version V2: FranceConnect+ has no v1 API")
+		return errors.New("environment Plus requires Version V2: FranceConnect+ has no v1 API")
 	}
 	return nil
 }

@@ -2,8 +2,9 @@
 // FranceConnect", the French State's identity federation, doing every check
 // FranceConnect's qualification asks for.
 //
-// The flow, in three steps (one file each: client.go, callback.go,
-// logout.go):
+// The flow has three steps. [New] checks a [Config] and returns a [Client]
+// (immutable, safe for concurrent use, one per tenant, no network call
+// until the first callback):
 //
 //	c, err := franceconnect.New(franceconnect.Config{
 //		Environment:           franceconnect.Production, // or EnvironmentFromURL("https://oidc.franceconnect.gouv.fr")
@@ -27,17 +28,24 @@
 //	lreq, err := c.LogoutURL(rawIDToken, franceconnect.LogoutOptions{})
 //	err = c.VerifyLogout(lreq, r.URL.Query())
 //
-// Most portals mount the net/http handlers of handlers.go instead
-// (LoginHandler, CallbackHandler, LogoutHandler, LogoutReturnHandler): they
-// keep the pending login in a cookie sealed with Config.CookieKeys, so a
-// login started on one replica completes on any other.
+// [Client.AuthCodeURL] builds the authorization request with fresh state
+// and nonce; [Client.Exchange] checks the callback, redeems the code,
+// verifies the ID token (see [IDTokenClaims]) and the userinfo, and
+// returns a typed [Identity]; [Client.LogoutURL] and [Client.VerifyLogout]
+// log out through FranceConnect.
 //
-// A Client is immutable, safe for concurrent use, cheap to create (one per
-// tenant), and makes no network call until the first callback. Errors wrap
-// the Err* values of this package (use errors.Is), or are *CallbackError
-// and *ProviderError (use errors.As); their messages never contain a token,
-// a secret or a personal datum.
+// Most portals mount the net/http handlers instead: [Client.LoginHandler],
+// [Client.CallbackHandler], [Client.LogoutHandler] and
+// [Client.LogoutReturnHandler]. They keep the pending login in a cookie
+// sealed with Config.CookieKeys, so a login started on one replica
+// completes on any other.
 //
-// Both API versions are served from one API: the environment decides (V2,
-// or the legacy V1). Package fctest is a mock FranceConnect for tests.
+// Errors wrap the Err* values of this package (use errors.Is), or are
+// [*CallbackError] and [*ProviderError] (use errors.As); their messages
+// never contain a token, a secret or a personal datum. [UserMessage] gives
+// the sentence to show the user.
+//
+// Both API versions are served from one API: the [Environment] decides
+// ([V2], or the legacy [V1]); FranceConnect+ environments add encrypted
+// tokens. Package fctest is a mock FranceConnect for tests.
 package franceconnect

@@ -2,11 +2,14 @@ package franceconnect_test
 
 import (
 	"bytes"
-	"context"
-	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
-	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,145 +20,176 @@ import (
 	"github.com/franceconnect-go/franceconnect/fctest"
 )
 
-// tenantRedirect is a multi-tenant portal's callback that carries its own
-// query string: it must survive authorize and token byte for byte.
-const tenantRedirect = "https://portail.example/account-management/aidestpe-demandeurs/france-connect/code?redirectUrl=https%3A%2F%2Fportail.example%2Faides%2F%23%2Faidestpe%2Fconnecte%2Fdashboard%2Faccueil&jwtKey=jwt-aidestpe-portail-depot-demande-aides"
+func TestHandlersLogin(t *testing.T) {
+	t.Parallel()
+	srv, cfg := hSetup(t)
+	c := hClient(t, cfg)
+	b := newHBrowser(t)
+	var o hOutcome
+	cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin+"?return="+url.QueryEscape("/dossiers/42?onglet=pieces#haut"), fctest.DefaultUser)
+	resp := b.get(t, o.callback(c), cb)
 
-// mockSetup starts a mock, registers a client with alg and returns a Client
-// configured for it.
-func mockSetup(t *testing.T, alg string, mutate ...func(*franceconnect.Config)) (*fctest.Server, *franceconnect.Client) {
+	res := o.requireSuccess(t)
+	assert.Equal(t, "DUBOIS", res.Identity.FamilyName)
+	assert.NotEmpty(t, res.RawIDToken)
+	assert.Equal(t, "/dossiers/42?onglet=pieces#haut", o.ret)
+	assert.Equal(t, http.StatusFound, resp.StatusCode)
+	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+	assert.Empty(t, b.jar.Cookies(mustURL(t, hCallback)), "the login cookie is deleted once used")
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
 	t.Helper()
+	u, err := url.Parse(raw)
+	require.NoError(t, err)
+	return u
+}
+
+// The index cookie follows the path the browser used, even under
+// http.StripPrefix.
+func TestHandlersLoginUnderStripPrefix(t *testing.T) {
+	t.Parallel()
+	_, cfg := hSetup(t)
+	c := hClient(t, cfg)
+	rec := httptest.NewRecorder()
+	http.StripPrefix("/tenant", c.LoginHandler(franceconnect.AuthOptions{})).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/tenant/fc/login?return=/x", nil))
+	idx := setCookie(rec.Result(), "fc_tx_idx")
+	require.NotNil(t, idx)
+	assert.Equal(t, "/tenant/fc/login", idx.Path)
+}
+
+// Without cookie keys New succeeds, and the handlers fail closed with a
+// logged configuration message.
+func TestHandlersWithoutKeys(t *testing.T) {
+	t.Parallel()
+	_, cfg := hSetup(t)
+	var logs bytes.Buffer
+	c := hClient(t, cfg, func(c *franceconnect.Config) {
+		c.CookieKeys = nil
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+
+	rec := httptest.NewRecorder()
+	c.LoginHandler(franceconnect.AuthOptions{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/login", nil))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Empty(t, rec.Result().Cookies())
+	assert.Empty(t, rec.Header().Get("Location"))
+	assert.Contains(t, logs.String(), "CookieKeys is empty")
+
+	var o hOutcome
+	rec = httptest.NewRecorder()
+	o.callback(c).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/callback?state=abcdefghijkl&code=x", nil))
+	assert.ErrorIs(t, o.err, franceconnect.ErrConfig)
+
+	rec = httptest.NewRecorder()
+	c.LogoutHandler(func(*http.Request) (string, error) { return "a.b.c", nil }).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/logout", nil))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+
+	o = hOutcome{}
+	o.logoutReturn(c).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/fc/logged-out?state=x", nil))
+	assert.ErrorIs(t, o.err, franceconnect.ErrConfig)
+
+	// Default error handler: status and French message.
+	rec = httptest.NewRecorder()
+	c.CallbackHandler(func(http.ResponseWriter, *http.Request, *franceconnect.Result, string) {}, nil).
+		ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/callback", nil))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Equal(t, "La connexion avec FranceConnect n’a pas abouti. Veuillez réessayer.\n", rec.Body.String())
+}
+
+// The three handlers on a Go 1.22 http.ServeMux, over real HTTP, with a
+// browser's cookie jar.
+func TestHandlersServeMux(t *testing.T) {
+	t.Parallel()
 	srv := fctest.NewServer()
 	t.Cleanup(srv.Close)
+
+	var mux http.ServeMux
+	portal := httptest.NewServer(&mux)
+	t.Cleanup(portal.Close)
 	reg := srv.Register(fctest.Registration{
-		RedirectURIs:           []string{"https://portail.example/fc/callback", tenantRedirect},
-		PostLogoutRedirectURIs: []string{"https://portail.example/"},
-		Alg:                    alg,
+		RedirectURIs:           []string{portal.URL + "/fc/callback"},
+		PostLogoutRedirectURIs: []string{portal.URL + "/fc/logged-out"},
 	})
-	cfg := franceconnect.Config{
-		Environment:           srv.Environment(),
-		ClientID:              reg.ID,
-		ClientSecret:          reg.Secret,
-		RedirectURL:           "https://portail.example/fc/callback",
-		PostLogoutRedirectURL: "https://portail.example/",
-		Algorithm:             alg,
-		Scopes:                []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeEmail, franceconnect.ScopeIDPBirthdate},
-	}
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	c, err := franceconnect.New(cfg)
+	c, err := franceconnect.New(franceconnect.Config{
+		Environment: srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret,
+		RedirectURL: portal.URL + "/fc/callback", PostLogoutRedirectURL: portal.URL + "/fc/logged-out",
+		CookieKeys: [][]byte{hKey(3)},
+	})
 	require.NoError(t, err)
-	return srv, c
-}
 
-// mockLogin runs the browser part against the mock and returns the callback's
-// query.
-func mockLogin(t *testing.T, srv *fctest.Server, c *franceconnect.Client, u fctest.User, opts franceconnect.AuthOptions) (*franceconnect.AuthRequest, url.Values) {
-	t.Helper()
-	req, err := c.AuthCodeURL(opts)
-	require.NoError(t, err)
-	cb, err := srv.Login(req.URL, u)
-	require.NoError(t, err)
-	parsed, err := url.Parse(cb)
-	require.NoError(t, err)
-	return req, parsed.Query()
-}
-
-func TestLoginEndToEnd(t *testing.T) {
-	t.Parallel()
-	for _, alg := range []string{"ES256", "RS256"} {
-		t.Run(alg, func(t *testing.T) {
-			t.Parallel()
-			srv, c := mockSetup(t, alg)
-			req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{Claims: franceconnect.ClaimsAMR})
-			res, err := c.Exchange(context.Background(), req, q)
-			require.NoError(t, err)
-
-			id := res.Identity
-			assert.Equal(t, "Angela Claire Louise", id.GivenName)
-			assert.Equal(t, []string{"Angela", "Claire", "Louise"}, id.GivenNames)
-			assert.Equal(t, "DUBOIS", id.FamilyName)
-			assert.Equal(t, franceconnect.Birthdate{Year: 1962, Month: time.August, Day: 24}, id.Birthdate)
-			assert.Equal(t, franceconnect.GenderFemale, id.Gender)
-			assert.Equal(t, "75107", id.Birthplace)
-			assert.Equal(t, "99100", id.Birthcountry)
-			assert.True(t, id.BornInFrance())
-			assert.NotEmpty(t, id.Email)
-			assert.Len(t, id.Subject, 66)
-			assert.Equal(t, id.Subject, res.IDToken.Subject)
-			assert.Equal(t, franceconnect.EIDAS1, res.IDToken.ACR)
-			assert.NotEmpty(t, res.IDToken.AMR, "amr requested through claims")
-			assert.NotEmpty(t, res.RawIDToken)
-			assert.Equal(t, int64(1), srv.Stats().JWKSFetches)
-		})
-	}
-}
-
-func TestLoginRedirectWithQueryString(t *testing.T) {
-	t.Parallel()
-	srv, c := mockSetup(t, "ES256", func(cfg *franceconnect.Config) { cfg.RedirectURL = tenantRedirect })
-	req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
-	assert.Equal(t, "jwt-aidestpe-portail-depot-demande-aides", q.Get("jwtKey"), "the callback keeps the portal's own parameters")
-	assert.Equal(t, "https://portail.example/aides/#/aidestpe/connecte/dashboard/accueil", q.Get("redirectUrl"))
-	res, err := c.Exchange(context.Background(), req, q)
-	require.NoError(t, err)
-	assert.Equal(t, "DUBOIS", res.Identity.FamilyName)
-}
-
-func TestLoginEdgeCaseIdentities(t *testing.T) {
-	t.Parallel()
-	srv, c := mockSetup(t, "ES256")
-	for _, u := range fctest.Users() {
-		req, q := mockLogin(t, srv, c, u, franceconnect.AuthOptions{})
-		res, err := c.Exchange(context.Background(), req, q)
-		require.NoError(t, err, u.Login)
-		assert.Equal(t, u.FamilyName, res.Identity.FamilyName)
-		assert.Equal(t, u.Birthplace, res.Identity.Birthplace)
-		assert.Equal(t, u.Birthdate, res.Identity.Birthdate.String())
-		assert.Equal(t, u.Birthcountry == "99100", res.Identity.BornInFrance())
-		if u.IDPBirthdate != "" {
-			assert.Equal(t, u.IDPBirthdate, res.Identity.IDPBirthdate.String())
+	var mu sync.Mutex
+	sessions := map[string]string{} // session ID -> raw ID token
+	mux.Handle("GET /fc/login", c.LoginHandler(franceconnect.AuthOptions{}))
+	mux.Handle("GET /fc/callback", c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, ret string) {
+		mu.Lock()
+		sessions["s1"] = res.RawIDToken
+		mu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "s1", Path: "/", HttpOnly: true})
+		http.Redirect(w, r, ret, http.StatusFound)
+	}, func(w http.ResponseWriter, r *http.Request, err error) {
+		http.Error(w, franceconnect.UserMessage(err), http.StatusBadRequest)
+	}))
+	mux.Handle("POST /fc/logout", c.LogoutHandler(func(r *http.Request) (string, error) {
+		ck, err := r.Cookie("session")
+		if err != nil {
+			return "", nil
 		}
-	}
-}
+		mu.Lock()
+		defer mu.Unlock()
+		tok := sessions[ck.Value]
+		delete(sessions, ck.Value)
+		return tok, nil
+	}))
+	mux.Handle("GET /fc/logged-out", c.LogoutReturnHandler(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "déconnecté")
+	}, nil))
+	mux.HandleFunc("GET /dossiers/{id}", func(w http.ResponseWriter, r *http.Request) {
+		ck, err := r.Cookie("session")
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil || sessions[ck.Value] == "" {
+			http.Error(w, "non connecté", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, "dossier "+r.PathValue("id"))
+	})
 
-func TestCodeIsSingleUse(t *testing.T) {
-	t.Parallel()
-	srv, c := mockSetup(t, "ES256")
-	req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
-	_, err := c.Exchange(context.Background(), req, q)
+	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
-	_, err = c.Exchange(context.Background(), req, q)
-	assert.ErrorIs(t, err, franceconnect.ErrInvalidGrant)
-	var pe *franceconnect.ProviderError
-	require.True(t, errors.As(err, &pe))
-	assert.Equal(t, "Y049E20B", pe.YCode)
-}
-
-func TestNoSecretsInLogsOrErrors(t *testing.T) {
-	t.Parallel()
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, c := mockSetup(t, "ES256", func(cfg *franceconnect.Config) { cfg.Logger = logger })
-	req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
-	res, err := c.Exchange(context.Background(), req, q)
+	fcHost := mustURL(t, srv.URL).Host
+	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+		if r.URL.Host == fcHost {
+			return http.ErrUseLastResponse // srv.Login plays the user at FranceConnect
+		}
+		return nil
+	}}
+	resp, err := browser.Get(portal.URL + "/fc/login?return=" + url.QueryEscape("/dossiers/42"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	cb, err := srv.Login(resp.Header.Get("Location"), fctest.DefaultUser)
 	require.NoError(t, err)
 
-	var errs []string
-	for _, f := range []fctest.Fault{fctest.IDTokenWrongNonce, fctest.UserInfoSubMismatch, fctest.IDTokenBadSignature, fctest.TokenUnauthorized} {
-		srv.Inject(f)
-		req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
-		_, err := c.Exchange(context.Background(), req, q)
-		require.Error(t, err)
-		errs = append(errs, err.Error())
-		srv.Reset()
-	}
-	out := logs.String() + strings.Join(errs, "\n")
-	require.Contains(t, logs.String(), "login verified", "debug logging is on")
-	secrets := []string{res.RawIDToken, res.AccessToken, req.State, req.Nonce, res.Identity.Subject,
-		"Angela", "DUBOIS", "1962-08-24", "75107", res.Identity.Email}
-	for _, s := range secrets {
-		assert.NotContains(t, out, s)
-	}
+	resp, err = browser.Get(cb)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, "dossier 42", string(body))
+
+	resp, err = browser.Post(portal.URL+"/fc/logout", "", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	back := hFollowLogout(t, resp.Header.Get("Location"))
+	resp, err = browser.Get(back)
+	require.NoError(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, "déconnecté", string(body))
+
+	resp, err = browser.Get(portal.URL + "/dossiers/42")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 }

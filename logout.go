@@ -156,26 +156,17 @@ func (c *Client) LogoutReturnHandler(onSuccess func(w http.ResponseWriter, r *ht
 	if onSuccess == nil {
 		panic("franceconnect: LogoutReturnHandler: onSuccess is nil")
 	}
-	if onError == nil {
-		onError = defaultOnError
-	}
 	t, cfgErr := c.logoutTransactions()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		if cfgErr != nil {
-			c.logError(r.Context(), "franceconnect: handler cannot work", cfgErr)
-			onError(w, r, cfgErr)
-			return
-		}
+	return c.returnHandler(cfgErr, onError, func(w http.ResponseWriter, r *http.Request) error {
 		lreq, err := t.finishLogout(w, r, c.cfg.Now())
 		if err == nil {
 			err = c.VerifyLogout(lreq, r.URL.Query())
 		}
 		if err != nil {
 			c.logDebug(r.Context(), "franceconnect: logout return refused", slog.String("error", err.Error()))
-			onError(w, r, err)
-			return
+			return err
 		}
 		onSuccess(w, r)
+		return nil
 	})
 }

@@ -1,13 +1,18 @@
 package franceconnect_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -171,4 +176,101 @@ func TestLogoutEndsTheFranceConnectSession(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 
 	assert.NotContains(t, chooser(), `data-session="active"`, "after logout FranceConnect asks again")
+}
+
+func TestHandlersLogout(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		fault fctest.Fault
+		want  error
+	}{
+		{"ok", 0, nil},
+		{"wrong state", fctest.LogoutWrongState, franceconnect.ErrStateMismatch},
+		{"no state", fctest.LogoutNoState, franceconnect.ErrStateMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, cfg := hSetup(t)
+			c := hClient(t, cfg)
+			b := newHBrowser(t)
+			var o hOutcome
+			cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
+			b.get(t, o.callback(c), cb)
+			raw := o.requireSuccess(t).RawIDToken
+
+			if tt.fault != 0 {
+				srv.Inject(tt.fault)
+			}
+			sessionEnded := false
+			resp := b.get(t, c.LogoutHandler(func(*http.Request) (string, error) {
+				sessionEnded = true // the portal ends its own session here
+				return raw, nil
+			}), hPortal+"/fc/logout")
+			require.Equal(t, http.StatusFound, resp.StatusCode)
+			assert.True(t, sessionEnded)
+			back := hFollowLogout(t, resp.Header.Get("Location"))
+			require.True(t, strings.HasPrefix(back, hLoggedOut), back)
+
+			var lo hOutcome
+			ret := lo.logoutReturn(c)
+			b.get(t, ret, back)
+			if tt.want != nil {
+				assert.ErrorIs(t, lo.err, tt.want)
+			} else {
+				require.NoError(t, lo.err)
+				assert.True(t, lo.logout)
+			}
+			assert.Empty(t, b.jar.Cookies(mustURL(t, hLoggedOut)), "the logout cookie is deleted whatever the outcome")
+
+			// Replayed return: no pending logout any more.
+			b.get(t, ret, back)
+			assert.ErrorIs(t, lo.err, franceconnect.ErrNoTransaction)
+		})
+	}
+}
+
+// hFollowLogout sends the browser to FranceConnect's logout over real HTTP
+// and returns where it sends it back.
+func hFollowLogout(t *testing.T, logoutURL string) string {
+	t.Helper()
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 10 * time.Second}
+	resp, err := hc.Get(logoutURL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	return resp.Header.Get("Location")
+}
+
+func TestHandlersLogoutWithoutToken(t *testing.T) {
+	t.Parallel()
+	_, cfg := hSetup(t)
+	var logs bytes.Buffer
+	c := hClient(t, cfg, func(c *franceconnect.Config) {
+		c.DefaultReturnPath = "/accueil"
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	tests := []struct {
+		name   string
+		tok    string
+		err    error
+		status int
+		loc    string
+	}{
+		{"no FranceConnect session", "", nil, http.StatusFound, "/accueil"},
+		{"not a JWT", "garbage", nil, http.StatusFound, "/accueil"},
+		{"session store down", "", errors.New("redis: connection refused"), http.StatusInternalServerError, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := httptest.NewRecorder()
+			c.LogoutHandler(func(*http.Request) (string, error) { return tt.tok, tt.err }).
+				ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/fc/logout", nil))
+			assert.Equal(t, tt.status, rec.Code)
+			assert.Equal(t, tt.loc, rec.Header().Get("Location"))
+			assert.Nil(t, setCookie(rec.Result(), "fc_tx_out"))
+		})
+	}
 }

@@ -52,3 +52,25 @@ func (c *Client) failClosed(w http.ResponseWriter, r *http.Request, err error) {
 	c.logError(r.Context(), "franceconnect: handler cannot work", err)
 	http.Error(w, msgUnavailableService, http.StatusInternalServerError)
 }
+
+// returnHandler is the shape of the handlers FranceConnect sends the
+// browser back to (callback, logout return): responses are not cached,
+// and a configuration problem (cfgErr, logged) or body's error goes to
+// onError (defaultOnError when nil).
+func (c *Client) returnHandler(cfgErr error, onError func(http.ResponseWriter, *http.Request, error), body func(http.ResponseWriter, *http.Request) error) http.Handler {
+	if onError == nil {
+		onError = defaultOnError
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		err := cfgErr
+		if err != nil {
+			c.logError(r.Context(), "franceconnect: handler cannot work", err)
+		} else {
+			err = body(w, r)
+		}
+		if err != nil {
+			onError(w, r, err)
+		}
+	})
+}

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/franceconnect-go/franceconnect"
@@ -388,4 +389,31 @@ func TestPrivacyHandlers(t *testing.T) {
 	}
 	require.Greater(t, failures, len(fctest.Faults())/2, "the faults produced errors")
 	requireNoSecret(t, logs.String(), texts, rec, srv.URL, c.Environment().Issuer)
+}
+
+func TestNoSecretsInLogsOrErrors(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, c := mockSetup(t, "ES256", func(cfg *franceconnect.Config) { cfg.Logger = logger })
+	req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+	res, err := c.Exchange(context.Background(), req, q)
+	require.NoError(t, err)
+
+	var errs []string
+	for _, f := range []fctest.Fault{fctest.IDTokenWrongNonce, fctest.UserInfoSubMismatch, fctest.IDTokenBadSignature, fctest.TokenUnauthorized} {
+		srv.Inject(f)
+		req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+		_, err := c.Exchange(context.Background(), req, q)
+		require.Error(t, err)
+		errs = append(errs, err.Error())
+		srv.Reset()
+	}
+	out := logs.String() + strings.Join(errs, "\n")
+	require.Contains(t, logs.String(), "login verified", "debug logging is on")
+	secrets := []string{res.RawIDToken, res.AccessToken, req.State, req.Nonce, res.Identity.Subject,
+		"Angela", "DUBOIS", "1962-08-24", "75107", res.Identity.Email}
+	for _, s := range secrets {
+		assert.NotContains(t, out, s)
+	}
 }

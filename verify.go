@@ -1,14 +1,12 @@
 package franceconnect
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -60,78 +58,6 @@ type IDTokenClaims struct {
 	ACR      ACR
 	AMR      []string // present when requested with ClaimsAMR
 	IDP      string   // v1 only: the identity provider ("idp" claim)
-}
-
-// envelopeClaims are the claims every signed token of the provider
-// carries.
-type envelopeClaims struct {
-	Iss *string     `json:"iss"`
-	Aud audience    `json:"aud"`
-	Azp string      `json:"azp"`
-	Exp numericDate `json:"exp"`
-}
-
-// idTokenClaims is the wire form of an ID token's claims.
-type idTokenClaims struct {
-	envelopeClaims
-	Sub      string      `json:"sub"`
-	Iat      numericDate `json:"iat"`
-	AuthTime numericDate `json:"auth_time"`
-	Nonce    *string     `json:"nonce"`
-	ACR      *string     `json:"acr"`
-	AMR      []string    `json:"amr"`
-	AtHash   string      `json:"at_hash"`
-	IDP      string      `json:"idp"`
-}
-
-// userInfoClaims is the wire form of a signed userinfo: the envelope and
-// the identity, read in one pass.
-type userInfoClaims struct {
-	envelopeClaims
-	wireIdentity
-}
-
-// decodeObject reads a JSON object into v by exact member names, refusing
-// duplicates.
-func decodeObject(b []byte, v any) error {
-	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return errors.New("not a JSON object")
-	}
-	return json.Unmarshal(b, v)
-}
-
-// audience accepts a string or an array of strings.
-type audience []string
-
-func (a *audience) UnmarshalJSON(b []byte) error {
-	var s string
-	if json.Unmarshal(b, &s) == nil {
-		*a = audience{s}
-		return nil
-	}
-	return json.Unmarshal(b, (*[]string)(a))
-}
-
-// numericDate is a JWT NumericDate (seconds, integer or not).
-type numericDate struct {
-	t   time.Time
-	set bool
-}
-
-func (n *numericDate) UnmarshalJSON(b []byte) error {
-	var f *float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return errors.New("date is not a number")
-	}
-	if f == nil { // null
-		return nil
-	}
-	if math.IsNaN(*f) || *f < 0 || *f > 1e11 {
-		return errors.New("date out of range")
-	}
-	sec, frac := math.Modf(*f)
-	n.t, n.set = time.Unix(int64(sec), int64(frac*1e9)), true
-	return nil
 }
 
 // verifyIDToken runs every ID token check of IDTokenClaims' doc.

@@ -1,10 +1,9 @@
 package franceconnect
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -99,76 +98,62 @@ func atHash(token string) string {
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:16])
 }
 
-func TestCallbackChecks(t *testing.T) {
+// Claim names are exact and a claim given twice is refused, in the ID
+// token and in the signed userinfo, with real signatures.
+func TestClaimNamesExactAndUnique(t *testing.T) {
 	t.Parallel()
-	const state = "s7ate-s7ate-s7ate-s7ate-s7ate-s7ate-s7ate"
-	v2 := Production
-	v1 := ProductionV1
-	q := func(s string) url.Values { v, _ := url.ParseQuery(s); return v }
-	now := time.Now()
-
-	tests := []struct {
-		name string
-		err  error
-		want error
+	fx := fuzzSetup()
+	ctx := context.Background()
+	// withRaw appends members to a valid claim set, spelled as given.
+	withRaw := func(m map[string]any, drop string, members string) []byte {
+		b := claimsWith(m, drop, nil)
+		return append(b[:len(b)-1], []byte(","+members+"}")...)
+	}
+	idTokens := []struct {
+		name    string
+		payload []byte
+		want    error
 	}{
-		{"no error", checkCallbackError(q("code=x")), nil},
-		{"access denied", checkCallbackError(q("error=access_denied&error_description=User+auth+aborted")), ErrAccessDenied},
-		{"invalid_acr", checkCallbackError(q("error=invalid_acr")), ErrProviderError},
-		{"server_error", checkCallbackError(q("error=server_error")), ErrProviderError},
-
-		{"state ok", checkState(q("state="+state), state), nil},
-		{"state other", checkState(q("state=other"), state), ErrStateMismatch},
-		{"state missing", checkState(q("code=x"), state), ErrStateMismatch},
-		{"state empty", checkState(q("state="), state), ErrStateMismatch},
-		{"state twice", checkState(q("state="+state+"&state="+state), state), ErrStateMismatch},
-		{"state expected empty", checkState(q("state="), ""), ErrStateMismatch},
-
-		{"iss ok", checkIssuerParam(q("iss="+url.QueryEscape(v2.Issuer)), v2), nil},
-		{"iss other", checkIssuerParam(q("iss=https%3A%2F%2Fevil.example"), v2), ErrIssuerMismatch},
-		{"iss missing v2", checkIssuerParam(q("code=x"), v2), ErrIssuerMismatch},
-		{"iss twice", checkIssuerParam(q("iss=a&iss=b"), v2), ErrIssuerMismatch},
-		{"iss missing v1", checkIssuerParam(q("code=x"), v1), nil},
-		{"iss other v1", checkIssuerParam(q("iss=x"), v1), ErrIssuerMismatch},
-
-		{"code ok", func() error { _, err := callbackCode(q("code=abc")); return err }(), nil},
-		{"code missing", func() error { _, err := callbackCode(q("state=x")); return err }(), ErrMissingCode},
-
-		{"fresh", checkTransactionExpiry(&AuthRequest{Expiry: now.Add(time.Minute)}, now), nil},
-		{"expired", checkTransactionExpiry(&AuthRequest{Expiry: now.Add(-time.Second)}, now), ErrTransactionExpired},
+		{"valid", fuzzJSON(fuzzIDClaims()), nil},
+		{"iss twice", withRaw(fuzzIDClaims(), "", `"iss":"`+fuzzIssuer+`"`), ErrMalformedToken},
+		{"nonce twice", withRaw(fuzzIDClaims(), "", `"nonce":"`+fuzzNonce+`"`), ErrMalformedToken},
+		{"ISS for iss", withRaw(fuzzIDClaims(), "iss", `"ISS":"`+fuzzIssuer+`"`), ErrIssuerMismatch},
+		{"Nonce for nonce", withRaw(fuzzIDClaims(), "nonce", `"Nonce":"`+fuzzNonce+`"`), ErrNonceMismatch},
+		{"ACR for acr", withRaw(fuzzIDClaims(), "acr", `"ACR":"eidas1"`), ErrACRTooLow},
+		{"escaped name", withRaw(fuzzIDClaims(), "sub", `"s\u0075b":"`+fuzzSub+`"`), nil}, // the same name, escaped
+		{"long s for sub", withRaw(fuzzIDClaims(), "sub", `"ſub":"`+fuzzSub+`"`), ErrMissingClaim},
+		{"not an object", []byte(`[1]`), ErrMalformedToken},
+		{"null", []byte(`null`), ErrMalformedToken},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if tt.want == nil {
-				assert.NoError(t, tt.err)
-				return
-			}
-			assert.ErrorIs(t, tt.err, tt.want)
-		})
+	userInfos := []struct {
+		name    string
+		payload []byte
+		want    error
+	}{
+		{"valid", fuzzJSON(fuzzUserInfoClaims()), nil},
+		{"sub twice", withRaw(fuzzUserInfoClaims(), "", `"sub":"other"`), ErrMalformedToken},
+		{"aud twice", withRaw(fuzzUserInfoClaims(), "", `"aud":"`+fuzzClientID+`"`), ErrMalformedToken},
+		{"SUB for sub", withRaw(fuzzUserInfoClaims(), "sub", `"SUB":"`+fuzzSub+`"`), ErrSubjectMismatch},
+		{"Family_Name", withRaw(fuzzUserInfoClaims(), "family_name", `"Family_Name":"X"`), nil},
 	}
-}
-
-func TestCallbackErrorIsTyped(t *testing.T) {
-	t.Parallel()
-	err := checkCallbackError(url.Values{"error": {"access_denied"}, "error_description": {"User auth aborted\r\nforged log line"}})
-	var ce *CallbackError
-	assert.True(t, errors.As(err, &ce))
-	assert.Equal(t, "access_denied", ce.Code)
-	assert.NotContains(t, ce.Description, "\n", "control characters neutralised")
-	assert.False(t, errors.Is(&CallbackError{Code: "server_error"}, ErrAccessDenied))
-}
-
-func TestProviderErrorYCode(t *testing.T) {
-	t.Parallel()
-	assert.Equal(t, "Y049E20B", yCode("https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-erreurs/?code=Y049E20B&id=abc"))
-	assert.Equal(t, "", yCode("https://x/?code=<script>"))
-	assert.Equal(t, "", yCode(":bad"))
-	pe := &ProviderError{Endpoint: "token", StatusCode: 400, Code: "invalid_grant", YCode: "Y049E20B"}
-	assert.ErrorIs(t, pe, ErrInvalidGrant)
-	assert.NotErrorIs(t, pe, ErrProviderUnavailable)
-	assert.Contains(t, pe.Error(), "Y049E20B")
-	assert.ErrorIs(t, &ProviderError{Endpoint: "token", StatusCode: 401, Code: "invalid_client"}, ErrInvalidClient)
-	assert.ErrorIs(t, &ProviderError{Endpoint: "userinfo", StatusCode: 502}, ErrProviderUnavailable)
-	assert.ErrorIs(t, &ProviderError{Endpoint: "token", StatusCode: 200, Description: "no id_token in the token response"}, ErrProviderUnavailable)
-	assert.NotErrorIs(t, &ProviderError{Endpoint: "userinfo", StatusCode: 401, Code: "invalid_token"}, ErrProviderUnavailable)
+	fx.p.mu.Lock()
+	defer fx.p.mu.Unlock()
+	for _, tt := range idTokens {
+		_, err := fx.c.verifyIDToken(ctx, fx.p.sign(fuzzES256Header, tt.payload), fx.req, fuzzAccess)
+		if tt.want == nil {
+			assert.NoError(t, err, tt.name)
+		} else {
+			assert.ErrorIs(t, err, tt.want, tt.name)
+		}
+	}
+	for _, tt := range userInfos {
+		id, err := fx.c.verifyUserInfoJWT(ctx, fx.p.sign(fuzzES256Header, tt.payload), fuzzSub)
+		if tt.want != nil {
+			assert.ErrorIs(t, err, tt.want, tt.name)
+			continue
+		}
+		if assert.NoError(t, err, tt.name) && tt.name == "Family_Name" {
+			assert.Empty(t, id.FamilyName, "Family_Name is not family_name")
+		}
+	}
 }

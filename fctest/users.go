@@ -81,64 +81,34 @@ func defaultUser() User {
 // email, born in Corsica, compound and accented names, nom d'usage). Each
 // call returns fresh copies.
 func Users() []User {
+	usage := testUser("avec_nom_dusage", "Marie Hélène LEBLANC, épouse MARCHAND (nom d'usage)", "Marie Hélène", "LEBLANC", "1980-05-12", "female", "69123", "99100", "marie.marchand@yopmail.com")
+	usage.PreferredUsername = "MARCHAND"
+	compound := testUser("nom_composé", "Jean-Paul Émile DE LA FONTAINE (noms composés et accents)", "Jean-Paul Émile", "DE LA FONTAINE", "1975-11-30", "male", "33063", "99100", "jean-paul.delafontaine@yopmail.com")
+	compound.AMR = []string{"pwd", "mail"}
+	month00 := testUser("mois_00", "Paul LEROY (mois de naissance inconnu)", "Paul", "LEROY", "1977-01-03", "male", "59350", "99100", "paul.leroy@yopmail.com")
+	month00.IDPBirthdate = "1977-00-03" // FranceConnect v2 completes the unknown month with 01
 	return []User{
 		defaultUser(),
-		{
-			Login: "avec_nom_dusage", Label: "Marie Hélène LEBLANC, épouse MARCHAND (nom d'usage)",
-			GivenName: "Marie Hélène", GivenNameArray: []string{"Marie", "Hélène"},
-			FamilyName: "LEBLANC", PreferredUsername: "MARCHAND",
-			Birthdate: "1980-05-12", Gender: "female", Birthplace: "69123", Birthcountry: "99100",
-			Email: "marie.marchand@yopmail.com", IDPBirthdate: "1980-05-12", IDPID: demoIdP, AMR: []string{"pwd"},
-		},
-		{
-			Login: "nom_composé", Label: "Jean-Paul Émile DE LA FONTAINE (noms composés et accents)",
-			GivenName: "Jean-Paul Émile", GivenNameArray: []string{"Jean-Paul", "Émile"},
-			FamilyName: "DE LA FONTAINE",
-			Birthdate:  "1975-11-30", Gender: "male", Birthplace: "33063", Birthcountry: "99100",
-			Email: "jean-paul.delafontaine@yopmail.com", IDPBirthdate: "1975-11-30", IDPID: demoIdP, AMR: []string{"pwd", "mail"},
-		},
-		{
-			Login: "carac_speciaux", Label: "Zoë Anaïs D'ARTAGNAN-CŒUR (caractères spéciaux)",
-			GivenName: "Zoë Anaïs", GivenNameArray: []string{"Zoë", "Anaïs"},
-			FamilyName: "D'ARTAGNAN-CŒUR",
-			Birthdate:  "1991-02-14", Gender: "female", Birthplace: "13055", Birthcountry: "99100",
-			Email: "zoe.dartagnan@yopmail.com", IDPBirthdate: "1991-02-14", IDPID: demoIdP, AMR: []string{"pwd"},
-		},
-		{
-			Login: "naissance_Algérie", Label: "Karim Mohamed BENALI (né à l'étranger, Algérie)",
-			GivenName: "Karim Mohamed", GivenNameArray: []string{"Karim", "Mohamed"},
-			FamilyName: "BENALI",
-			Birthdate:  "1969-07-04", Gender: "male", Birthplace: "", Birthcountry: "99352",
-			Email: "karim.benali@yopmail.com", IDPBirthdate: "1969-07-04", IDPID: demoIdP, AMR: []string{"pwd"},
-		},
-		{
-			Login: "mois_00", Label: "Paul LEROY (mois de naissance inconnu)",
-			GivenName: "Paul", GivenNameArray: []string{"Paul"},
-			FamilyName: "LEROY",
-			Birthdate:  "1977-01-03", Gender: "male", Birthplace: "59350", Birthcountry: "99100",
-			Email: "paul.leroy@yopmail.com", IDPBirthdate: "1977-00-03", IDPID: demoIdP, AMR: []string{"pwd"},
-		},
-		{
-			Login: "genre_indéfini", Label: "Camille PETIT (genre non spécifié)",
-			GivenName: "Camille", GivenNameArray: []string{"Camille"},
-			FamilyName: "PETIT",
-			Birthdate:  "1988-09-21", Gender: "unspecified", Birthplace: "31555", Birthcountry: "99100",
-			Email: "camille.petit@yopmail.com", IDPBirthdate: "1988-09-21", IDPID: demoIdP, AMR: []string{"pwd"},
-		},
-		{
-			Login: "sans_mail", Label: "Louis BERNARD (sans adresse électronique)",
-			GivenName: "Louis", GivenNameArray: []string{"Louis"},
-			FamilyName: "BERNARD",
-			Birthdate:  "1955-03-08", Gender: "male", Birthplace: "44109", Birthcountry: "99100",
-			IDPBirthdate: "1955-03-08", IDPID: demoIdP, AMR: []string{"pwd"},
-		},
-		{
-			Login: "test_CORSE_2A", Label: "Ghjuvanni Antone SANTONI (né en Corse, 2A)",
-			GivenName: "Ghjuvanni Antone", GivenNameArray: []string{"Ghjuvanni", "Antone"},
-			FamilyName: "SANTONI",
-			Birthdate:  "1983-06-15", Gender: "male", Birthplace: "2A004", Birthcountry: "99100",
-			Email: "ghjuvanni.santoni@yopmail.com", IDPBirthdate: "1983-06-15", IDPID: demoIdP, AMR: []string{"pwd"},
-		},
+		usage,
+		compound,
+		testUser("carac_speciaux", "Zoë Anaïs D'ARTAGNAN-CŒUR (caractères spéciaux)", "Zoë Anaïs", "D'ARTAGNAN-CŒUR", "1991-02-14", "female", "13055", "99100", "zoe.dartagnan@yopmail.com"),
+		testUser("naissance_Algérie", "Karim Mohamed BENALI (né à l'étranger, Algérie)", "Karim Mohamed", "BENALI", "1969-07-04", "male", "", "99352", "karim.benali@yopmail.com"),
+		month00,
+		testUser("genre_indéfini", "Camille PETIT (genre non spécifié)", "Camille", "PETIT", "1988-09-21", "unspecified", "31555", "99100", "camille.petit@yopmail.com"),
+		testUser("sans_mail", "Louis BERNARD (sans adresse électronique)", "Louis", "BERNARD", "1955-03-08", "male", "44109", "99100", ""),
+		testUser("test_CORSE_2A", "Ghjuvanni Antone SANTONI (né en Corse, 2A)", "Ghjuvanni Antone", "SANTONI", "1983-06-15", "male", "2A004", "99100", "ghjuvanni.santoni@yopmail.com"),
+	}
+}
+
+// testUser is an edge-case identity of the demonstration provider: given
+// names as sent in given_name_array, idp_birthdate equal to birthdate,
+// password authentication.
+func testUser(login, label, given, family, birthdate, gender, birthplace, birthcountry, email string) User {
+	return User{
+		Login: login, Label: label,
+		GivenName: given, GivenNameArray: strings.Fields(given), FamilyName: family,
+		Birthdate: birthdate, Gender: gender, Birthplace: birthplace, Birthcountry: birthcountry,
+		Email: email, IDPBirthdate: birthdate, IDPID: demoIdP, AMR: []string{"pwd"},
 	}
 }
 
@@ -171,43 +141,40 @@ func subject(clientID, login string) string {
 	return hex.EncodeToString(sum[:]) + "v1"
 }
 
+// singleClaimScopes ask for the one claim of their name, on both API
+// versions.
+var singleClaimScopes = []string{"family_name", "gender", "birthdate", "birthplace", "birthcountry", "email", "preferred_username"}
+
 // scopeClaims is FranceConnect v2's scope → claims table (core-fcp-low).
-var scopeClaims = map[string][]string{
-	"openid":             {"sub"},
-	"profile":            {"given_name", "given_name_array", "family_name", "birthdate", "gender", "preferred_username"},
-	"birth":              {"birthplace", "birthcountry"},
-	"identite_pivot":     {"given_name", "given_name_array", "family_name", "birthdate", "gender", "birthplace", "birthcountry"},
-	"given_name":         {"given_name", "given_name_array"},
-	"family_name":        {"family_name"},
-	"gender":             {"gender"},
-	"birthdate":          {"birthdate"},
-	"birthplace":         {"birthplace"},
-	"birthcountry":       {"birthcountry"},
-	"email":              {"email"},
-	"preferred_username": {"preferred_username"},
-	"idp_birthdate":      {"idp_birthdate"},
-	"amr":                {"amr"},
-	"idp_id":             {"idp_id"},
-}
+var scopeClaims = withSingleClaimScopes(map[string][]string{
+	"openid":         {"sub"},
+	"profile":        {"given_name", "given_name_array", "family_name", "birthdate", "gender", "preferred_username"},
+	"birth":          {"birthplace", "birthcountry"},
+	"identite_pivot": {"given_name", "given_name_array", "family_name", "birthdate", "gender", "birthplace", "birthcountry"},
+	"given_name":     {"given_name", "given_name_array"},
+	"idp_birthdate":  {"idp_birthdate"},
+	"amr":            {"amr"},
+	"idp_id":         {"idp_id"},
+})
 
 // scopeClaimsV1 is the legacy API's table: no given_name_array,
 // idp_birthdate, idp_id or amr scope; preferred_username in
 // identite_pivot; address and phone.
-var scopeClaimsV1 = map[string][]string{
-	"openid":             {"sub"},
-	"profile":            {"given_name", "family_name", "birthdate", "gender", "preferred_username"},
-	"birth":              {"birthplace", "birthcountry"},
-	"identite_pivot":     {"given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "preferred_username"},
-	"given_name":         {"given_name"},
-	"family_name":        {"family_name"},
-	"gender":             {"gender"},
-	"birthdate":          {"birthdate"},
-	"birthplace":         {"birthplace"},
-	"birthcountry":       {"birthcountry"},
-	"email":              {"email"},
-	"preferred_username": {"preferred_username"},
-	"address":            {"address"},
-	"phone":              {"phone_number"},
+var scopeClaimsV1 = withSingleClaimScopes(map[string][]string{
+	"openid":         {"sub"},
+	"profile":        {"given_name", "family_name", "birthdate", "gender", "preferred_username"},
+	"birth":          {"birthplace", "birthcountry"},
+	"identite_pivot": {"given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "preferred_username"},
+	"given_name":     {"given_name"},
+	"address":        {"address"},
+	"phone":          {"phone_number"},
+})
+
+func withSingleClaimScopes(table map[string][]string) map[string][]string {
+	for _, s := range singleClaimScopes {
+		table[s] = []string{s}
+	}
+	return table
 }
 
 // scopeTable returns the scope → claims table of the API version.
@@ -234,34 +201,23 @@ func (u User) identityClaims(scopes []string, v1 bool) map[string]any {
 // claim returns the value of one identity claim, and false when the user
 // has none (empty values are omitted, except birthplace).
 func (u User) claim(name string) (any, bool) {
-	str := func(s string) (any, bool) { return s, s != "" }
+	strs := map[string]string{
+		"given_name": u.GivenName, "family_name": u.FamilyName, "preferred_username": u.PreferredUsername,
+		"birthdate": u.Birthdate, "gender": u.Gender, "birthcountry": u.Birthcountry, "email": u.Email,
+		"idp_birthdate": u.IDPBirthdate, "idp_id": u.IDPID, "phone_number": u.PhoneNumber,
+	}
+	if s, ok := strs[name]; ok {
+		return s, s != ""
+	}
 	switch name {
-	case "given_name":
-		return str(u.GivenName)
 	case "given_name_array":
 		arr := u.GivenNameArray
 		if len(arr) == 0 {
 			arr = strings.Fields(u.GivenName)
 		}
 		return slices.Clone(arr), len(arr) > 0
-	case "family_name":
-		return str(u.FamilyName)
-	case "preferred_username":
-		return str(u.PreferredUsername)
-	case "birthdate":
-		return str(u.Birthdate)
-	case "gender":
-		return str(u.Gender)
 	case "birthplace":
 		return u.Birthplace, true
-	case "birthcountry":
-		return str(u.Birthcountry)
-	case "email":
-		return str(u.Email)
-	case "idp_birthdate":
-		return str(u.IDPBirthdate)
-	case "idp_id":
-		return str(u.IDPID)
 	case "amr":
 		return slices.Clone(u.AMR), len(u.AMR) > 0
 	case "address":
@@ -270,8 +226,6 @@ func (u User) claim(name string) (any, bool) {
 		}
 		a := *u.Address
 		return &a, true
-	case "phone_number":
-		return str(u.PhoneNumber)
 	}
 	return nil, false
 }

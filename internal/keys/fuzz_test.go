@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -51,7 +52,8 @@ func FuzzParse(f *testing.F) {
 	rsaSmall := enc(jose.JSONWebKey{Key: &small.PublicKey, KeyID: "small", Algorithm: "RS256"})
 	ec384 := enc(jose.JSONWebKey{Key: &p384.PublicKey, KeyID: "p384"})
 	oct := `{"kty":"oct","kid":"hmac","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"}`
-	x := ec.PublicKey.X.Text(16)
+	pub, _ := ec.PublicKey.Bytes()
+	x := fmt.Sprintf("%x", pub[1:33]) // the X coordinate in hex, not base64url
 
 	for _, doc := range []string{
 		`{"keys":[` + ecPub + `]}`,

@@ -150,16 +150,16 @@ func birthdateRow(id *franceconnect.Identity) row {
 	return r
 }
 
+var genders = map[franceconnect.Gender]string{
+	franceconnect.GenderFemale:      "Féminin",
+	franceconnect.GenderMale:        "Masculin",
+	franceconnect.GenderUnspecified: "Non spécifié",
+	"":                              "Non transmis",
+}
+
 func genderText(g franceconnect.Gender) string {
-	switch g {
-	case franceconnect.GenderFemale:
-		return "Féminin"
-	case franceconnect.GenderMale:
-		return "Masculin"
-	case franceconnect.GenderUnspecified:
-		return "Non spécifié"
-	case "":
-		return "Non transmis"
+	if t, ok := genders[g]; ok {
+		return t
 	}
 	return string(g)
 }
@@ -205,14 +205,15 @@ func countryText(code string) string {
 	return code + " (code INSEE du pays)"
 }
 
+var levels = map[franceconnect.ACR]string{
+	franceconnect.EIDAS1: "eidas1 (faible)",
+	franceconnect.EIDAS2: "eidas2 (substantiel)",
+	franceconnect.EIDAS3: "eidas3 (élevé)",
+}
+
 func acrText(a franceconnect.ACR) string {
-	switch a {
-	case franceconnect.EIDAS1:
-		return "eidas1 (faible)"
-	case franceconnect.EIDAS2:
-		return "eidas2 (substantiel)"
-	case franceconnect.EIDAS3:
-		return "eidas3 (élevé)"
+	if t, ok := levels[a]; ok {
+		return t
 	}
 	return string(a)
 }

@@ -1,0 +1,230 @@
+package franceconnect_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http/cookiejar"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/franceconnect-go/franceconnect"
+	"github.com/franceconnect-go/franceconnect/fctest"
+)
+
+// tenantRedirect is a multi-tenant portal's callback that carries its own
+// query string: it must survive authorize and token byte for byte.
+const tenantRedirect = "https://portail.example/account-management/aidestpe-demandeurs/france-connect/code?redirectUrl=https%3A%2F%2Fportail.example%2Faides%2F%23%2Faidestpe%2Fconnecte%2Fdashboard%2Faccueil&jwtKey=jwt-aidestpe-portail-depot-demande-aides"
+
+// mockSetup starts a mock, registers a client with alg and returns a Client
+// configured for it.
+func mockSetup(t *testing.T, alg string, mutate ...func(*franceconnect.Config)) (*fctest.Server, *franceconnect.Client) {
+	t.Helper()
+	srv := fctest.NewServer()
+	t.Cleanup(srv.Close)
+	reg := srv.Register(fctest.Registration{
+		RedirectURIs:           []string{"https://portail.example/fc/callback", tenantRedirect},
+		PostLogoutRedirectURIs: []string{"https://portail.example/"},
+		Alg:                    alg,
+	})
+	cfg := franceconnect.Config{
+		Environment:           srv.Environment(),
+		ClientID:              reg.ID,
+		ClientSecret:          reg.Secret,
+		RedirectURL:           "https://portail.example/fc/callback",
+		PostLogoutRedirectURL: "https://portail.example/",
+		Algorithm:             alg,
+		Scopes:                []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeEmail, franceconnect.ScopeIDPBirthdate},
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	c, err := franceconnect.New(cfg)
+	require.NoError(t, err)
+	return srv, c
+}
+
+// mockLogin runs the browser part against the mock and returns the callback's
+// query.
+func mockLogin(t *testing.T, srv *fctest.Server, c *franceconnect.Client, u fctest.User, opts franceconnect.AuthOptions) (*franceconnect.AuthRequest, url.Values) {
+	t.Helper()
+	req, err := c.AuthCodeURL(opts)
+	require.NoError(t, err)
+	cb, err := srv.Login(req.URL, u)
+	require.NoError(t, err)
+	parsed, err := url.Parse(cb)
+	require.NoError(t, err)
+	return req, parsed.Query()
+}
+
+func TestLoginEndToEnd(t *testing.T) {
+	t.Parallel()
+	for _, alg := range []string{"ES256", "RS256"} {
+		t.Run(alg, func(t *testing.T) {
+			t.Parallel()
+			srv, c := mockSetup(t, alg)
+			req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{Claims: franceconnect.ClaimsAMR})
+			res, err := c.Exchange(context.Background(), req, q)
+			require.NoError(t, err)
+
+			id := res.Identity
+			assert.Equal(t, "Angela Claire Louise", id.GivenName)
+			assert.Equal(t, []string{"Angela", "Claire", "Louise"}, id.GivenNames)
+			assert.Equal(t, "DUBOIS", id.FamilyName)
+			assert.Equal(t, franceconnect.Birthdate{Year: 1962, Month: time.August, Day: 24}, id.Birthdate)
+			assert.Equal(t, franceconnect.GenderFemale, id.Gender)
+			assert.Equal(t, "75107", id.Birthplace)
+			assert.Equal(t, "99100", id.Birthcountry)
+			assert.True(t, id.BornInFrance())
+			assert.NotEmpty(t, id.Email)
+			assert.Len(t, id.Subject, 66)
+			assert.Equal(t, id.Subject, res.IDToken.Subject)
+			assert.Equal(t, franceconnect.EIDAS1, res.IDToken.ACR)
+			assert.NotEmpty(t, res.IDToken.AMR, "amr requested through claims")
+			assert.NotEmpty(t, res.RawIDToken)
+			assert.Equal(t, int64(1), srv.Stats().JWKSFetches)
+		})
+	}
+}
+
+func TestLoginRedirectWithQueryString(t *testing.T) {
+	t.Parallel()
+	srv, c := mockSetup(t, "ES256", func(cfg *franceconnect.Config) { cfg.RedirectURL = tenantRedirect })
+	req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+	assert.Equal(t, "jwt-aidestpe-portail-depot-demande-aides", q.Get("jwtKey"), "the callback keeps the portal's own parameters")
+	assert.Equal(t, "https://portail.example/aides/#/aidestpe/connecte/dashboard/accueil", q.Get("redirectUrl"))
+	res, err := c.Exchange(context.Background(), req, q)
+	require.NoError(t, err)
+	assert.Equal(t, "DUBOIS", res.Identity.FamilyName)
+}
+
+func TestLoginEdgeCaseIdentities(t *testing.T) {
+	t.Parallel()
+	srv, c := mockSetup(t, "ES256")
+	for _, u := range fctest.Users() {
+		req, q := mockLogin(t, srv, c, u, franceconnect.AuthOptions{})
+		res, err := c.Exchange(context.Background(), req, q)
+		require.NoError(t, err, u.Login)
+		assert.Equal(t, u.FamilyName, res.Identity.FamilyName)
+		assert.Equal(t, u.Birthplace, res.Identity.Birthplace)
+		assert.Equal(t, u.Birthdate, res.Identity.Birthdate.String())
+		assert.Equal(t, u.Birthcountry == "99100", res.Identity.BornInFrance())
+		if u.IDPBirthdate != "" {
+			assert.Equal(t, u.IDPBirthdate, res.Identity.IDPBirthdate.String())
+		}
+	}
+}
+
+func TestCodeIsSingleUse(t *testing.T) {
+	t.Parallel()
+	srv, c := mockSetup(t, "ES256")
+	req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+	_, err := c.Exchange(context.Background(), req, q)
+	require.NoError(t, err)
+	_, err = c.Exchange(context.Background(), req, q)
+	assert.ErrorIs(t, err, franceconnect.ErrInvalidGrant)
+	var pe *franceconnect.ProviderError
+	require.True(t, errors.As(err, &pe))
+	assert.Equal(t, "Y049E20B", pe.YCode)
+}
+
+// A login started on replica A completes on replica B: two Clients with the
+// same configuration and keys, no shared memory.
+func TestHandlersReplicas(t *testing.T) {
+	t.Parallel()
+	srv, cfg := hSetup(t)
+	replicaA, replicaB := hClient(t, cfg), hClient(t, cfg)
+	b := newHBrowser(t)
+	var o hOutcome
+	cb := b.start(t, srv, replicaA.LoginHandler(franceconnect.AuthOptions{}), hLogin+"?return=/aides", fctest.DefaultUser)
+	b.get(t, o.callback(replicaB), cb)
+	o.requireSuccess(t)
+	assert.Equal(t, "/aides", o.ret)
+}
+
+// Two logins started in two tabs both complete, in any order.
+func TestHandlersTwoTabs(t *testing.T) {
+	t.Parallel()
+	srv, cfg := hSetup(t)
+	c := hClient(t, cfg)
+	b := newHBrowser(t)
+	login := c.LoginHandler(franceconnect.AuthOptions{})
+	cb1 := b.start(t, srv, login, hLogin+"?return=/onglet-1", fctest.DefaultUser)
+	cb2 := b.start(t, srv, login, hLogin+"?return=/onglet-2", fctest.DefaultUser)
+	require.Len(t, b.jar.Cookies(mustURL(t, hCallback)), 2)
+
+	var o hOutcome
+	b.get(t, o.callback(c), cb2)
+	o.requireSuccess(t)
+	assert.Equal(t, "/onglet-2", o.ret)
+	b.get(t, o.callback(c), cb1)
+	o.requireSuccess(t)
+	assert.Equal(t, "/onglet-1", o.ret)
+	assert.Empty(t, b.jar.Cookies(mustURL(t, hCallback)))
+}
+
+// The user cancels at FranceConnect: the error handler gets a typed error
+// and the French message.
+func TestHandlersCancelled(t *testing.T) {
+	t.Parallel()
+	srv, cfg := hSetup(t)
+	srv.Inject(fctest.CallbackAccessDenied)
+	c := hClient(t, cfg)
+	b := newHBrowser(t)
+	var o hOutcome
+	cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
+	resp := b.get(t, o.callback(c), cb)
+	require.ErrorIs(t, o.err, franceconnect.ErrAccessDenied)
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, "Vous avez annulé la connexion avec FranceConnect.\n", string(body))
+	assert.Empty(t, b.jar.Cookies(mustURL(t, hCallback)))
+}
+
+// 100 tenants of one environment, one Client each, share one key cache:
+// the mock serves its JWKS once.
+func TestHandlersManyTenantsOneJWKSFetch(t *testing.T) {
+	t.Parallel()
+	srv := fctest.NewServer()
+	t.Cleanup(srv.Close)
+	const tenants = 100
+	clients := make([]*franceconnect.Client, tenants)
+	for i := range clients {
+		cfg := hRegister(srv, fmt.Sprintf("%s/account-management/t%03d-demandeurs/france-connect/code", hPortal, i))
+		clients[i] = hClient(t, cfg)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, tenants)
+	for i, c := range clients {
+		wg.Go(func() {
+			jar, _ := cookiejar.New(nil)
+			b := &hBrowser{jar: jar}
+			var o hOutcome
+			resp := b.get(t, c.LoginHandler(franceconnect.AuthOptions{}), fmt.Sprintf("%s/account-management/t%03d-demandeurs/france-connect/login?return=/t%03d", hPortal, i, i))
+			cb, err := srv.Login(resp.Header.Get("Location"), fctest.DefaultUser)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			b.get(t, o.callback(c), cb)
+			switch {
+			case o.err != nil:
+				errs[i] = o.err
+			case o.ret != fmt.Sprintf("/t%03d", i):
+				errs[i] = fmt.Errorf("tenant %d returned to %s", i, o.ret)
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "tenant %d", i)
+	}
+	st := srv.Stats()
+	assert.Equal(t, int64(tenants), st.TokenRequests)
+	assert.Equal(t, int64(1), st.JWKSFetches, "one JWKS fetch for the environment, not one per tenant")
+}
