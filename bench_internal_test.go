@@ -5,7 +5,7 @@ package franceconnect
 //
 //   - impl=gojose: a bare go-jose ParseSigned + Verify with the key in hand
 //     and a json.Unmarshal of the payload into a plain struct, no checks;
-//   - impl=baseline: internal/baseline, go-oidc's verifier (warm
+//   - impl=baseline: the baseline of baseline_test.go, go-oidc's verifier (warm
 //     RemoteKeySet) plus the nonce and acr checks.
 
 import (

@@ -3,7 +3,7 @@ package franceconnect_test
 // Benchmarks of the whole login against the in-process mock, side by side
 // with two references measured in the same run:
 //
-//   - impl=baseline: internal/baseline, the login a careful developer
+//   - impl=baseline: the baseline (baseline_test.go), the login a careful developer
 //     writes by hand with go-oidc, x/oauth2 and go-jose, doing the same
 //     checks on the happy path;
 //   - impl=floor: what no implementation can avoid, two bare ECDSA P-256
