@@ -1,7 +1,7 @@
 package franceconnect_test
 
 import (
-	"bytes"
+	"crypto/sha256"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -22,7 +22,11 @@ const (
 	hLogin     = hPortal + "/fc/login"
 )
 
-func hKey(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+// hKey is cookie key number b: 32 bytes that look random.
+func hKey(b byte) []byte {
+	k := sha256.Sum256([]byte{b})
+	return k[:]
+}
 
 // hSetup starts a mock with one registered client and returns the Config
 // of a portal for it, with one cookie key.
@@ -152,12 +156,21 @@ func setCookie(resp *http.Response, name string) *http.Cookie {
 	return nil
 }
 
+// txCookieNames lists the pending-login cookies resp sets.
 func txCookieNames(resp *http.Response) []string {
 	var names []string
 	for _, ck := range resp.Cookies() {
-		if strings.HasPrefix(ck.Name, "fc_tx_") && ck.Name != "fc_tx_idx" {
+		if strings.HasPrefix(strings.TrimPrefix(ck.Name, "__Host-"), "fc_tx_") && !strings.HasSuffix(ck.Name, "_out") {
 			names = append(names, ck.Name)
 		}
 	}
 	return names
+}
+
+// slotPrefix is the clear part of a pending-login cookie's value, "<state
+// id>.<expiry>.", before the sealed login.
+func slotPrefix(v string) string {
+	i := strings.Index(v, ".")
+	j := strings.Index(v[i+1:], ".")
+	return v[:i+1+j+1]
 }

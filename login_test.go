@@ -45,19 +45,6 @@ func mustURL(t *testing.T, raw string) *url.URL {
 	return u
 }
 
-// The index cookie follows the path the browser used, even under
-// http.StripPrefix.
-func TestHandlersLoginUnderStripPrefix(t *testing.T) {
-	t.Parallel()
-	_, cfg := hSetup(t)
-	c := hClient(t, cfg)
-	rec := httptest.NewRecorder()
-	http.StripPrefix("/tenant", c.LoginHandler(franceconnect.AuthOptions{})).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/tenant/fc/login?return=/x", nil))
-	idx := setCookie(rec.Result(), "fc_tx_idx")
-	require.NotNil(t, idx)
-	assert.Equal(t, "/tenant/fc/login", idx.Path)
-}
-
 // Without cookie keys New succeeds, and the handlers fail closed with a
 // logged configuration message.
 func TestHandlersWithoutKeys(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 const (
 	defaultReturnPath = "/"
 	// maxReturnPath bounds a return path.
-	maxReturnPath = 1024
+	maxReturnPath = 512
 	// returnParam is LoginHandler's query parameter naming the local path
 	// to come back to.
 	returnParam = "return"
@@ -16,7 +16,7 @@ const (
 
 // IsLocalPath reports whether p is a path on this site, safe to redirect
 // to: "/" then not "/" or "\", printable ASCII without space or
-// backslash, at most 1 KiB, and still so once percent-decoded (twice at
+// backslash, at most 512 bytes, and still so once percent-decoded (twice at
 // most: deeper encodings are refused), so that no browser or framework
 // reads it as another host. The handlers use it for every return path; use
 // it for the portal's own redirects too.

@@ -1,12 +1,12 @@
 package franceconnect
 
 import (
-	"cmp"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,20 +15,25 @@ import (
 )
 
 // The handlers keep each pending login (state, nonce, acr, expiry, return
-// path) in its own cookie, sealed with Config.CookieKeys (JWE dir +
-// A256GCM): no server-side store, so a login started on one replica
-// completes on any replica that has the same keys, and two logins started
-// in two tabs both complete. A pending logout is kept the same way.
+// path) in a cookie sealed with Config.CookieKeys (JWE dir + A256GCM): no
+// server-side store, so a login started on one replica completes on any
+// replica that has the same keys, and logins started in two tabs both
+// complete. A pending logout is kept the same way.
+//
+// Pending logins are bounded by construction: they live in loginSlots
+// cookies of fixed names, whatever the concurrency or the spelling of the
+// login path, and a new login takes a free slot or the oldest one. The
+// cookies are scoped to the whole host ("/"), which is what lets the login
+// handler see every slot, and, on https, named with the __Host- prefix:
+// Secure, no Domain, so no sibling subdomain can plant or shadow them.
 
 const (
 	defaultCookiePrefix = "fc_tx"
-	// maxPendingLogins bounds the login cookies one browser holds: a new
-	// login beyond it drops the oldest.
-	maxPendingLogins = 5
-	// stateIDLen is how much of the state names a login cookie.
+	// loginSlots is the number of pending logins a browser keeps: a new
+	// login beyond it replaces the oldest.
+	loginSlots = 3
+	// stateIDLen is how much of the state names a pending login.
 	stateIDLen = 8
-	// maxIndexCookie bounds the list of pending logins we parse.
-	maxIndexCookie = 512
 )
 
 // loginTx is a sealed pending login. Its expiry is the envelope's.
@@ -47,13 +52,12 @@ type logoutTx struct {
 // txCookies is what the handlers of one Client share.
 type txCookies struct {
 	sealer     *seal.Sealer
-	prefix     string
-	loginPath  string // the callback's path
-	logoutPath string // the post-logout URL's path ("" if none)
-	secure     bool   // https callback
-	secureOut  bool   // https post-logout URL
+	slots      [loginSlots]string // login cookie names
+	logoutName string
+	secure     bool // https callback
+	secureOut  bool // https post-logout URL
 	maxAge     int
-	loginAud   string
+	loginAud   string // who may open a pending login: issuer, client, level
 	logoutAud  string
 }
 
@@ -69,38 +73,46 @@ func (c *Client) transactions() (*txCookies, error) {
 	}
 	t := &txCookies{
 		sealer:    s,
-		prefix:    c.cfg.CookieName,
+		secure:    secureURL(c.cfg.RedirectURL),
+		secureOut: c.cfg.PostLogoutRedirectURL == "" || secureURL(c.cfg.PostLogoutRedirectURL),
 		maxAge:    max(1, int(c.cfg.TransactionTTL/time.Second)),
-		loginAud:  "franceconnect login " + c.cfg.Environment.Issuer + " " + c.cfg.ClientID,
-		logoutAud: "franceconnect logout " + c.cfg.Environment.Issuer + " " + c.cfg.ClientID,
+		loginAud:  sealAudience("login", c.cfg.Environment.Issuer, c.cfg.ClientID, string(c.cfg.ACR)),
+		logoutAud: sealAudience("logout", c.cfg.Environment.Issuer, c.cfg.ClientID),
 	}
-	t.loginPath, t.secure = cookieScope(c.cfg.RedirectURL)
-	if c.cfg.PostLogoutRedirectURL != "" {
-		t.logoutPath, t.secureOut = cookieScope(c.cfg.PostLogoutRedirectURL)
+	for i := range t.slots {
+		t.slots[i] = cookieName(t.secure, c.cfg.CookieName+"_"+strconv.Itoa(i))
 	}
+	t.logoutName = cookieName(t.secureOut, c.cfg.CookieName+"_out")
 	return t, nil
 }
 
-// cookieScope returns the cookie path and Secure flag for a validated
-// redirect URL: Secure unless it is http on a loopback host (New refuses
-// http elsewhere).
-func cookieScope(raw string) (path string, secure bool) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "/", true
-	}
-	path = u.EscapedPath()
-	if path == "" {
-		path = "/"
-	}
-	return path, u.Scheme != "http"
+// sealAudience names who may open a sealed value, in 22 characters: a hash of
+// its purpose and of what it is bound to.
+func sealAudience(parts ...string) string {
+	sum := sha256.Sum256([]byte("franceconnect\x00" + strings.Join(parts, "\x00")))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
-func (t *txCookies) cookie(name, value, path string, secure bool, maxAge int) *http.Cookie {
+// secureURL reports whether cookies for a validated redirect URL are
+// Secure: always but for http on a loopback host (New refuses http
+// elsewhere), where browsers would not send them.
+func secureURL(raw string) bool {
+	return !strings.HasPrefix(raw, "http:")
+}
+
+// cookieName prefixes name with __Host- for Secure cookies.
+func cookieName(secure bool, name string) string {
+	if secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
+func cookie(name, value string, secure bool, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name:     name,
 		Value:    value,
-		Path:     path,
+		Path:     "/",
 		MaxAge:   maxAge,
 		HttpOnly: true,
 		Secure:   secure,
@@ -108,23 +120,65 @@ func (t *txCookies) cookie(name, value, path string, secure bool, maxAge int) *h
 	}
 }
 
-// startLogin seals req and the return path into the login's cookie.
+// startLogin seals req and the return path into a login slot: a free one,
+// one whose login has expired, or else the oldest.
 func (t *txCookies) startLogin(w http.ResponseWriter, r *http.Request, req *AuthRequest, ret string, now time.Time) error {
 	sealed, err := t.sealer.Seal(t.loginAud, req.Expiry, loginTx{State: req.State, Nonce: req.Nonce, ACR: req.ACR, Return: ret})
 	if err != nil {
 		return err
 	}
-	id := req.State[:stateIDLen]
-	t.trackLogin(w, r, id, req.Expiry, now)
-	http.SetCookie(w, t.cookie(t.prefix+"_"+id, sealed, t.loginPath, t.secure, t.maxAge))
+	slot, oldest := 0, int64(-1)
+	for i, name := range t.slots {
+		exp := int64(0) // free
+		if ck, err := r.Cookie(name); err == nil {
+			_, exp, _ = parseSlot(ck.Value)
+		}
+		if exp < now.UnixNano() {
+			slot = i
+			break
+		}
+		if oldest < 0 || exp < oldest {
+			slot, oldest = i, exp
+		}
+	}
+	value := req.State[:stateIDLen] + "." + strconv.FormatInt(req.Expiry.UnixNano(), 10) + "." + sealed
+	http.SetCookie(w, cookie(t.slots[slot], value, t.secure, t.maxAge))
 	return nil
 }
 
-// finishLogin opens and deletes the cookie of the login the callback
-// query q answers.
+// parseSlot splits a login slot's value, "<state id>.<expiry in Unix
+// nanoseconds>.<sealed>".
+// The first two are in clear, to find the slot of a callback and the oldest
+// slot without opening them: altering them only loses the user's own
+// pending login.
+func parseSlot(v string) (id string, exp int64, sealed string) {
+	id, rest, _ := strings.Cut(v, ".")
+	e, sealed, _ := strings.Cut(rest, ".")
+	exp, err := strconv.ParseInt(e, 10, 64)
+	if err != nil || len(id) != stateIDLen {
+		return "", 0, ""
+	}
+	return id, exp, sealed
+}
+
+// finishLogin opens and deletes the login slot the callback query q
+// answers, found by the state.
 func (t *txCookies) finishLogin(w http.ResponseWriter, r *http.Request, q url.Values, now time.Time) (*AuthRequest, string, error) {
+	s := q["state"]
+	if len(s) != 1 || len(s[0]) < stateIDLen || len(s[0]) > 256 || !isStateID(s[0]) {
+		return nil, "", fmt.Errorf("%w: the request has no valid state", ErrNoTransaction)
+	}
+	var values []string
+	for _, ck := range r.Cookies() {
+		for _, name := range t.slots {
+			if id, _, sealed := parseSlot(ck.Value); ck.Name == name && id == s[0][:stateIDLen] {
+				http.SetCookie(w, cookie(name, "", t.secure, -1))
+				values = append(values, sealed)
+			}
+		}
+	}
 	var tx loginTx
-	exp, err := t.open(w, r, loginCookieName(t.prefix, q), t.loginPath, t.secure, t.loginAud, now, &tx)
+	exp, err := t.open(values, t.loginAud, now, &tx)
 	if err == nil && (tx.State == "" || tx.Nonce == "" || tx.ACR.rank() == 0) {
 		err = fmt.Errorf("%w: incomplete login", ErrInvalidTransaction)
 	}
@@ -140,112 +194,37 @@ func (t *txCookies) startLogout(w http.ResponseWriter, lreq *LogoutRequest) erro
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, t.cookie(t.prefix+"_out", sealed, t.logoutPath, t.secureOut, t.maxAge))
+	http.SetCookie(w, cookie(t.logoutName, sealed, t.secureOut, t.maxAge))
 	return nil
 }
 
 // finishLogout opens and deletes the logout cookie.
 func (t *txCookies) finishLogout(w http.ResponseWriter, r *http.Request, now time.Time) (*LogoutRequest, error) {
+	var values []string
+	for _, ck := range r.Cookies() {
+		if ck.Name == t.logoutName {
+			values = append(values, ck.Value)
+		}
+	}
+	if len(values) > 0 {
+		http.SetCookie(w, cookie(t.logoutName, "", t.secureOut, -1))
+	}
 	var tx logoutTx
-	exp, err := t.open(w, r, t.prefix+"_out", t.logoutPath, t.secureOut, t.logoutAud, now, &tx)
+	exp, err := t.open(values, t.logoutAud, now, &tx)
 	if err != nil {
 		return nil, err
 	}
 	return &LogoutRequest{State: tx.State, Expiry: exp}, nil
 }
 
-// pendingLogin is an entry of the list of pending logins: the cookie's
-// state prefix and its expiry (Unix seconds).
-type pendingLogin struct {
-	id  string
-	exp int64
-}
-
-// trackLogin records a new login in the list of pending logins (a cookie
-// on the login handler's own path, since the login cookies themselves are
-// sent only to the callback) and expires the oldest login cookies beyond
-// maxPendingLogins.
-func (t *txCookies) trackLogin(w http.ResponseWriter, r *http.Request, id string, exp, now time.Time) {
-	name := t.prefix + "_idx"
-	var list []pendingLogin
-	if ck, err := r.Cookie(name); err == nil {
-		list = parsePending(ck.Value, now.Unix())
-	}
-	slices.SortFunc(list, func(a, b pendingLogin) int { return cmp.Compare(a.exp, b.exp) })
-	for len(list) >= maxPendingLogins {
-		http.SetCookie(w, t.cookie(t.prefix+"_"+list[0].id, "", t.loginPath, t.secure, -1))
-		list = list[1:]
-	}
-	list = append(list, pendingLogin{id: id, exp: exp.Unix()})
-	entries := make([]string, len(list))
-	for i, p := range list {
-		entries[i] = p.id + "." + strconv.FormatInt(p.exp, 10)
-	}
-	http.SetCookie(w, t.cookie(name, strings.Join(entries, ":"), requestPath(r), t.secure, t.maxAge))
-}
-
-// parsePending reads "id.exp:id.exp...", keeping the well-formed entries
-// that have not expired. Tampering with it only drops the user's own
-// pending logins.
-func parsePending(v string, now int64) []pendingLogin {
-	if len(v) > maxIndexCookie {
-		return nil
-	}
-	var list []pendingLogin
-	for e := range strings.SplitSeq(v, ":") {
-		id, exp, ok := strings.Cut(e, ".")
-		if !ok || len(id) != stateIDLen || !isStateID(id) || len(exp) > 12 {
-			continue
-		}
-		n, err := strconv.ParseInt(exp, 10, 64)
-		if err != nil || n < now || slices.ContainsFunc(list, func(p pendingLogin) bool { return p.id == id }) {
-			continue
-		}
-		list = append(list, pendingLogin{id: id, exp: n})
-	}
-	return list
-}
-
-// requestPath is the path the browser asked for, before any
-// http.StripPrefix, for a cookie that must come back to this handler.
-func requestPath(r *http.Request) string {
-	if strings.HasPrefix(r.RequestURI, "/") {
-		p, _, _ := strings.Cut(r.RequestURI, "?")
-		return p
-	}
-	if p := r.URL.EscapedPath(); p != "" {
-		return p
-	}
-	return "/"
-}
-
-// loginCookieName names the cookie of the login a callback answers, from
-// its state; "" when the state is missing, repeated or malformed.
-func loginCookieName(prefix string, q url.Values) string {
-	s := q["state"]
-	if len(s) != 1 || len(s[0]) < stateIDLen || len(s[0]) > 256 || !isStateID(s[0]) {
-		return ""
-	}
-	return prefix + "_" + s[0][:stateIDLen]
-}
-
-// open opens the transaction cookie called name (trying each cookie of
-// that name the browser sent) and expires it.
-func (t *txCookies) open(w http.ResponseWriter, r *http.Request, name, path string, secure bool, aud string, now time.Time, v any) (time.Time, error) {
-	if name == "" {
-		return time.Time{}, fmt.Errorf("%w: the request has no valid state", ErrNoTransaction)
+// open opens the first of the sealed values that opens for aud.
+func (t *txCookies) open(values []string, aud string, now time.Time, v any) (time.Time, error) {
+	if len(values) == 0 {
+		return time.Time{}, ErrNoTransaction
 	}
 	var firstErr error
-	found := false
-	for _, ck := range r.Cookies() {
-		if ck.Name != name {
-			continue
-		}
-		if !found {
-			found = true
-			http.SetCookie(w, t.cookie(name, "", path, secure, -1))
-		}
-		exp, err := t.sealer.Open(ck.Value, aud, now, v)
+	for _, sealed := range values {
+		exp, err := t.sealer.Open(sealed, aud, now, v)
 		if err == nil {
 			return exp, nil
 		}
@@ -253,14 +232,10 @@ func (t *txCookies) open(w http.ResponseWriter, r *http.Request, name, path stri
 			firstErr = err
 		}
 	}
-	switch {
-	case !found:
-		return time.Time{}, ErrNoTransaction
-	case errors.Is(firstErr, seal.ErrExpired):
+	if errors.Is(firstErr, seal.ErrExpired) {
 		return time.Time{}, fmt.Errorf("%w: the transaction cookie is past its expiry", ErrTransactionExpired)
-	default:
-		return time.Time{}, fmt.Errorf("%w: %s", ErrInvalidTransaction, strings.TrimPrefix(firstErr.Error(), "seal: "))
 	}
+	return time.Time{}, fmt.Errorf("%w: %s", ErrInvalidTransaction, strings.TrimPrefix(firstErr.Error(), "seal: "))
 }
 
 // isStateID reports whether s is made of base64url characters (our states,

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,7 +95,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 				if v[i] == '.' || v[i] > 'z' {
 					v[i] = 'A'
 				}
-				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: string(v), Path: "/fc/callback"}})
+				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: string(v), Path: "/"}})
 				var o hOutcome
 				return e.cb, o.callback(e.c), &o
 			},
@@ -103,7 +104,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 		{
 			name: "garbage",
 			prepare: func(t *testing.T, e *env) (string, http.Handler, *hOutcome) {
-				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: strings.Repeat(".", 3000), Path: "/fc/callback"}})
+				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: slotPrefix(e.cookie.Value) + strings.Repeat(".", 3000), Path: "/"}})
 				var o hOutcome
 				return e.cb, o.callback(e.c), &o
 			},
@@ -156,9 +157,10 @@ func TestHandlersRejectedCookies(t *testing.T) {
 			name: "logout cookie as login cookie",
 			prepare: func(t *testing.T, e *env) (string, http.Handler, *hOutcome) {
 				resp := e.b.get(t, e.c.LogoutHandler(func(*http.Request) (string, error) { return hFakeIDToken(e.srv, e.cfg.ClientID), nil }), hPortal+"/fc/logout")
-				out := setCookie(resp, "fc_tx_out")
+				out := setCookie(resp, "__Host-fc_tx_out")
 				require.NotNil(t, out)
-				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: out.Value, Path: "/fc/callback"}})
+				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: out.Name, Path: "/", MaxAge: -1}})
+				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: slotPrefix(e.cookie.Value) + out.Value, Path: "/"}})
 				var o hOutcome
 				return e.cb, o.callback(e.c), &o
 			},
@@ -171,7 +173,8 @@ func TestHandlersRejectedCookies(t *testing.T) {
 				resp := b2.get(t, e.c.LoginHandler(franceconnect.AuthOptions{}), hLogin)
 				names := txCookieNames(resp)
 				require.Len(t, names, 1)
-				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: setCookie(resp, names[0]).Value, Path: "/fc/callback"}})
+				other := setCookie(resp, names[0]).Value
+				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: slotPrefix(e.cookie.Value) + other[len(slotPrefix(other)):], Path: "/"}})
 				var o hOutcome
 				return e.cb, o.callback(e.c), &o
 			},
@@ -195,7 +198,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 				var first hOutcome
 				e.b.get(t, first.callback(e.c), e.cb)
 				first.requireSuccess(t)
-				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: e.cookie.Value, Path: "/fc/callback"}})
+				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: e.cookie.Value, Path: "/"}})
 				var o hOutcome
 				return e.cb, o.callback(e.c), &o
 			},
@@ -270,7 +273,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 				del := setCookie(resp, e.cookie.Name)
 				require.NotNil(t, del, "the cookie is deleted whatever the outcome")
 				assert.Equal(t, -1, del.MaxAge)
-				assert.Equal(t, "/fc/callback", del.Path)
+				assert.Equal(t, "/", del.Path)
 			}
 			assert.NotContains(t, o.err.Error(), e.cookie.Value[:30])
 			if tt.keep {
@@ -289,7 +292,7 @@ func hFakeIDToken(srv *fctest.Server, aud string) string {
 	return enc([]byte(`{"alg":"ES256"}`)) + "." + enc(fmt.Appendf(nil, `{"iss":%q,"aud":%q,"sub":"x"}`, srv.Issuer(), aud)) + ".c2ln"
 }
 
-// A browser holds at most 5 pending login cookies: more logins drop the
+// A browser holds at most 3 pending login cookies: more logins replace the
 // oldest, and the newest still complete.
 func TestHandlersPendingLoginsBounded(t *testing.T) {
 	t.Parallel()
@@ -300,43 +303,86 @@ func TestHandlersPendingLoginsBounded(t *testing.T) {
 	var cbs []string
 	for i := range 8 {
 		cbs = append(cbs, b.start(t, srv, login, fmt.Sprintf("%s?return=/t%d", hLogin, i), fctest.DefaultUser))
-		assert.LessOrEqual(t, len(b.jar.Cookies(mustURL(t, hCallback))), 5)
+		assert.LessOrEqual(t, len(b.jar.Cookies(mustURL(t, hCallback))), 3)
 	}
-	assert.Len(t, b.jar.Cookies(mustURL(t, hCallback)), 5)
+	assert.Len(t, b.jar.Cookies(mustURL(t, hCallback)), 3)
 
 	var o hOutcome
 	for i, cb := range cbs {
 		b.get(t, o.callback(c), cb)
-		if i < 3 {
-			assert.ErrorIs(t, o.err, franceconnect.ErrNoTransaction, "login %d was dropped", i)
+		if i < 5 {
+			assert.ErrorIs(t, o.err, franceconnect.ErrNoTransaction, "login %d was replaced", i)
 			continue
 		}
 		o.requireSuccess(t)
 		assert.Equal(t, fmt.Sprintf("/t%d", i), o.ret)
 	}
-	// The list of pending logins survives garbage.
-	b.jar.SetCookies(mustURL(t, hLogin), []*http.Cookie{{Name: "fc_tx_idx", Value: "x.1:" + strings.Repeat("abcdefgh.9999999999:", 40), Path: "/fc/login"}})
-	b.start(t, srv, login, hLogin, fctest.DefaultUser)
-	assert.Len(t, b.jar.Cookies(mustURL(t, hCallback)), 1)
+	// Garbage in every slot only frees them.
+	for i := range 3 {
+		b.jar.SetCookies(mustURL(t, hLogin), []*http.Cookie{{Name: fmt.Sprintf("__Host-fc_tx_%d", i), Value: "x.1:" + strings.Repeat("abcdefgh.9999999999:", 40), Path: "/"}})
+	}
+	cb := b.start(t, srv, login, hLogin+"?return=/apres", fctest.DefaultUser)
+	assert.Len(t, b.jar.Cookies(mustURL(t, hCallback)), 3)
+	b.get(t, o.callback(c), cb)
+	o.requireSuccess(t)
+	assert.Equal(t, "/apres", o.ret)
 }
 
-// Cookie attributes: HttpOnly, SameSite=Lax, Secure unless the redirect URL
-// is http on a loopback host, Path of the redirect URL, TransactionTTL.
+// Forty logins at once, on every spelling of the login path, each with the
+// longest return path: the browser keeps 3 pending logins, the Cookie
+// header they make stays under 4 KB, and the last ones started complete.
+func TestHandlersPendingLoginsBoundedUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	srv, cfg := hSetup(t)
+	c := hClient(t, cfg)
+	b := newHBrowser(t)
+	login := c.LoginHandler(franceconnect.AuthOptions{})
+	longest := "/" + strings.Repeat("d", 511)
+	require.True(t, franceconnect.IsLocalPath(longest))
+	spellings := []string{"/fc/login", "/fc/%6Cogin", "/fc/LOGIN", "/fc//login", "/fc/login/", "/FC/login"}
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := b.get(t, login, hPortal+spellings[i%len(spellings)]+"?return="+longest)
+			assert.Equal(t, http.StatusFound, resp.StatusCode)
+		}()
+	}
+	wg.Wait()
+	cookies := b.jar.Cookies(mustURL(t, hCallback))
+	assert.LessOrEqual(t, len(cookies), 3)
+	header := len((&http.Request{Header: http.Header{}}).Header.Get("Cookie"))
+	for _, ck := range cookies {
+		header += len(ck.String()) + 2
+	}
+	assert.Less(t, header, 4096, "the Cookie header of the pending logins")
+
+	// A new login still completes, with its return path.
+	cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin+"?return="+longest, fctest.DefaultUser)
+	var o hOutcome
+	b.get(t, o.callback(c), cb)
+	o.requireSuccess(t)
+	assert.Equal(t, longest, o.ret)
+}
+
+// Cookie attributes: HttpOnly, SameSite=Lax, Path=/, TransactionTTL, and
+// on https Secure with the __Host- prefix; on http loopback hosts (local
+// development) neither.
 func TestHandlersCookieAttributes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		redirect   string
-		path       string
 		secure     bool
 		ttl        time.Duration
 		wantMaxAge int
 	}{
-		{"https://portail.example/fc/callback", "/fc/callback", true, 0, 600},
-		{"https://portail.example", "/", true, 0, 600},
-		{"https://portail.example/account-management/aides-demandeurs/france-connect/code?redirectUrl=x&jwtKey=y", "/account-management/aides-demandeurs/france-connect/code", true, 0, 600},
-		{"http://localhost:8080/fc/callback", "/fc/callback", false, 0, 600},
-		{"http://127.0.0.1:8080/auth/cb", "/auth/cb", false, 5 * time.Minute, 300},
-		{"http://[::1]/cb", "/cb", false, 0, 600},
+		{"https://portail.example/fc/callback", true, 0, 600},
+		{"https://portail.example", true, 0, 600},
+		{"https://portail.example/account-management/aides-demandeurs/france-connect/code?redirectUrl=x&jwtKey=y", true, 0, 600},
+		{"http://localhost:8080/fc/callback", false, 0, 600},
+		{"http://127.0.0.1:8080/auth/cb", false, 5 * time.Minute, 300},
+		{"http://[::1]/cb", false, 0, 600},
 	}
 	for _, tt := range tests {
 		t.Run(tt.redirect, func(t *testing.T) {
@@ -357,20 +403,21 @@ func TestHandlersCookieAttributes(t *testing.T) {
 			assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 			state := mustURL(t, loc).Query().Get("state")
 
-			ck := setCookie(resp, "fc_tx_"+state[:8])
-			require.NotNil(t, ck, "one cookie per login, named after its state")
+			prefix := ""
+			if tt.secure {
+				prefix = "__Host-"
+			}
+			require.Len(t, resp.Cookies(), 1, "one cookie per login")
+			ck := setCookie(resp, prefix+"fc_tx_0")
+			require.NotNil(t, ck, "the first free slot")
 			assert.True(t, ck.HttpOnly)
 			assert.Equal(t, tt.secure, ck.Secure)
 			assert.Equal(t, http.SameSiteLaxMode, ck.SameSite)
-			assert.Equal(t, tt.path, ck.Path)
+			assert.Equal(t, "/", ck.Path)
+			assert.Empty(t, ck.Domain)
 			assert.Equal(t, tt.wantMaxAge, ck.MaxAge)
+			assert.True(t, strings.HasPrefix(ck.Value, state[:8]+"."), "the slot names its login by 8 characters of the state")
 			assert.NotContains(t, ck.Value, state)
-
-			idx := setCookie(resp, "fc_tx_idx")
-			require.NotNil(t, idx)
-			assert.True(t, idx.HttpOnly)
-			assert.Equal(t, "/fc/login", idx.Path)
-			assert.Equal(t, http.SameSiteLaxMode, idx.SameSite)
 
 			// The callback deletes it with the same attributes.
 			var o hOutcome
@@ -382,16 +429,16 @@ func TestHandlersCookieAttributes(t *testing.T) {
 			del := setCookie(rec.Result(), ck.Name)
 			require.NotNil(t, del)
 			assert.Equal(t, -1, del.MaxAge)
-			assert.Equal(t, tt.path, del.Path)
+			assert.Equal(t, "/", del.Path)
 			assert.Equal(t, tt.secure, del.Secure)
 			assert.True(t, del.HttpOnly)
 
-			// The logout cookie: Path and Secure of the post-logout URL.
+			// The logout cookie: the same attributes.
 			rec = httptest.NewRecorder()
 			c.LogoutHandler(func(*http.Request) (string, error) { return "a.b.c", nil }).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/fc/logout", nil))
-			out := setCookie(rec.Result(), "fc_tx_out")
+			out := setCookie(rec.Result(), prefix+"fc_tx_out")
 			require.NotNil(t, out)
-			assert.Equal(t, tt.path, out.Path)
+			assert.Equal(t, "/", out.Path)
 			assert.Equal(t, tt.secure, out.Secure)
 			assert.True(t, out.HttpOnly)
 			assert.Equal(t, http.SameSiteLaxMode, out.SameSite)
