@@ -76,8 +76,17 @@ func newHBrowser(t *testing.T) *hBrowser {
 // get sends GET rawURL with the jar's cookies to h and stores the cookies
 // h sets.
 func (b *hBrowser) get(t *testing.T, h http.Handler, rawURL string) *http.Response {
+	return b.do(t, h, http.MethodGet, rawURL)
+}
+
+// post is get with POST, as a form button sends it.
+func (b *hBrowser) post(t *testing.T, h http.Handler, rawURL string) *http.Response {
+	return b.do(t, h, http.MethodPost, rawURL)
+}
+
+func (b *hBrowser) do(t *testing.T, h http.Handler, method, rawURL string) *http.Response {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, rawURL, nil)
+	req := httptest.NewRequest(method, rawURL, nil)
 	for _, ck := range b.jar.Cookies(req.URL) {
 		req.AddCookie(ck)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -41,14 +40,16 @@ type Result struct {
 // whole query of the request to the redirect URL), for the AuthRequest
 // this browser started. In order, each step stopping at the first error:
 //
-//  1. the request has not expired (ErrTransactionExpired);
-//  2. error parameter: a *CallbackError (errors.Is ErrAccessDenied for
-//     access_denied);
-//  3. state equal to the request's, compared in constant time
+//  1. the request has an expiry, not past (ErrTransactionExpired), and an
+//     eIDAS level (ErrConfig);
+//  2. state equal to the request's, compared in constant time
 //     (ErrStateMismatch);
-//  4. iss parameter (RFC 9207) equal to the issuer: required on v2, whose
+//  3. iss parameter (RFC 9207) equal to the issuer: required on v2, whose
 //     provider always sends it, checked when present on v1
 //     (ErrIssuerMismatch);
+//  4. error parameter, once the state and issuer say it answers this
+//     login: a *CallbackError (errors.Is ErrAccessDenied for
+//     access_denied);
 //  5. code exchanged at the token endpoint with client_secret_post and the
 //     registered redirect_uri (*ProviderError, ErrProviderUnavailable);
 //  6. ID token verified as IDTokenClaims documents (on FranceConnect+,
@@ -76,16 +77,18 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	if req == nil {
 		return nil, fmt.Errorf("%w: no login attempt to match the callback with", ErrStateMismatch)
 	}
-	if err := checkTransactionExpiry(req, c.cfg.Now()); err != nil {
+	if err := c.checkRequest(req); err != nil {
 		return nil, err
 	}
-	if err := checkCallbackError(q); err != nil {
-		return nil, err
-	}
+	// State and issuer first: an error parameter is the user's answer
+	// only if it answers this login (a third party cannot cancel it).
 	if err := checkState(q, req.State); err != nil {
 		return nil, err
 	}
 	if err := checkIssuerParam(q, c.cfg.Environment); err != nil {
+		return nil, err
+	}
+	if err := checkCallbackError(q); err != nil {
 		return nil, err
 	}
 	code, err := callbackCode(q)
@@ -118,9 +121,14 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	return &Result{Identity: id, IDToken: idt, RawIDToken: rawIDToken, AccessToken: tok.AccessToken}, nil
 }
 
-func checkTransactionExpiry(req *AuthRequest, now time.Time) error {
-	if !req.Expiry.IsZero() && now.After(req.Expiry) {
-		return fmt.Errorf("%w: started more than its lifetime ago", ErrTransactionExpired)
+// checkRequest refuses a login attempt that has expired (a zero Expiry
+// counts as expired) or whose level is not an eIDAS level.
+func (c *Client) checkRequest(req *AuthRequest) error {
+	if req.ACR.rank() == 0 {
+		return fmt.Errorf("%w: AuthRequest.ACR %s is not an eIDAS level: keep the AuthRequest AuthCodeURL returned", ErrConfig, safe(string(req.ACR)))
+	}
+	if req.Expiry.IsZero() || c.cfg.Now().After(req.Expiry) {
+		return fmt.Errorf("%w: started more than its lifetime ago, or without an expiry", ErrTransactionExpired)
 	}
 	return nil
 }

@@ -2,7 +2,10 @@ package franceconnect
 
 import (
 	"errors"
+	"io"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +19,10 @@ func TestCallbackChecks(t *testing.T) {
 	v1 := ProductionV1
 	q := func(s string) url.Values { v, _ := url.ParseQuery(s); return v }
 	now := time.Now()
+	c, err := New(Config{Environment: v2, ClientID: "id", ClientSecret: "secret", RedirectURL: "https://portail.example/cb", Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name string
@@ -44,8 +51,11 @@ func TestCallbackChecks(t *testing.T) {
 		{"code ok", func() error { _, err := callbackCode(q("code=abc")); return err }(), nil},
 		{"code missing", func() error { _, err := callbackCode(q("state=x")); return err }(), ErrMissingCode},
 
-		{"fresh", checkTransactionExpiry(&AuthRequest{Expiry: now.Add(time.Minute)}, now), nil},
-		{"expired", checkTransactionExpiry(&AuthRequest{Expiry: now.Add(-time.Second)}, now), ErrTransactionExpired},
+		{"fresh", c.checkRequest(&AuthRequest{ACR: EIDAS1, Expiry: now.Add(time.Minute)}), nil},
+		{"expired", c.checkRequest(&AuthRequest{ACR: EIDAS1, Expiry: now.Add(-time.Second)}), ErrTransactionExpired},
+		{"zero expiry is expired", c.checkRequest(&AuthRequest{ACR: EIDAS1}), ErrTransactionExpired},
+		{"no level", c.checkRequest(&AuthRequest{Expiry: now.Add(time.Minute)}), ErrConfig},
+		{"unknown level", c.checkRequest(&AuthRequest{ACR: "EIDAS3", Expiry: now.Add(time.Minute)}), ErrConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,5 +75,14 @@ func TestCallbackErrorIsTyped(t *testing.T) {
 	assert.True(t, errors.As(err, &ce))
 	assert.Equal(t, "access_denied", ce.Code)
 	assert.NotContains(t, ce.Description, "\n", "control characters neutralised")
+	for _, r := range []string{"\u2028", "\u2029", "\u0085", "\u202e", "\u200f", "\x1b[31m", "\x7f", "\xff"} {
+		err := checkCallbackError(url.Values{"error": {"access_denied" + r}, "error_description": {"User" + r + "auth"}})
+		var ce *CallbackError
+		if assert.True(t, errors.As(err, &ce)) {
+			assert.NotContains(t, ce.Code+ce.Description, r, "%q is not printable", r)
+		}
+		pe := userInfoError(&http.Response{StatusCode: 401, Body: io.NopCloser(strings.NewReader(`{"error":"invalid_token` + r + `","error_description":"x` + r + `"}`))})
+		assert.NotContains(t, pe.Error(), r, "userinfo error %q", r)
+	}
 	assert.False(t, errors.Is(&CallbackError{Code: "server_error"}, ErrAccessDenied))
 }

@@ -35,6 +35,15 @@ func (a ACR) rank() int {
 	return 0
 }
 
+// orFloor returns a, or floor when floor is higher: the level a callback
+// must reach is the request's and at least the configured one.
+func (a ACR) orFloor(floor ACR) ACR {
+	if a.rank() < floor.rank() {
+		return floor
+	}
+	return a
+}
+
 // AtLeast reports whether a is a known level at least min.
 func (a ACR) AtLeast(min ACR) bool {
 	return a.rank() != 0 && a.rank() >= min.rank()

@@ -60,6 +60,15 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// String describes the client without its secrets, for %v and %+v.
+func (c *Client) String() string { return "franceconnect.Client(" + c.cfg.String() + ")" }
+
+// GoString is String, for %#v.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue is String, for log/slog.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
 // Environment returns the environment the client talks to.
 func (c *Client) Environment() Environment { return c.cfg.Environment }
 

@@ -105,7 +105,30 @@ const (
 	defaultTransactionTTL = 10 * time.Minute
 	defaultHTTPTimeout    = 10 * time.Second
 	maxClockSkew          = 5 * time.Minute
+	// minV1Secret is the shortest client secret accepted on v1, where it
+	// is an HMAC key (FranceConnect's are 64 hexadecimal characters).
+	minV1Secret = 32
 )
+
+// String describes c without its secrets (client secret, cookie keys,
+// decryption keys), for %v and %+v.
+func (c Config) String() string {
+	return fmt.Sprintf("franceconnect.Config{Environment: %s, ClientID: %q, ClientSecret: %s, RedirectURL: %q, PostLogoutRedirectURL: %q, Scopes: %q, ACR: %s, Algorithm: %q, CookieKeys: %d redacted, DecryptionKeys: %d redacted}",
+		c.Environment.Name, c.ClientID, redacted(c.ClientSecret), c.RedirectURL, c.PostLogoutRedirectURL, c.Scopes, c.ACR, c.Algorithm, len(c.CookieKeys), len(c.DecryptionKeys))
+}
+
+// GoString is String, for %#v.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue is String, for log/slog.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+func redacted(secret string) string {
+	if secret == "" {
+		return `""`
+	}
+	return "redacted"
+}
 
 // withDefaults returns a copy of c with defaults filled in, and every
 // problem its field checks found, in one error wrapping ErrConfig.
@@ -148,8 +171,12 @@ func (c *Config) checkCredentials() []string {
 	if strings.TrimSpace(c.ClientID) == "" {
 		problems = append(problems, "ClientID is empty")
 	}
-	if c.ClientSecret == "" {
+	switch {
+	case c.ClientSecret == "":
 		problems = append(problems, "ClientSecret is empty")
+	case c.Environment.Version == V1 && len(c.ClientSecret) < minV1Secret:
+		// It is the HS256 key of v1's ID tokens.
+		problems = append(problems, fmt.Sprintf("ClientSecret is %d bytes: on v1 it keys the ID tokens' HS256 signature and must be at least %d bytes, as FranceConnect issues them", len(c.ClientSecret), minV1Secret))
 	}
 	return problems
 }

@@ -2,7 +2,10 @@ package franceconnect
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +36,7 @@ func TestConfigDefaults(t *testing.T) {
 
 	cfg := validConfig()
 	cfg.Environment = ProductionV1
+	cfg.ClientSecret = "a7d9e0c1b2f34a5b6c7d8e9f0a1b2c3d"
 	c, err = New(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, "HS256", c.cfg.Algorithm)
@@ -57,6 +61,8 @@ func TestConfigValidation(t *testing.T) {
 		{"no environment", func(c *Config) { c.Environment = Environment{} }, "Environment is not set"},
 		{"no client id", func(c *Config) { c.ClientID = " " }, "ClientID is empty"},
 		{"no secret", func(c *Config) { c.ClientSecret = "" }, "ClientSecret is empty"},
+		{"short v1 secret", func(c *Config) { c.Environment = ProductionV1; c.ClientSecret = "secret" }, "at least 32 bytes"},
+		{"all-zero cookie key", func(c *Config) { c.CookieKeys = [][]byte{make([]byte, 32)} }, "one byte repeated"},
 		{"no redirect", func(c *Config) { c.RedirectURL = "" }, "RedirectURL is empty"},
 		{"relative redirect", func(c *Config) { c.RedirectURL = "/fc/callback" }, "not absolute"},
 		{"http redirect", func(c *Config) { c.RedirectURL = "http://portail.example/cb" }, "http:// outside localhost"},
@@ -101,5 +107,30 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 	require.Error(t, err)
 	for _, want := range []string{"ClientID", "ClientSecret", "RedirectURL"} {
 		assert.Contains(t, err.Error(), want)
+	}
+}
+
+// Formatting a Config or a Client, with fmt or log/slog, shows no secret.
+func TestConfigRedacted(t *testing.T) {
+	t.Parallel()
+	cfg := validConfig()
+	cfg.ClientSecret = "s3cr3t-client-secret-value"
+	cfg.CookieKeys = [][]byte{[]byte("k3y-k3y-k3y-k3y-k3y-k3y-k3y-k3y!")}
+	c, err := New(cfg)
+	require.NoError(t, err)
+	var buf strings.Builder
+	text := slog.New(slog.NewTextHandler(&buf, nil))
+	js := slog.New(slog.NewJSONHandler(&buf, nil))
+	for _, v := range []any{cfg, &cfg, c} {
+		for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+			buf.WriteString(fmt.Sprintf(format, v))
+		}
+		text.Info("config", "value", v)
+		js.Info("config", "value", v)
+	}
+	out := buf.String()
+	assert.Contains(t, out, "client", "the client ID is shown")
+	for _, secret := range []string{"s3cr3t", "k3y-k3y", "rd3_", "[107 51 121"} {
+		assert.False(t, strings.Contains(out, secret), "%q is shown", secret)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -195,14 +196,16 @@ func safe(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// printable bounds s and replaces control and invalid characters, so that a
-// provider's (or an attacker's) text cannot forge log lines.
+// printable bounds s and replaces every rune that is not printable (C0 and
+// C1 controls, NEL, line and paragraph separators, bidi and other format
+// characters) or not valid UTF-8, so that a provider's (or an attacker's)
+// text cannot forge or disguise log lines.
 func printable(s string, max int) string {
 	if len(s) > max {
 		s = s[:max]
 	}
 	return strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || r < 0x20 || r == 0x7f {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
 			return '?'
 		}
 		return r

@@ -29,6 +29,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-jose/go-jose/v4"
@@ -136,7 +137,7 @@ func FuzzCallbackQuery(f *testing.F) {
 		if passed && !errors.Is(err, ErrInvalidGrant) {
 			t.Fatalf("want ErrInvalidGrant from the token endpoint, got %v", err)
 		}
-		if vErr := fx.c.VerifyLogout(&LogoutRequest{State: fuzzState}, q); (vErr == nil) != (stErr == nil) {
+		if vErr := fx.c.VerifyLogout(&LogoutRequest{State: fuzzState, Expiry: fuzzNow.Add(time.Minute)}, q); (vErr == nil) != (stErr == nil) {
 			t.Fatalf("VerifyLogout %v, checkState %v", vErr, stErr)
 		}
 	})

@@ -69,7 +69,7 @@ func TestHandlersWithoutKeys(t *testing.T) {
 	assert.ErrorIs(t, o.err, franceconnect.ErrConfig)
 
 	rec = httptest.NewRecorder()
-	c.LogoutHandler(func(*http.Request) (string, error) { return "a.b.c", nil }).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/logout", nil))
+	c.LogoutHandler(func(*http.Request) (string, error) { return "a.b.c", nil }).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/fc/logout", nil))
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 
 	o = hOutcome{}

@@ -67,13 +67,13 @@ func (c *Client) LogoutURL(rawIDToken string, opts LogoutOptions) (*LogoutReques
 // its state must be the request's (constant time). A return without state
 // is refused unless Config.AllowLogoutWithoutState is set, for providers
 // known not to echo it. Errors wrap ErrStateMismatch or
-// ErrTransactionExpired.
+// ErrTransactionExpired (also for a request without Expiry).
 func (c *Client) VerifyLogout(req *LogoutRequest, query url.Values) error {
 	if req == nil {
 		return fmt.Errorf("%w: no logout to match the return with", ErrStateMismatch)
 	}
-	if !req.Expiry.IsZero() && c.cfg.Now().After(req.Expiry) {
-		return fmt.Errorf("%w: logout started more than its lifetime ago", ErrTransactionExpired)
+	if req.Expiry.IsZero() || c.cfg.Now().After(req.Expiry) {
+		return fmt.Errorf("%w: logout started more than its lifetime ago, or without an expiry", ErrTransactionExpired)
 	}
 	if _, ok := query["state"]; !ok && c.cfg.AllowLogoutWithoutState {
 		return nil
@@ -91,8 +91,9 @@ func (c *Client) logoutTransactions() (*txCookies, error) {
 	return t, err
 }
 
-// LogoutHandler logs the user out of FranceConnect (e.g. "POST
-// /fc/logout"): it sends the browser to FranceConnect's logout with the ID
+// LogoutHandler logs the user out of FranceConnect, on POST only (e.g.
+// "POST /fc/logout", from a form button): any other method is answered
+// 405, so that a cross-site link or image cannot log users out. It sends the browser to FranceConnect's logout with the ID
 // token rawIDToken returns, and keeps the logout's state in a sealed
 // cookie (named "<CookieName>_out", limited to the post-logout URL's path)
 // for [Client.LogoutReturnHandler].
@@ -113,6 +114,12 @@ func (c *Client) LogoutHandler(rawIDToken func(r *http.Request) (string, error))
 	t, cfgErr := c.logoutTransactions()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		if r.Method != http.MethodPost {
+			// A cross-site link or image must not log users out.
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, msgLogoutFailed, http.StatusMethodNotAllowed)
+			return
+		}
 		if cfgErr != nil {
 			c.failClosed(w, r, cfgErr)
 			return

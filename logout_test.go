@@ -204,7 +204,7 @@ func TestHandlersLogout(t *testing.T) {
 				srv.Inject(tt.fault)
 			}
 			sessionEnded := false
-			resp := b.get(t, c.LogoutHandler(func(*http.Request) (string, error) {
+			resp := b.post(t, c.LogoutHandler(func(*http.Request) (string, error) {
 				sessionEnded = true // the portal ends its own session here
 				return raw, nil
 			}), hPortal+"/fc/logout")

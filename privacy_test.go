@@ -355,7 +355,7 @@ func TestPrivacyHandlers(t *testing.T) {
 		return o.res, b
 	}
 	logout := func(b *hBrowser, rawIDToken string) error {
-		resp := b.get(t, c.LogoutHandler(func(*http.Request) (string, error) { return rawIDToken, nil }), hPortal+"/fc/logout")
+		resp := b.post(t, c.LogoutHandler(func(*http.Request) (string, error) { return rawIDToken, nil }), hPortal+"/fc/logout")
 		require.Equal(t, http.StatusFound, resp.StatusCode)
 		end, err := url.Parse(resp.Header.Get("Location"))
 		require.NoError(t, err)

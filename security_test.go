@@ -3,6 +3,10 @@ package franceconnect_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -212,4 +216,106 @@ func TestKeyRotationBetweenLogins(t *testing.T) {
 	_, err = c.Exchange(context.Background(), req, q)
 	require.NoError(t, err, "the rotation is picked up")
 	assert.EqualValues(t, 2, srv.Stats().JWKSFetches)
+}
+
+// The level of assurance is a floor from configuration: an AuthRequest
+// with no or an unknown level is refused before any call, a level lowered
+// in the authorize URL by the user is refused, and a pending-login cookie
+// of a client with a lower floor does not open for a higher one.
+func TestLevelFloor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, c := plusSetup(t, fctest.ECDHES, func(cfg *franceconnect.Config) { cfg.ACR = franceconnect.EIDAS3 })
+
+	for _, acr := range []franceconnect.ACR{"", "EIDAS3", "eidas4"} {
+		req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+		req.ACR = acr
+		before := srv.Stats().TokenRequests
+		_, err := c.Exchange(ctx, req, q)
+		assert.ErrorIs(t, err, franceconnect.ErrConfig, "level %q", acr)
+		assert.Equal(t, before, srv.Stats().TokenRequests, "level %q: no call", acr)
+	}
+
+	// The user lowers acr_values in the authorize URL; the portal keeps a
+	// request at eidas2 (its own transaction store, or a forged one).
+	req, err := c.AuthCodeURL(franceconnect.AuthOptions{})
+	require.NoError(t, err)
+	lowered := strings.Replace(req.URL, "acr_values=eidas3", "acr_values=eidas2", 1)
+	require.NotEqual(t, req.URL, lowered)
+	cb, err := srv.Login(lowered, fctest.DefaultUser)
+	require.NoError(t, err)
+	q := mustURL(t, cb).Query()
+	req.ACR = franceconnect.EIDAS2
+	_, err = c.Exchange(ctx, req, q)
+	assert.ErrorIs(t, err, franceconnect.ErrACRTooLow, "eidas2 delivered to a client whose floor is eidas3")
+}
+
+// Two clients of one registration, eidas2 and eidas3, same redirect URL and
+// cookie keys: the eidas3 callback refuses a login the eidas2 one started.
+func TestLevelBoundToPendingLogin(t *testing.T) {
+	t.Parallel()
+	srv := fctest.NewPlusServer()
+	t.Cleanup(srv.Close)
+	cfg := plusConfig(srv, fctest.ClientKey(fctest.ECDHES))
+	cfg.CookieKeys = [][]byte{hKey(1)}
+	cfg.ACR = franceconnect.EIDAS2
+	low := hClient(t, cfg)
+	registerPublished(t, srv, cfg, low)
+	high := hClient(t, cfg, func(c *franceconnect.Config) { c.ACR = franceconnect.EIDAS3 })
+
+	b := newHBrowser(t)
+	cb := b.start(t, srv, low.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
+	var o hOutcome
+	b.get(t, o.callback(high), cb)
+	assert.ErrorIs(t, o.err, franceconnect.ErrInvalidTransaction)
+	assert.Zero(t, srv.Stats().TokenRequests)
+}
+
+// An error parameter is reported as the user's answer only when the state
+// (and on v2 the iss parameter) say it answers this login: a third party
+// cannot cancel a pending login.
+func TestCallbackErrorMustAnswerThisLogin(t *testing.T) {
+	t.Parallel()
+	srv, c := mockSetup(t, "ES256")
+	req, err := c.AuthCodeURL(franceconnect.AuthOptions{})
+	require.NoError(t, err)
+	iss := url.QueryEscape(srv.Issuer())
+	tests := []struct {
+		query string
+		want  error
+	}{
+		{"error=access_denied&state=" + req.State + "&iss=" + iss, franceconnect.ErrAccessDenied},
+		{"error=access_denied&state=another-login-state-another-login-sta&iss=" + iss, franceconnect.ErrStateMismatch},
+		{"error=access_denied&iss=" + iss, franceconnect.ErrStateMismatch},
+		{"error=access_denied&state=" + req.State, franceconnect.ErrIssuerMismatch},
+		{"error=access_denied&state=" + req.State + "&iss=https%3A%2F%2Fevil.example", franceconnect.ErrIssuerMismatch},
+	}
+	for _, tt := range tests {
+		q, err := url.ParseQuery(tt.query)
+		require.NoError(t, err)
+		_, err = c.Exchange(context.Background(), req, q)
+		assert.ErrorIs(t, err, tt.want, tt.query)
+		if tt.want != franceconnect.ErrAccessDenied {
+			assert.NotErrorIs(t, err, franceconnect.ErrAccessDenied, tt.query)
+		}
+	}
+}
+
+// The logout handler acts on POST only: a cross-site link or image (GET)
+// logs nobody out.
+func TestLogoutHandlerPostOnly(t *testing.T) {
+	t.Parallel()
+	_, cfg := hSetup(t)
+	c := hClient(t, cfg)
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPut} {
+		called := false
+		rec := httptest.NewRecorder()
+		c.LogoutHandler(func(*http.Request) (string, error) { called = true; return "a.b.c", nil }).
+			ServeHTTP(rec, httptest.NewRequest(method, "/fc/logout", nil))
+		assert.Equal(t, http.StatusMethodNotAllowed, rec.Code, method)
+		assert.Equal(t, http.MethodPost, rec.Header().Get("Allow"))
+		assert.False(t, called, "%s: the portal's session is not ended", method)
+		assert.Empty(t, rec.Result().Cookies(), method)
+		assert.Empty(t, rec.Header().Get("Location"), method)
+	}
 }

@@ -156,7 +156,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 		{
 			name: "logout cookie as login cookie",
 			prepare: func(t *testing.T, e *env) (string, http.Handler, *hOutcome) {
-				resp := e.b.get(t, e.c.LogoutHandler(func(*http.Request) (string, error) { return hFakeIDToken(e.srv, e.cfg.ClientID), nil }), hPortal+"/fc/logout")
+				resp := e.b.post(t, e.c.LogoutHandler(func(*http.Request) (string, error) { return hFakeIDToken(e.srv, e.cfg.ClientID), nil }), hPortal+"/fc/logout")
 				out := setCookie(resp, "__Host-fc_tx_out")
 				require.NotNil(t, out)
 				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: out.Name, Path: "/", MaxAge: -1}})
@@ -421,7 +421,7 @@ func TestHandlersCookieAttributes(t *testing.T) {
 
 			// The callback deletes it with the same attributes.
 			var o hOutcome
-			req := httptest.NewRequest(http.MethodGet, "/cb?state="+state+"&error=access_denied", nil)
+			req := httptest.NewRequest(http.MethodGet, "/cb?state="+state+"&iss="+url.QueryEscape(franceconnect.Sandbox.Issuer)+"&error=access_denied", nil)
 			req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
 			rec = httptest.NewRecorder()
 			o.callback(c).ServeHTTP(rec, req)

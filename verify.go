@@ -43,7 +43,8 @@ const (
 // if present, equal to it); exp present and not past (with ClockSkew); iat
 // present, not in the future (with ClockSkew), not older than 10 minutes;
 // nonce equal to the request's; acr a known eIDAS level at least the
-// requested one; sub present; at_hash, if present, matching the access
+// requested one and at least Config.ACR, whatever the request says; sub
+// present; at_hash, if present, matching the access
 // token.
 //
 // Not verified: auth_time (FranceConnect forces a fresh authentication
@@ -75,7 +76,7 @@ func (c *Client) verifyIDToken(ctx context.Context, raw string, req *AuthRequest
 		c.checkEnvelope(&tc.envelopeClaims, now, true),
 		checkIssuedAt(tc.Iat, now, c.cfg.ClockSkew),
 		checkNonce(tc.Nonce, req.Nonce),
-		checkACR(tc.ACR, req.ACR),
+		checkACR(tc.ACR, req.ACR.orFloor(c.cfg.ACR)),
 		checkSubject(tc.Sub),
 		checkAccessTokenHash(tc.AtHash, accessToken),
 	} {

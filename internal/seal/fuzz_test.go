@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -28,9 +29,7 @@ type fuzzPayload struct {
 // go-jose) agrees was sealed under one of the keys, for this audience, not
 // expired at now, and the returned expiry is the sealed one.
 func FuzzOpen(f *testing.F) {
-	k1 := bytes.Repeat([]byte{1}, KeySize)
-	k2 := bytes.Repeat([]byte{2}, KeySize)
-	k3 := bytes.Repeat([]byte{3}, KeySize)
+	k1, k2, k3 := testKey(1), testKey(2), testKey(3)
 	s, err := New([][]byte{k1, k2})
 	if err != nil {
 		f.Fatal(err)
@@ -216,4 +215,10 @@ func oracleOpen(keys [][]byte, value string) ([]byte, string) {
 		return plain, ""
 	}
 	return nil, "no key with that kid"
+}
+
+// testKey is test key number b: 32 bytes that look random.
+func testKey(b byte) []byte {
+	k := sha256.Sum256([]byte{b})
+	return k[:]
 }

@@ -12,6 +12,7 @@
 package seal
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -82,6 +83,9 @@ func New(keys [][]byte) (*Sealer, error) {
 	for i, k := range keys {
 		if len(k) != KeySize {
 			return nil, fmt.Errorf("%w: key %d is %d bytes, want %d (e.g. openssl rand -base64 32)", ErrKeys, i, len(k), KeySize)
+		}
+		if bytes.Count(k, k[:1]) == len(k) {
+			return nil, fmt.Errorf("%w: key %d is one byte repeated: use 32 random bytes (e.g. openssl rand -base64 32)", ErrKeys, i)
 		}
 		id := KeyID(k)
 		if seen[id] {

@@ -2,6 +2,7 @@ package seal_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -20,7 +21,11 @@ type payload struct {
 	N     int    `json:"n"`
 }
 
-func key(b byte) []byte { return bytes.Repeat([]byte{b}, seal.KeySize) }
+// key is test key number b: 32 bytes that look random.
+func key(b byte) []byte {
+	k := sha256.Sum256([]byte{b})
+	return k[:]
+}
 
 var now = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -238,5 +243,15 @@ func TestOneSpellingPerValue(t *testing.T) {
 	for _, bad := range []string{v[:10] + "\r\n" + v[10:], " " + v, v + "\n", strings.Replace(v, "e", "+", 1)} {
 		_, err := s.Open(bad, "aud", now, &out)
 		assert.ErrorIs(t, err, seal.ErrInvalid)
+	}
+}
+
+// A key that is one byte repeated (all zeros, a test value left in
+// production) is refused.
+func TestWeakKeys(t *testing.T) {
+	t.Parallel()
+	for _, b := range []byte{0, 1, 0xff, 'a'} {
+		_, err := seal.New([][]byte{key(1), bytes.Repeat([]byte{b}, seal.KeySize)})
+		assert.ErrorIs(t, err, seal.ErrKeys, "byte %#x repeated", b)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/franceconnect-go/franceconnect"
 )
 
-var testKey = base64.StdEncoding.EncodeToString(make([]byte, 32))
+var testKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789ABCDEF"))
 
 // sandbox is a complete configuration for the sandbox on port.
 func sandbox(port string) map[string]string {
