@@ -183,12 +183,8 @@ func callbackCode(q url.Values) (string, error) {
 
 // redeem exchanges the code at the token endpoint (client_secret_post).
 func (c *Client) redeem(caller context.Context, code string) (*oauth2.Token, error) {
-	ctx := caller
-	if c.tokenTimeout > 0 { // the HTTP client's Timeout (see Client.tokenTimeout)
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.tokenTimeout)
-		defer cancel()
-	}
+	ctx, cancel := c.withTimeout(caller)
+	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.tokenHTTP)
 	tok, err := c.oauth.Exchange(ctx, code) // reads the whole answer
 	if err != nil {

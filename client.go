@@ -1,6 +1,7 @@
 package franceconnect
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -21,14 +22,18 @@ type Client struct {
 	cfg   Config
 	keys  *keys.Set // nil on v1
 	oauth oauth2.Config
-	// tokenHTTP is cfg.HTTPClient with responses bounded to
-	// maxTokenResponse, for x/oauth2, which would read up to 1 MiB.
+	// http is cfg.HTTPClient without redirects and without Timeout, which
+	// withTimeout applies as a context deadline instead (for the
+	// RoundTripper tokenHTTP wraps, net/http would enforce Client.Timeout
+	// with a goroutine per request).
+	http *http.Client
+	// tokenHTTP is http with responses bounded to maxTokenResponse, for
+	// x/oauth2, which would read up to 1 MiB.
 	tokenHTTP *http.Client
-	// tokenTimeout is cfg.HTTPClient's Timeout, applied by redeem as a
-	// context deadline: for the RoundTripper tokenHTTP wraps, net/http
-	// would enforce Client.Timeout with a goroutine per request.
-	tokenTimeout time.Duration
-	log          *slog.Logger
+	// timeout bounds each call: cfg.HTTPClient's Timeout, or
+	// defaultHTTPTimeout when it has none.
+	timeout time.Duration
+	log     *slog.Logger
 }
 
 // New checks cfg and returns a Client. Every problem of the configuration
@@ -52,8 +57,9 @@ func New(cfg Config) (*Client, error) {
 		},
 		log: cfg.Logger,
 	}
-	c.tokenHTTP = httpx.LimitClient(cfg.HTTPClient, maxTokenResponse)
-	c.tokenTimeout, c.tokenHTTP.Timeout = c.tokenHTTP.Timeout, 0
+	c.http = httpx.NoRedirects(cfg.HTTPClient)
+	c.timeout, c.http.Timeout = cmp.Or(c.http.Timeout, defaultHTTPTimeout), 0
+	c.tokenHTTP = httpx.LimitClient(c.http, maxTokenResponse)
 	if cfg.Environment.Version == V2 {
 		c.keys = keys.Shared(cfg.Environment.JWKSURI, cfg.HTTPClient, cfg.Now)
 	}
@@ -68,6 +74,12 @@ func (c *Client) GoString() string { return c.String() }
 
 // LogValue is String, for log/slog.
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// withTimeout bounds a call to the provider in time, even when the portal's
+// HTTP client has no Timeout.
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.timeout)
+}
 
 // Environment returns the environment the client talks to.
 func (c *Client) Environment() Environment { return c.cfg.Environment }

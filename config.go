@@ -56,10 +56,11 @@ type Config struct {
 	// Client.EncryptionKeysHandler. Several keys allow rotation (README).
 	DecryptionKeys []jose.JSONWebKey
 
-	// HTTPClient is used for every call to FranceConnect. The default has a
-	// 10 s timeout. A custom client without a timeout gets none from us:
-	// bound it with a context deadline. Response bodies are always read
-	// through a size limit.
+	// HTTPClient is used for every call to FranceConnect (token, userinfo,
+	// keys); it is the one knob, an oauth2.HTTPClient placed in a context
+	// is not used. Each call is bounded by its Timeout, or by 10 s when it
+	// has none (the default client); a copy of it is used that never
+	// follows a redirect; response bodies are read through a size limit.
 	HTTPClient *http.Client
 	// ClockSkew is the tolerance applied to exp and iat (default 30 s;
 	// FranceConnect tokens live 60 s).

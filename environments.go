@@ -212,18 +212,23 @@ func checkIssuerURL(issuer string) error {
 	switch {
 	case err != nil:
 		return fmt.Errorf("franceconnect: issuer %q is not a URL", issuer)
-	case u.Scheme != "https" && u.Scheme != "http":
-		return fmt.Errorf("franceconnect: issuer %q must be an http(s) URL", issuer)
 	case u.Host == "":
 		return fmt.Errorf("franceconnect: issuer %q has no host", issuer)
+	case !secureEndpoint(u):
+		return fmt.Errorf("franceconnect: issuer %q must be https (http only on a loopback host)", issuer)
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		return fmt.Errorf("franceconnect: issuer %q must not carry a query, fragment or user info", issuer)
 	}
 	return nil
 }
 
-// validate reports what is missing or inconsistent in a hand-built
-// environment.
+// secureEndpoint accepts https, and http on a loopback host only (a mock,
+// a test provider): secrets and tokens never travel in clear elsewhere.
+func secureEndpoint(u *url.URL) bool {
+	return u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())
+}
+
+// validate reports what is missing or inconsistent in an environment.
 func (e Environment) validate() error {
 	if e.Version != V1 && e.Version != V2 {
 		return fmt.Errorf("environment Version is %v: set V1 or V2", e.Version)
@@ -242,8 +247,8 @@ func (e Environment) validate() error {
 	}
 	for _, ep := range endpoints {
 		u, err := url.Parse(ep.value)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("environment %s is %q: want an absolute http(s) URL", ep.name, ep.value)
+		if err != nil || u.Host == "" || !secureEndpoint(u) {
+			return fmt.Errorf("environment %s is %q: want an absolute https URL (http only on a loopback host)", ep.name, ep.value)
 		}
 	}
 	if e.Plus && e.Version != V2 {
@@ -270,7 +275,7 @@ func DiscoverEnvironment(ctx context.Context, issuer string, client *http.Client
 	if client == nil {
 		client = defaultHTTPClient
 	}
-	ctx = oidc.ClientContext(ctx, httpx.LimitClient(client, maxDiscoverySize))
+	ctx = oidc.ClientContext(ctx, httpx.LimitClient(httpx.NoRedirects(client), maxDiscoverySize))
 	p, err := oidc.NewProvider(ctx, issuer)
 	if err != nil {
 		var mismatch *oidc.IssuerMismatchError
@@ -300,5 +305,25 @@ func DiscoverEnvironment(ctx context.Context, issuer string, client *http.Client
 	if err := env.validate(); err != nil {
 		return Environment{}, fmt.Errorf("%w: discovery document: %v", ErrProviderUnavailable, err)
 	}
+	if err := env.sameOrigin(); err != nil {
+		return Environment{}, fmt.Errorf("%w: discovery document: %v", ErrIssuerMismatch, err)
+	}
 	return env, nil
+}
+
+// sameOrigin requires every endpoint on the issuer's scheme and host, so
+// that a discovery document cannot send the secret or the tokens
+// elsewhere.
+func (e Environment) sameOrigin() error {
+	iss, err := url.Parse(e.Issuer)
+	if err != nil {
+		return err
+	}
+	for _, ep := range []string{e.AuthorizationEndpoint, e.TokenEndpoint, e.UserInfoEndpoint, e.EndSessionEndpoint, e.JWKSURI} {
+		u, err := url.Parse(ep)
+		if err != nil || u.Scheme != iss.Scheme || u.Host != iss.Host {
+			return fmt.Errorf("endpoint %q is not on the issuer's scheme and host %s://%s", ep, iss.Scheme, iss.Host)
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package franceconnect
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -77,8 +78,26 @@ func TestNewEnvironment(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:9/api/v1/userinfo", v1.UserInfoEndpoint)
 	assert.Equal(t, V1, v1.Version)
 
-	for _, bad := range []string{"", "ftp://x", "https://", "https://x/?a=b", "https://x/#f", "https://u:p@x"} {
+	for _, bad := range []string{"", "ftp://x", "https://", "https://x/?a=b", "https://x/#f", "https://u:p@x",
+		"http://idp.example/api/v2", "http://10.0.0.1/api/v2", "http://localhost.example/api/v2"} {
 		_, err := NewEnvironment(bad)
 		assert.Error(t, err, bad)
+		_, err = NewV1Environment(bad)
+		assert.Error(t, err, bad)
+	}
+	for _, loopback := range []string{"http://localhost:9/api/v2", "http://127.0.0.2/api/v2", "http://[::1]:8/api/v2"} {
+		_, err := NewEnvironment(loopback)
+		assert.NoError(t, err, loopback)
+	}
+	// A hand-built environment: every endpoint https, http only on loopback.
+	env = Production
+	env.TokenEndpoint = "http://oidc.franceconnect.gouv.fr/api/v2/token"
+	assert.ErrorContains(t, env.validate(), "TokenEndpoint")
+	env = Production
+	env.JWKSURI = "http://127.0.0.1:1/jwks"
+	assert.NoError(t, env.validate())
+	for _, p := range presets() {
+		assert.NoError(t, p.validate(), p.Name)
+		assert.True(t, strings.HasPrefix(p.Issuer, "https://"), p.Name)
 	}
 }

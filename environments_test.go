@@ -2,6 +2,7 @@ package franceconnect_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -45,4 +46,26 @@ func TestDiscoverEnvironmentBounded(t *testing.T) {
 
 	_, err = franceconnect.DiscoverEnvironment(context.Background(), "not a url", nil)
 	assert.ErrorIs(t, err, franceconnect.ErrConfig)
+}
+
+// A discovery document cannot move an endpoint to another host or scheme
+// than the issuer's.
+func TestDiscoverEnvironmentSameOrigin(t *testing.T) {
+	t.Parallel()
+	var issuer string
+	for _, moved := range []string{"token_endpoint", "userinfo_endpoint", "jwks_uri", "end_session_endpoint", "authorization_endpoint"} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			doc := map[string]string{
+				"issuer": issuer, "authorization_endpoint": issuer + "/authorize", "token_endpoint": issuer + "/token",
+				"userinfo_endpoint": issuer + "/userinfo", "end_session_endpoint": issuer + "/session/end", "jwks_uri": issuer + "/jwks",
+			}
+			doc[moved] = "http://localhost:1/" + moved // loopback, but another host
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(doc)
+		}))
+		issuer = srv.URL + "/api/v2"
+		_, err := franceconnect.DiscoverEnvironment(context.Background(), issuer, nil)
+		assert.ErrorIs(t, err, franceconnect.ErrIssuerMismatch, moved)
+		srv.Close()
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -348,4 +349,42 @@ func TestGoroutinesAfterLogins(t *testing.T) {
 	defer cancel()
 	_, err := c.Exchange(ctx, req, q)
 	require.ErrorIs(t, err, franceconnect.ErrProviderUnavailable)
+}
+
+// No call to the provider follows a redirect, whatever the portal's HTTP
+// client allows: a 307 from the token endpoint would re-send the client
+// secret and the code to wherever it points.
+func TestBackChannelRefusesRedirects(t *testing.T) {
+	t.Parallel()
+	var stolen atomic.Int64
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { stolen.Add(1) }))
+	defer evil.Close()
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, evil.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirector.Close()
+	follows := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+
+	for _, endpoint := range []string{"token", "userinfo", "jwks"} {
+		t.Run(endpoint, func(t *testing.T) {
+			srv, c := mockSetup(t, "ES256", func(cfg *franceconnect.Config) {
+				cfg.HTTPClient = follows
+				switch endpoint {
+				case "token":
+					cfg.Environment.TokenEndpoint = redirector.URL + "/token"
+				case "userinfo":
+					cfg.Environment.UserInfoEndpoint = redirector.URL + "/userinfo"
+				case "jwks":
+					cfg.Environment.JWKSURI = redirector.URL + "/jwks-" + t.Name()
+				}
+			})
+			req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+			_, err := c.Exchange(context.Background(), req, q)
+			assert.ErrorIs(t, err, franceconnect.ErrProviderUnavailable)
+			assert.ErrorContains(t, err, "redirect")
+		})
+	}
+	_, err := franceconnect.DiscoverEnvironment(context.Background(), redirector.URL+"/api/v2", follows)
+	assert.ErrorIs(t, err, franceconnect.ErrProviderUnavailable)
+	assert.Zero(t, stolen.Load(), "nothing reached the redirect's target")
 }

@@ -22,6 +22,8 @@ const (
 // it on FranceConnect+), on v1 plain JSON.
 func (c *Client) userInfo(ctx context.Context, accessToken, subject string) (*Identity, error) {
 	v1 := c.cfg.Environment.Version == V1
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.Environment.UserInfoEndpoint, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: userinfo: %v", ErrProviderUnavailable, err)
@@ -32,7 +34,7 @@ func (c *Client) userInfo(ctx context.Context, accessToken, subject string) (*Id
 		want = "application/json"
 	}
 	hreq.Header.Set("Accept", want)
-	resp, err := c.cfg.HTTPClient.Do(hreq)
+	resp, err := c.http.Do(hreq)
 	if err != nil {
 		return nil, fmt.Errorf("%w: userinfo endpoint: %s", ErrProviderUnavailable, describeTransportError(err))
 	}

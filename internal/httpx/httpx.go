@@ -80,3 +80,16 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 }
 
 func (b *limitedBody) Close() error { return b.rc.Close() }
+
+// ErrRedirect is returned for a redirect answer: calls to the provider
+// never follow one (a 307 from the token endpoint would re-send the client
+// secret and the code to wherever it points).
+var ErrRedirect = errors.New("redirect refused: calls to the provider do not follow redirects")
+
+// NoRedirects returns a copy of c that returns ErrRedirect instead of
+// following a redirect, whatever c.CheckRedirect says.
+func NoRedirects(c *http.Client) *http.Client {
+	cp := *c
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return ErrRedirect }
+	return &cp
+}

@@ -70,7 +70,7 @@ func New(url string, client *http.Client, now func() time.Time) *Set {
 	if now == nil {
 		now = time.Now
 	}
-	return &Set{url: url, client: client, now: now}
+	return &Set{url: url, client: httpx.NoRedirects(client), now: now}
 }
 
 type sharedKey struct {
@@ -172,6 +172,7 @@ func (s *Set) get(ctx context.Context) ([]jose.JSONWebKey, error) {
 		return nil, fmt.Errorf("%w: %v", ErrFetch, err)
 	}
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Cache-Control", "no-cache") // a rotation must be seen now
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFetch, err)
