@@ -124,7 +124,7 @@ func FuzzCallbackQuery(f *testing.F) {
 		fx.p.tokenStatus = http.StatusBadRequest
 		fx.p.tokenBody = []byte(`{"error":"invalid_grant","error_description":"grant request is invalid"}`)
 		before := fx.p.tokenCalls.Load()
-		res, err := fx.c.Exchange(context.Background(), fx.req, q)
+		res, err := fx.c.Exchange(fuzzCtx(t), fx.req, q)
 		if res != nil || err == nil {
 			t.Fatal("a refused code gave a login")
 		}
@@ -148,7 +148,7 @@ func verifyAndCheck(t *testing.T, fx *fuzzFixture, raw string) {
 	t.Helper()
 	fx.p.mu.Lock()
 	defer fx.p.mu.Unlock()
-	claims, err := fx.c.verifyIDToken(context.Background(), raw, fx.req, fuzzAccess)
+	claims, err := fx.c.verifyIDToken(fuzzCtx(t), raw, fx.req, fuzzAccess)
 	requireDocumentedError(t, err)
 	if err != nil {
 		if claims != nil {
@@ -185,7 +185,7 @@ func FuzzVerifyIDToken(f *testing.F) {
 
 		fx.p.mu.Lock()
 		defer fx.p.mu.Unlock()
-		id, err := fx.c.verifyUserInfoJWT(context.Background(), raw, fuzzSub)
+		id, err := fx.c.verifyUserInfoJWT(fuzzCtx(t), raw, fuzzSub)
 		requireDocumentedError(t, err)
 		if err == nil {
 			p, oerr := oracleJWS(fx.p, strings.TrimSpace(raw))
@@ -346,7 +346,7 @@ func FuzzUserInfo(f *testing.F) {
 		}
 		fx.p.mu.Lock()
 		defer fx.p.mu.Unlock()
-		id, err = fx.c.verifyUserInfoJWT(context.Background(), fx.p.sign(fuzzES256Header, claims), fuzzSub)
+		id, err = fx.c.verifyUserInfoJWT(fuzzCtx(t), fx.p.sign(fuzzES256Header, claims), fuzzSub)
 		requireDocumentedError(t, err)
 		if err == nil {
 			if oerr := oracleUserInfoJWT(id.raw, fuzzSub); oerr != nil {
@@ -411,7 +411,7 @@ func FuzzExchangeResponses(f *testing.F) {
 		fx.p.tokenStatus, fx.p.tokenBody = status, token
 		fx.p.userInfoType, fx.p.userInfoBody = uiType, userinfo
 		uiBefore := fx.p.userInfoCalls.Load()
-		res, err := fx.c.exchange(context.Background(), fx.req, q)
+		res, err := fx.c.exchange(fuzzCtx(t), fx.req, q)
 		requireDocumentedError(t, err)
 		uiCalled := fx.p.userInfoCalls.Load() != uiBefore
 		if err != nil {
@@ -498,7 +498,7 @@ func FuzzDiscovery(f *testing.F) {
 		fx.p.mu.Lock()
 		defer fx.p.mu.Unlock()
 		fx.p.discoveryBody = doc
-		env, err := DiscoverEnvironment(context.Background(), fuzzIssuer, fx.c.cfg.HTTPClient)
+		env, err := DiscoverEnvironment(fuzzCtx(t), fuzzIssuer, fx.c.cfg.HTTPClient)
 		requireDocumentedError(t, err, ErrIssuerMismatch, ErrProviderUnavailable)
 		if err != nil {
 			return
@@ -560,7 +560,7 @@ func FuzzPlusToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		fx.p.mu.Lock()
 		defer fx.p.mu.Unlock()
-		ctx := context.Background()
+		ctx := fuzzCtx(t)
 		jws, err := px.c.openToken(ctx, raw)
 		requireDocumentedError(t, err)
 		if err == nil {
@@ -605,7 +605,7 @@ func TestMegabyteOfDotsAllocs(t *testing.T) {
 	fx := fuzzSetup()
 	fx.p.mu.Lock()
 	defer fx.p.mu.Unlock()
-	ctx := context.Background()
+	ctx := fuzzCtx(t)
 	for _, step := range []struct {
 		name string
 		run  func(tok string) error
@@ -650,4 +650,14 @@ func leastCost(f func()) (allocs float64, bytes uint64) {
 		bytes = min(bytes, (m1.TotalAlloc-m0.TotalAlloc)/20)
 	}
 	return allocs, bytes
+}
+
+// fuzzCtx bounds a fuzz input's calls: with the fixture's fixed clock, a
+// token naming an unknown kid would otherwise wait for the next allowed
+// key set fetch; with a deadline it fails at once, as it would for a
+// portal's request.
+func fuzzCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }

@@ -151,19 +151,15 @@ func TestJWKSOneFetchForConcurrentCallbacksAfterRotation(t *testing.T) {
 	const callbacks = 1000
 	srv := fctest.NewServer()
 	t.Cleanup(srv.Close)
-	// The cache refetches on an unknown kid at most every 10 s
-	// (keys.MinRefresh), by the client's clock: it jumps 11 s after the
-	// rotation.
-	var offset atomic.Int64
-	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	c := jwksClient(t, srv, jwksHTTPClient(t), now)
+	// The provider rotates its keys right after our first fetch: the
+	// first unknown kid refetches at once, the others share that fetch.
+	c := jwksClient(t, srv, jwksHTTPClient(t), nil)
 	servers := map[*franceconnect.Client]*fctest.Server{c: srv}
 
 	require.Empty(t, jwksExchangeAll(jwksLogins(t, servers, []*franceconnect.Client{c})))
 	require.EqualValues(t, 1, srv.Stats().JWKSFetches)
 
 	srv.RotateKeys()
-	offset.Store(int64(11 * time.Second))
 	ps := jwksLogins(t, servers, repeatClient(c, callbacks)) // signed at the token endpoint, with the new keys
 	failed := jwksExchangeAll(ps)
 	require.Empty(t, failed, "%d of %d callbacks failed", len(failed), callbacks)

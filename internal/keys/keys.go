@@ -1,11 +1,14 @@
 // Package keys caches an OpenID Provider's JSON Web Key Set.
 //
 // Keys are fetched lazily, on the first token that needs them, and fetched
-// again when a token names a kid the cache does not know, at most once per
-// MinRefresh (so random kids cannot make us hammer the provider). Callers
-// that need a fetch while one is under way wait for it rather than start
-// their own. Sets are shared per (JWKS URL, HTTP client) through Shared, so
-// many tenant clients of one environment fetch once.
+// again when a token names a kid the cache does not know. Such refetches
+// are at least MinRefresh apart (so random kids cannot make us hammer the
+// provider), yet a rotation fails no login: the first unknown kid refetches
+// at once, and a kid unknown within MinRefresh of the last refetch waits
+// for the next allowed one, bounded by its context. Callers that need a fetch while one is under way or
+// scheduled wait for it rather than start their own. Sets are shared per
+// (JWKS URL, HTTP client) through Shared, so many tenant clients of one
+// environment fetch once; a shared set lives as long as a client uses it.
 package keys
 
 import (
@@ -17,9 +20,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -47,22 +52,25 @@ var (
 
 // Set is a cached remote key set. It is safe for concurrent use.
 type Set struct {
-	url    string
-	client *http.Client
-	now    func() time.Time
+	url        string
+	client     *http.Client
+	now        func() time.Time
+	minRefresh time.Duration // MinRefresh, shorter in tests
 
 	mu       sync.Mutex
 	keys     []jose.JSONWebKey // public keys only
 	fetched  time.Time         // time of the last completed fetch
-	inflight *fetch
-	lastErr  error // error of the last fetch, nil if it succeeded
+	refetch  time.Time         // time of the last fetch caused by an unknown kid
+	inflight *fetch            // the fetch under way or scheduled
+	lastErr  error             // error of the last fetch, nil if it succeeded
 
 	fetches atomic.Int64
 }
 
 type fetch struct {
-	done chan struct{}
-	err  error
+	done    chan struct{}
+	err     error
+	refetch bool // caused by an unknown kid, not the first fetch
 }
 
 // New returns an empty set for url. now may be nil (time.Now).
@@ -70,7 +78,7 @@ func New(url string, client *http.Client, now func() time.Time) *Set {
 	if now == nil {
 		now = time.Now
 	}
-	return &Set{url: url, client: httpx.NoRedirects(client), now: now}
+	return &Set{url: url, client: httpx.NoRedirects(client), now: now, minRefresh: MinRefresh}
 }
 
 type sharedKey struct {
@@ -78,17 +86,42 @@ type sharedKey struct {
 	client *http.Client
 }
 
-var shared sync.Map // sharedKey -> *Set
+// shared holds the sets in use, weakly: a set no client uses any more is
+// collected, and its entry removed, so the map is bounded by the live sets.
+var shared struct {
+	sync.Mutex
+	sets map[sharedKey]weak.Pointer[Set]
+}
 
 // Shared returns the process-wide set for url fetched with client, creating
 // it on first use: clients of one environment share one cache.
 func Shared(url string, client *http.Client, now func() time.Time) *Set {
 	k := sharedKey{url, client}
-	if s, ok := shared.Load(k); ok {
-		return s.(*Set)
+	shared.Lock()
+	defer shared.Unlock()
+	if s := shared.sets[k].Value(); s != nil {
+		return s
 	}
-	s, _ := shared.LoadOrStore(k, New(url, client, now))
-	return s.(*Set)
+	if shared.sets == nil {
+		shared.sets = map[sharedKey]weak.Pointer[Set]{}
+	}
+	s := New(url, client, now)
+	shared.sets[k] = weak.Make(s)
+	runtime.AddCleanup(s, func(k sharedKey) {
+		shared.Lock()
+		defer shared.Unlock()
+		if shared.sets[k].Value() == nil {
+			delete(shared.sets, k)
+		}
+	}, k)
+	return s
+}
+
+// sharedLen is the number of shared sets, for tests.
+func sharedLen() int {
+	shared.Lock()
+	defer shared.Unlock()
+	return len(shared.sets)
 }
 
 // Fetches returns how many fetches this set started.
@@ -97,6 +130,10 @@ func (s *Set) Fetches() int64 { return s.fetches.Load() }
 // Key returns the public key for a token signed with alg (ES256 or RS256)
 // under kid. An empty kid is accepted only when exactly one key of the set
 // fits alg.
+//
+// A kid the set does not know causes a refetch: at once when the last
+// refetch is MinRefresh old, else as soon as it is (every caller in between
+// waits for that one fetch, as long as its context allows).
 func (s *Set) Key(ctx context.Context, kid, alg string) (any, error) {
 	s.mu.Lock()
 	key, found := lookup(s.keys, kid, alg)
@@ -104,21 +141,29 @@ func (s *Set) Key(ctx context.Context, kid, alg string) (any, error) {
 		s.mu.Unlock()
 		return key, nil
 	}
-	// Fetch when we never did, or when the last fetch is old enough.
-	if !s.fetched.IsZero() && s.now().Sub(s.fetched) < MinRefresh && s.inflight == nil {
-		err := s.lastErr
-		s.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-		return nil, s.notFound(kid, alg)
-	}
 	f := s.inflight
 	if f == nil {
-		f = &fetch{done: make(chan struct{})}
+		now := s.now()
+		if err := s.lastErr; err != nil && now.Sub(s.fetched) < s.minRefresh {
+			// The provider failed us less than MinRefresh ago: fail fast.
+			s.mu.Unlock()
+			return nil, err
+		}
+		// The first fetch is at once; a refetch for an unknown kid too,
+		// unless the last one is less than MinRefresh old: then it is
+		// scheduled for when it is.
+		var wait time.Duration
+		refetch := !s.fetched.IsZero()
+		if refetch && !s.refetch.IsZero() {
+			wait = min(max(s.minRefresh-now.Sub(s.refetch), 0), s.minRefresh)
+		}
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
+			s.mu.Unlock()
+			return nil, fmt.Errorf("%w: the key set may be fetched again only in %v, after the caller's deadline", ErrUnknownKey, wait.Round(time.Millisecond))
+		}
+		f = &fetch{done: make(chan struct{}), refetch: refetch}
 		s.inflight = f
-		s.fetches.Add(1)
-		go s.run(context.WithoutCancel(ctx), f)
+		go s.run(context.WithoutCancel(ctx), f, wait)
 	}
 	s.mu.Unlock()
 
@@ -146,9 +191,12 @@ func (s *Set) notFound(kid, alg string) error {
 	return fmt.Errorf("%w: no %s key with the token's kid in the provider's key set", ErrUnknownKey, alg)
 }
 
-// run performs one fetch; its context is detached from the caller that
-// started it (the others still wait for it) but bounded in time.
-func (s *Set) run(ctx context.Context, f *fetch) {
+// run performs one fetch after wait; its context is detached from the
+// caller that started it (the others still wait for it) but bounded in
+// time.
+func (s *Set) run(ctx context.Context, f *fetch, wait time.Duration) {
+	time.Sleep(wait)
+	s.fetches.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
 	keys, err := s.get(ctx)
@@ -157,8 +205,11 @@ func (s *Set) run(ctx context.Context, f *fetch) {
 		s.keys = keys
 	}
 	// A failed fetch also counts, so an unreachable provider is not retried
-	// on every request.
+	// before MinRefresh.
 	s.fetched = s.now()
+	if f.refetch {
+		s.refetch = s.fetched
+	}
 	s.lastErr = err
 	s.inflight = nil
 	f.err = err

@@ -7,8 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,10 +24,11 @@ import (
 
 type jwksServer struct {
 	*httptest.Server
-	mu    sync.Mutex
-	doc   []byte
-	hits  atomic.Int64
-	delay time.Duration
+	mu      sync.Mutex
+	doc     []byte
+	hits    atomic.Int64
+	noCache atomic.Bool // the last request had Cache-Control: no-cache
+	delay   time.Duration
 }
 
 func newJWKSServer(t *testing.T, keys ...jose.JSONWebKey) *jwksServer {
@@ -33,6 +36,7 @@ func newJWKSServer(t *testing.T, keys ...jose.JSONWebKey) *jwksServer {
 	s.set(t, keys...)
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.hits.Add(1)
+		s.noCache.Store(r.Header.Get("Cache-Control") == "no-cache")
 		time.Sleep(s.delay)
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -83,27 +87,93 @@ func TestLazyFetchAndLookup(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUnknownKey, "an EC key never verifies RS256")
 }
 
+// A storm of unknown kids causes at most one fetch per interval, and each
+// of them fails with ErrUnknownKey in bounded time.
 func TestUnknownKidRateLimited(t *testing.T) {
+	t.Parallel()
+	srv := newJWKSServer(t, ecKey(t, "a"))
+	clk := newClock()
+	s := New(srv.URL, srv.Client(), clk.now)
+	s.minRefresh = 300 * time.Millisecond
+	_, err := s.Key(context.Background(), "a", "ES256")
+	require.NoError(t, err)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Key(context.Background(), "random-"+strings.Repeat("x", i), "ES256")
+			assert.ErrorIs(t, err, ErrUnknownKey)
+		}()
+	}
+	wg.Wait()
+	assert.Less(t, time.Since(start), 2*time.Second, "bounded: one interval and one fetch")
+	assert.LessOrEqual(t, srv.hits.Load(), int64(3), "100 random kids: a refetch at once, at most one more at the interval's end")
+	hits := srv.hits.Load()
+
+	// A caller whose deadline comes before the next allowed fetch fails at once.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	_, err = s.Key(ctx, "random", "ES256")
+	assert.ErrorIs(t, err, ErrUnknownKey)
+	assert.Equal(t, hits, srv.hits.Load())
+}
+
+// A rotation at any moment fails no login: a kid unknown just after a fetch
+// waits for the next allowed fetch, and every caller shares it.
+func TestRotationWithinTheIntervalFailsNoLogin(t *testing.T) {
+	t.Parallel()
+	srv := newJWKSServer(t, ecKey(t, "a"))
+	clk := newClock()
+	s := New(srv.URL, srv.Client(), clk.now)
+	s.minRefresh = 300 * time.Millisecond
+	_, err := s.Key(context.Background(), "a", "ES256")
+	require.NoError(t, err)
+
+	srv.set(t, ecKey(t, "b")) // rotated right after our fetch
+	var wg sync.WaitGroup
+	var failures atomic.Int64
+	for i := 0; i < 1000; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Key(context.Background(), "b", "ES256"); err != nil {
+				failures.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Zero(t, failures.Load())
+	assert.EqualValues(t, 2, srv.hits.Load(), "one fetch for the 1,000 callers")
+	assert.True(t, srv.noCache.Load(), "the refetch asks caches for a fresh key set")
+	_, err = s.Key(context.Background(), "a", "ES256")
+	assert.ErrorIs(t, err, ErrUnknownKey, "the retired key is gone")
+
+	// A second rotation within the interval waits for its end.
+	srv.set(t, ecKey(t, "c"))
+	start := time.Now()
+	_, err = s.Key(context.Background(), "c", "ES256")
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
+	assert.EqualValues(t, 4, srv.hits.Load())
+}
+
+// Once the interval has passed by the set's clock, the refetch is at once.
+func TestRotationAfterTheInterval(t *testing.T) {
 	t.Parallel()
 	srv := newJWKSServer(t, ecKey(t, "a"))
 	clk := newClock()
 	s := New(srv.URL, srv.Client(), clk.now)
 	_, err := s.Key(context.Background(), "a", "ES256")
 	require.NoError(t, err)
-	for i := 0; i < 100; i++ {
-		_, err := s.Key(context.Background(), "random-"+strings.Repeat("x", i), "ES256")
-		assert.ErrorIs(t, err, ErrUnknownKey)
-	}
-	assert.EqualValues(t, 1, srv.hits.Load(), "random kids do not hammer the provider")
-
-	// A rotation is picked up once the interval has passed.
 	srv.set(t, ecKey(t, "b"))
 	clk.advance(MinRefresh + time.Second)
+	start := time.Now()
 	_, err = s.Key(context.Background(), "b", "ES256")
 	require.NoError(t, err)
+	assert.Less(t, time.Since(start), MinRefresh/2)
 	assert.EqualValues(t, 2, srv.hits.Load())
-	_, err = s.Key(context.Background(), "a", "ES256")
-	assert.ErrorIs(t, err, ErrUnknownKey, "the retired key is gone")
 }
 
 func TestConcurrentCallersShareOneFetch(t *testing.T) {
@@ -196,4 +266,22 @@ func TestShared(t *testing.T) {
 	assert.Same(t, a, Shared("https://example.test/jwks", c, nil))
 	assert.NotSame(t, a, Shared("https://other.test/jwks", c, nil))
 	assert.NotSame(t, a, Shared("https://example.test/jwks", &http.Client{}, nil))
+}
+
+// Sets made for clients that are gone are collected: a process creating
+// clients with their own HTTP clients does not grow the shared map forever.
+func TestSharedBounded(t *testing.T) {
+	for i := range 1000 {
+		_ = Shared(fmt.Sprintf("https://tenant-%d.test/jwks", i), &http.Client{}, nil)
+	}
+	kept := Shared("https://kept.test/jwks", &http.Client{}, nil)
+	for range 20 {
+		runtime.GC()
+		if sharedLen() < 10 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.Less(t, sharedLen(), 10, "sets no client uses are gone")
+	runtime.KeepAlive(kept)
 }
