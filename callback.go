@@ -259,7 +259,7 @@ func (c *Client) CallbackHandler(onSuccess func(w http.ResponseWriter, r *http.R
 		if err != nil {
 			return err
 		}
-		onSuccess(w, r, res, c.returnPath(ret))
+		onSuccess(w, r, res, c.returnTo(ret))
 		return nil
 	})
 }

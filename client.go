@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -34,6 +35,14 @@ type Client struct {
 	// defaultHTTPTimeout when it has none.
 	timeout time.Duration
 	log     *slog.Logger
+
+	// destination is where the user lands after login, from
+	// Config.DestinationParam ("" when unset).
+	destination string
+	// tenant names the client in a Tenants set ("" alone).
+	tenant string
+	// transactions prepares the handlers' cookies once.
+	transactions func() (*txCookies, error)
 }
 
 // New checks cfg and returns a Client. Every problem of the configuration
@@ -63,6 +72,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Environment.Version == V2 {
 		c.keys = keys.Shared(cfg.Environment.JWKSURI, cfg.HTTPClient, cfg.Now)
 	}
+	c.destination, _ = cfg.destination() // checked by withDefaults
+	c.transactions = sync.OnceValues(c.newTransactions)
 	return c, nil
 }
 

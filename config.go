@@ -96,8 +96,21 @@ type Config struct {
 	// Change it only if it clashes with the portal's own cookies.
 	CookieName string
 	// DefaultReturnPath is where CallbackHandler sends the user after login
-	// when the login request named no acceptable local path (default "/").
+	// when the login request named no acceptable local path and
+	// DestinationParam names none (default "/").
 	DefaultReturnPath string
+	// DestinationParam names the query parameter of RedirectURL that says
+	// where the user lands after login, for products whose registered
+	// callback URL carries it, such as
+	// ".../france-connect/code?redirectUrl=https%3A%2F%2Fportail.example%2Faides%2F%23%2Ft1&jwtKey=...":
+	// "redirectUrl". It is read from RedirectURL, never from a request. The
+	// destination is an absolute URL on RedirectURL's origin (or on one of
+	// AllowedOrigins); its fragment is kept. A "return" local path on the
+	// login link still wins.
+	DestinationParam string
+	// AllowedOrigins are other origins ("https://aides.example") the
+	// destination may be on.
+	AllowedOrigins []string
 	// --- end of handler fields. ---
 }
 
@@ -300,6 +313,9 @@ func (c *Config) checkHandlerFields() []string {
 		c.DefaultReturnPath = defaultReturnPath
 	} else if !IsLocalPath(c.DefaultReturnPath) {
 		problems = append(problems, fmt.Sprintf("DefaultReturnPath %s is not a local path such as /espace-usager", safe(c.DefaultReturnPath)))
+	}
+	if _, err := c.destination(); err != nil {
+		problems = append(problems, err.Error())
 	}
 	return problems
 }

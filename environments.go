@@ -139,6 +139,9 @@ func EnvironmentFromURL(serviceURL string) (Environment, error) {
 	if u.Scheme != "https" {
 		return Environment{}, fmt.Errorf("%w: %q must use https", ErrUnknownEnvironment, serviceURL)
 	}
+	if u.Port() != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
+		return Environment{}, fmt.Errorf("%w: %q: give the address alone, without port, query, fragment or user (e.g. https://oidc.franceconnect.gouv.fr)", ErrUnknownEnvironment, serviceURL)
+	}
 	host := strings.ToLower(u.Host)
 	for _, env := range presets() {
 		p, _ := url.Parse(env.Issuer)

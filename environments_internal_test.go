@@ -101,3 +101,17 @@ func TestNewEnvironment(t *testing.T) {
 		assert.True(t, strings.HasPrefix(p.Issuer, "https://"), p.Name)
 	}
 }
+
+// The « URL du service » is the address alone: a port, a query, a fragment
+// or user info is refused with a message that says so.
+func TestEnvironmentFromURLAddressAlone(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		"https://oidc.franceconnect.gouv.fr:443", "https://oidc.franceconnect.gouv.fr/?x=1", "https://oidc.franceconnect.gouv.fr?",
+		"https://oidc.franceconnect.gouv.fr/#frag", "https://admin@oidc.franceconnect.gouv.fr",
+	} {
+		_, err := EnvironmentFromURL(raw)
+		assert.ErrorIs(t, err, ErrUnknownEnvironment, raw)
+		assert.ErrorContains(t, err, "address alone", raw)
+	}
+}

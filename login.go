@@ -144,7 +144,7 @@ func (c *Client) LoginHandler(opts AuthOptions) http.Handler {
 		}
 		req, err := c.AuthCodeURL(opts)
 		if err == nil {
-			err = t.startLogin(w, r, req, c.returnPath(r.URL.Query().Get(returnParam)), c.cfg.Now())
+			err = t.startLogin(w, r, req, c.returnTo(r.URL.Query().Get(returnParam)), c.cfg.Now())
 		}
 		if err != nil {
 			c.failClosed(w, r, err)

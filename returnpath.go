@@ -1,7 +1,9 @@
 package franceconnect
 
 import (
+	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -43,10 +45,40 @@ func IsLocalPath(p string) bool {
 	return false
 }
 
-// returnPath returns p if it is a local path, else the default.
-func (c *Client) returnPath(p string) string {
-	if IsLocalPath(p) {
+// returnTo is where the user lands after login: p if it is a local path,
+// else the destination of the registered callback URL, else the default.
+func (c *Client) returnTo(p string) string {
+	switch {
+	case IsLocalPath(p):
 		return p
+	case c.destination != "":
+		return c.destination
 	}
 	return c.cfg.DefaultReturnPath
+}
+
+// destination reads DestinationParam from RedirectURL ("" when unset),
+// and checks that it is an absolute http(s) URL on RedirectURL's origin or
+// one of AllowedOrigins.
+func (c *Config) destination() (string, error) {
+	if c.DestinationParam == "" {
+		return "", nil
+	}
+	cb, err := url.Parse(c.RedirectURL)
+	if err != nil {
+		return "", nil // reported by checkRedirects
+	}
+	raw := cb.Query().Get(c.DestinationParam)
+	d, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		return "", fmt.Errorf("DestinationParam %s: RedirectURL has no such query parameter", safe(c.DestinationParam))
+	case err != nil || !d.IsAbs() || d.Host == "" || d.User != nil || (d.Scheme != "https" && d.Scheme != "http"):
+		return "", fmt.Errorf("DestinationParam %s: %s is not an absolute http(s) URL", safe(c.DestinationParam), safe(raw))
+	}
+	origin := d.Scheme + "://" + d.Host
+	if origin != cb.Scheme+"://"+cb.Host && !slices.Contains(c.AllowedOrigins, origin) {
+		return "", fmt.Errorf("DestinationParam %s: %s is on %s, neither RedirectURL's origin nor one of AllowedOrigins", safe(c.DestinationParam), safe(raw), origin)
+	}
+	return raw, nil
 }

@@ -54,16 +54,17 @@ type txCookies struct {
 	sealer     *seal.Sealer
 	slots      [loginSlots]string // login cookie names
 	logoutName string
-	secure     bool // https callback
+	owner      string // the tenant, written in clear before a pending logout
+	secure     bool   // https callback
 	secureOut  bool // https post-logout URL
 	maxAge     int
 	loginAud   string // who may open a pending login: issuer, client, level
 	logoutAud  string
 }
 
-// transactions prepares the handlers' cookies, or explains why the
+// newTransactions prepares the handlers' cookies, or explains why the
 // handlers cannot work (an error wrapping ErrConfig).
-func (c *Client) transactions() (*txCookies, error) {
+func (c *Client) newTransactions() (*txCookies, error) {
 	if len(c.cfg.CookieKeys) == 0 {
 		return nil, fmt.Errorf("%w: Config.CookieKeys is empty: the handlers need at least one 32-byte key to seal their cookies", ErrConfig)
 	}
@@ -76,6 +77,7 @@ func (c *Client) transactions() (*txCookies, error) {
 		secure:    secureURL(c.cfg.RedirectURL),
 		secureOut: c.cfg.PostLogoutRedirectURL == "" || secureURL(c.cfg.PostLogoutRedirectURL),
 		maxAge:    max(1, int(c.cfg.TransactionTTL/time.Second)),
+		owner:     c.tenant,
 		loginAud:  sealAudience("login", c.cfg.Environment.Issuer, c.cfg.ClientID, string(c.cfg.ACR)),
 		logoutAud: sealAudience("logout", c.cfg.Environment.Issuer, c.cfg.ClientID),
 	}
@@ -194,16 +196,27 @@ func (t *txCookies) startLogout(w http.ResponseWriter, lreq *LogoutRequest) erro
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, cookie(t.logoutName, sealed, t.secureOut, t.maxAge))
+	http.SetCookie(w, cookie(t.logoutName, t.owner+"."+sealed, t.secureOut, t.maxAge))
 	return nil
+}
+
+// logoutOwner is the tenant a pending logout's cookie names ("" for a
+// client alone), read in clear: a wrong one does not open.
+func logoutOwner(r *http.Request, name string) (string, bool) {
+	ck, err := r.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	owner, _, ok := strings.Cut(ck.Value, ".")
+	return owner, ok
 }
 
 // finishLogout opens and deletes the logout cookie.
 func (t *txCookies) finishLogout(w http.ResponseWriter, r *http.Request, now time.Time) (*LogoutRequest, error) {
 	var values []string
 	for _, ck := range r.Cookies() {
-		if ck.Name == t.logoutName {
-			values = append(values, ck.Value)
+		if owner, sealed, _ := strings.Cut(ck.Value, "."); ck.Name == t.logoutName && owner == t.owner {
+			values = append(values, sealed)
 		}
 	}
 	if len(values) > 0 {
