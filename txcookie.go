@@ -56,7 +56,7 @@ type txCookies struct {
 	logoutName string
 	owner      string // the tenant, written in clear before a pending logout
 	secure     bool   // https callback
-	secureOut  bool // https post-logout URL
+	secureOut  bool   // https post-logout URL
 	maxAge     int
 	loginAud   string // who may open a pending login: issuer, client, level
 	logoutAud  string
