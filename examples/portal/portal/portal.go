@@ -117,8 +117,7 @@ func newHandler(fc *franceconnect.Client, o handlerOptions) (*handler, error) {
 	if h.env.Version == franceconnect.V2 {
 		loginOpts.Claims = franceconnect.ClaimsAMR // amr in the ID token
 	}
-	static, _ := fs.Sub(staticFS, "static")
-	h.mux.Handle("GET "+staticPrefix, http.StripPrefix(staticPrefix, http.FileServerFS(static)))
+	h.mux.Handle("GET "+staticPrefix, http.StripPrefix(staticPrefix, Static()))
 	h.mux.HandleFunc("GET /{$}", h.home)
 	h.mux.HandleFunc("GET "+ProfilePath, h.profile)
 	h.mux.Handle("GET "+LoginPath, fc.LoginHandler(loginOpts))
@@ -295,4 +294,11 @@ func (h *handler) sessionCookie(value string, maxAge int) *http.Cookie {
 		Secure:   h.secure,
 		SameSite: http.SameSiteLaxMode,
 	}
+}
+
+// Static serves the portal's stylesheet and assets (mount it on
+// "GET /static/" with http.StripPrefix), for the other examples.
+func Static() http.Handler {
+	static, _ := fs.Sub(staticFS, "static")
+	return http.FileServerFS(static)
 }
