@@ -1,6 +1,7 @@
-// Package e2e drives the example portal (examples/portal) in a real
-// headless Chromium: click the FranceConnect button, pick a test identity
-// on the mock's page, check the profile, log out.
+// Package e2e drives the example portals (examples/portal and
+// examples/multitenant) in a real headless Chromium: click the
+// FranceConnect button, pick a test identity on the mock's page, check the
+// profile, log out; two tenants and their administration page.
 //
 // It is a module of its own so that the library's go.mod does not depend
 // on chromedp. Run it with Debian's chromium installed:
@@ -8,8 +9,8 @@
 //	cd e2e && FC_BROWSER=1 go test -count=1 -v ./...
 //
 // Without FC_BROWSER=1 the tests skip; with it, a missing Chromium is a
-// failure. FC_SCREENSHOT=1 also writes the profile page of the default
-// identity to ../docs/profile.png. CHROMIUM names another binary.
+// failure. FC_SCREENSHOT=1 also writes the screenshots of ../docs/ (the
+// profile page of the default identity, the multi-tenant pages). CHROMIUM names another binary.
 package e2e
 
 import (
@@ -305,10 +306,13 @@ func TestPortalContrastButton(t *testing.T) {
 	}
 }
 
-// saveScreenshot checks that shot is a PNG of a plausible size, keeps it
-// in the test's temporary directory, and copies it to ../docs/profile.png
-// when FC_SCREENSHOT=1.
-func saveScreenshot(t *testing.T, shot []byte) {
+// saveScreenshot is saveScreenshotAs for ../docs/profile.png.
+func saveScreenshot(t *testing.T, shot []byte) { t.Helper(); saveScreenshotAs(t, shot, "profile.png") }
+
+// saveScreenshotAs checks that shot is a PNG of a plausible size, keeps it
+// in the test's temporary directory, and copies it to ../docs/<name> when
+// FC_SCREENSHOT=1.
+func saveScreenshotAs(t *testing.T, shot []byte, name string) {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {
@@ -317,14 +321,14 @@ func saveScreenshot(t *testing.T, shot []byte) {
 	if b := img.Bounds(); b.Dx() < 800 || b.Dy() < 600 {
 		t.Errorf("screenshot is %dx%d", b.Dx(), b.Dy())
 	}
-	tmp := filepath.Join(t.TempDir(), "profile.png")
+	tmp := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(tmp, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if os.Getenv("FC_SCREENSHOT") != "1" {
 		return
 	}
-	dst := filepath.Join("..", "docs", "profile.png")
+	dst := filepath.Join("..", "docs", name)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package multitenant
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package main
+package multitenant
 
 import (
 	"crypto/rand"
@@ -139,6 +139,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", portal.Static()))
 	mux.Handle("GET /{$}", http.RedirectHandler("/aides", http.StatusFound))
 	mux.HandleFunc("GET /aides", a.home)
+	mux.HandleFunc("GET /aides/{$}", a.home) // where logins land: /aides/#/{tenant}/...
 	mux.Handle("GET "+spacePattern+"login", a.tenants.LoginHandler(tenantOf, franceconnect.AuthOptions{}))
 	mux.Handle("GET "+spacePattern+"code", a.tenants.CallbackHandler(tenantOf, a.loggedIn, a.failed))
 	mux.Handle("POST "+spacePattern+"logout", a.tenants.LogoutHandler(tenantOf, a.endSession))
@@ -321,4 +322,3 @@ func (a *app) admin(w http.ResponseWriter, r *http.Request) {
 	av.Settings.ClientSecret = "" // never echoed
 	a.write(w, status, view{Page: "admin", Admin: av, ProviderURL: a.mock.URL})
 }
-
