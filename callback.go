@@ -227,12 +227,14 @@ func describeTransportError(err error) string {
 // CallbackHandler completes a login on the redirect URL (e.g. "GET
 // /fc/callback"). It finds the cookie of the login this callback answers,
 // opens it, deletes it whatever the outcome, and runs [Client.Exchange];
-// then it calls onSuccess with the verified Result and the local path to
-// return to, or onError.
+// then it calls onSuccess with the verified Result and where to send the
+// user, or onError.
 //
 // onSuccess is where the portal starts its own session: keep
-// res.RawIDToken in it for logout, then redirect to returnPath (a local
-// path, safe to give to http.Redirect). onError receives the error of
+// res.RawIDToken in it for logout, then redirect to returnTo, safe to give
+// to http.Redirect: the local path the login link named ("return"), else
+// the destination of the registered callback URL (Config.DestinationParam),
+// else Config.DefaultReturnPath. onError receives the error of
 // Exchange, or ErrNoTransaction (no cookie: never started here, replayed,
 // dropped after its lifetime), ErrInvalidTransaction (altered cookie,
 // unknown key, another tenant's cookie) or ErrTransactionExpired; show
@@ -243,7 +245,7 @@ func describeTransportError(err error) string {
 // A replayed callback finds no cookie (the first one deleted it); if an
 // attacker kept the cookie, FranceConnect refuses the code, which is
 // single-use (ErrInvalidGrant). CallbackHandler panics if onSuccess is nil.
-func (c *Client) CallbackHandler(onSuccess func(w http.ResponseWriter, r *http.Request, res *Result, returnPath string), onError func(w http.ResponseWriter, r *http.Request, err error)) http.Handler {
+func (c *Client) CallbackHandler(onSuccess func(w http.ResponseWriter, r *http.Request, res *Result, returnTo string), onError func(w http.ResponseWriter, r *http.Request, err error)) http.Handler {
 	if onSuccess == nil {
 		panic("franceconnect: CallbackHandler: onSuccess is nil")
 	}
