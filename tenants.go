@@ -139,13 +139,19 @@ func (s *Tenants) previous(name string) *Client {
 // a ServeMux wildcard is a whole path segment, so the segment is matched
 // whole and the suffix removed by tenantOf. An unknown tenant gets 404.
 func (s *Tenants) LoginHandler(tenantOf func(*http.Request) string, opts AuthOptions) http.Handler {
+	return s.serve(tenantOf, func(c *Client) http.Handler { return c.LoginHandler(opts) })
+}
+
+// serve answers with the handler h makes of the tenant's Client, or 404
+// for an unknown tenant.
+func (s *Tenants) serve(tenantOf func(*http.Request) string, h func(*Client) http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.Client(tenantOf(r))
 		if err != nil {
 			http.NotFound(w, r)
 			return
 		}
-		c.LoginHandler(opts).ServeHTTP(w, r)
+		h(c).ServeHTTP(w, r)
 	})
 }
 
@@ -203,14 +209,7 @@ func (discardHeaders) WriteHeader(int)             {}
 
 // LogoutHandler is [Client.LogoutHandler] for the tenant tenantOf names.
 func (s *Tenants) LogoutHandler(tenantOf func(*http.Request) string, rawIDToken func(r *http.Request) (string, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.Client(tenantOf(r))
-		if err != nil {
-			http.NotFound(w, r)
-			return
-		}
-		c.LogoutHandler(rawIDToken).ServeHTTP(w, r)
-	})
+	return s.serve(tenantOf, func(c *Client) http.Handler { return c.LogoutHandler(rawIDToken) })
 }
 
 // LogoutReturnHandler is [Client.LogoutReturnHandler] at the post-logout
