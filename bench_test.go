@@ -42,6 +42,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"runtime/debug"
@@ -72,6 +73,7 @@ func newBenchHTTPClient() *http.Client {
 // benchEnv is one mock, one registered client and the three
 // implementations, each with its own HTTP connection pool and key cache.
 type benchEnv struct {
+	user  fctest.User // who logs in
 	srv   *fctest.Server
 	reg   fctest.Registration
 	ours  *franceconnect.Client
@@ -79,9 +81,10 @@ type benchEnv struct {
 	floor *floor
 }
 
-func newBenchEnv(tb testing.TB) *benchEnv {
+func newBenchEnv(tb testing.TB, user fctest.User) *benchEnv {
 	tb.Helper()
 	srv := fctest.NewServer()
+	srv.AddUser(user)
 	tb.Cleanup(srv.Close)
 	reg := srv.Register(fctest.Registration{RedirectURIs: []string{benchRedirect}, Alg: fctest.ES256})
 	env := srv.Environment()
@@ -115,7 +118,7 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 		JWKSURL:      env.JWKSURI,
 		HTTPClient:   baseHC,
 	})
-	e := &benchEnv{srv: srv, reg: reg, ours: ours, base: base}
+	e := &benchEnv{user: user, srv: srv, reg: reg, ours: ours, base: base}
 	e.floor = newFloor(tb, env, reg, floorHC)
 	// Warm up: keys fetched, connections open.
 	ls := e.logins(tb, 3)
@@ -161,7 +164,7 @@ func (e *benchEnv) logins(tb testing.TB, n int) []pending {
 				req, err := e.ours.AuthCodeURL(franceconnect.AuthOptions{})
 				if err == nil {
 					var cb string
-					if cb, err = e.srv.Login(req.URL, fctest.DefaultUser); err == nil {
+					if cb, err = e.srv.Login(req.URL, e.user); err == nil {
 						var u *url.URL
 						if u, err = url.Parse(cb); err == nil {
 							out[i] = pending{req: req, q: u.Query()}
@@ -305,7 +308,7 @@ func BenchmarkCallback(b *testing.B) {
 		for _, impl := range benchImpls {
 			b.Run("impl="+impl, func(b *testing.B) {
 				b.StopTimer()
-				e := newBenchEnv(b)
+				e := newBenchEnv(b, fctest.DefaultUser)
 				b.ReportAllocs()
 				m := &cpuMeter{b: b}
 				b.ResetTimer()
@@ -330,7 +333,7 @@ func BenchmarkCallback(b *testing.B) {
 		for _, impl := range benchImpls {
 			b.Run("impl="+impl, func(b *testing.B) {
 				b.StopTimer()
-				e := newBenchEnv(b)
+				e := newBenchEnv(b, fctest.DefaultUser)
 				ls := e.logins(b, b.N)
 				var next atomic.Int64
 				var failed atomic.Pointer[error]
@@ -366,8 +369,24 @@ func BenchmarkCallback(b *testing.B) {
 // what each leaves to the collector). An iteration is three callbacks:
 // ns/op is their total wall time.
 func BenchmarkCallbackPaired(b *testing.B) {
+	// FranceConnect adds claims over time (data-provider scopes): the same
+	// login with 200 claims userinfo sends beyond the identité pivot.
+	extra := fctest.DefaultUser
+	extra.Extra = map[string]any{}
+	for i := range 200 {
+		extra.Extra[fmt.Sprintf("fournisseur_donnees_%03d", i)] = map[string]any{"statut": "ok", "valeur": i}
+	}
+	for _, tc := range []struct {
+		name string
+		user fctest.User
+	}{{"claims=pivot", fctest.DefaultUser}, {"claims=pivot+200", extra}} {
+		b.Run(tc.name, func(b *testing.B) { benchCallbackPaired(b, tc.user) })
+	}
+}
+
+func benchCallbackPaired(b *testing.B, user fctest.User) {
 	b.StopTimer()
-	e := newBenchEnv(b)
+	e := newBenchEnv(b, user)
 	var cpu, wall [3]time.Duration
 	b.ResetTimer()
 	b.StopTimer()
@@ -440,4 +459,80 @@ func BenchmarkAuthCodeURL(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCallbackHandler: the callback handler (find, open and delete the
+// pending-login cookie, then Exchange) against the bare Exchange, on logins
+// of the same mock, alternated call by call with the GC held off as in
+// BenchmarkCallbackPaired. Target: the handler within 1.05 times Exchange.
+func BenchmarkCallbackHandler(b *testing.B) {
+	b.StopTimer()
+	e := newBenchEnv(b, fctest.DefaultUser)
+	c, err := franceconnect.New(franceconnect.Config{
+		Environment: e.srv.Environment(), ClientID: e.reg.ID, ClientSecret: e.reg.Secret,
+		RedirectURL: benchRedirect, Scopes: benchScopes, HTTPClient: newBenchHTTPClient(),
+		CookieKeys: [][]byte{[]byte("0123456789abcdef0123456789ABCDEF")},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	login := c.LoginHandler(franceconnect.AuthOptions{})
+	handler := c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, returnTo string) {
+		w.WriteHeader(http.StatusFound)
+	}, func(w http.ResponseWriter, r *http.Request, err error) { b.Fatal(err) })
+	// callbackRequest starts a login through the login handler and returns
+	// the callback request the browser would send, cookie included.
+	callbackRequest := func() *http.Request {
+		rec := httptest.NewRecorder()
+		login.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/login", nil))
+		cb, err := e.srv.Login(rec.Header().Get("Location"), e.user)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := httptest.NewRequest(http.MethodGet, cb, nil)
+		for _, ck := range rec.Result().Cookies() {
+			req.AddCookie(ck)
+		}
+		return req
+	}
+	pair := [2]string{"exchange", "handler"}
+	var cpu [2]time.Duration
+	for i := 0; i < 3; i++ { // warm up
+		handler.ServeHTTP(httptest.NewRecorder(), callbackRequest())
+	}
+	b.ResetTimer()
+	b.StopTimer()
+	const batch = 32
+	for done := 0; done < b.N; {
+		n := min(batch, b.N-done)
+		reqs := make([]*http.Request, n)
+		for i := range reqs {
+			reqs[i] = callbackRequest()
+		}
+		ls := e.logins(b, n)
+		runtime.GC()
+		gc := debug.SetGCPercent(-1)
+		b.StartTimer()
+		for i := range n {
+			for k := range pair {
+				j := (i + k) % 2
+				c0 := franceconnect.ProcessCPU()
+				if j == 0 {
+					if _, err := c.Exchange(context.Background(), ls[i].req, ls[i].q); err != nil {
+						b.Fatal(err)
+					}
+				} else {
+					handler.ServeHTTP(httptest.NewRecorder(), reqs[i])
+				}
+				cpu[j] += franceconnect.ProcessCPU() - c0
+			}
+		}
+		b.StopTimer()
+		debug.SetGCPercent(gc)
+		done += n
+	}
+	for j, impl := range pair {
+		b.ReportMetric(float64(cpu[j].Nanoseconds())/float64(b.N), impl+"-cpu-ns/op")
+	}
+	b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "handler/exchange-cpu")
 }

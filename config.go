@@ -61,6 +61,10 @@ type Config struct {
 	// is not used. Each call is bounded by its Timeout, or by 10 s when it
 	// has none (the default client); a copy of it is used that never
 	// follows a redirect; response bodies are read through a size limit.
+	// The default client keeps up to 256 idle connections per provider
+	// host; a portal's own client should set its Transport's
+	// MaxIdleConnsPerHost likewise (net/http keeps 2), and be shared by
+	// every Client (one key cache per environment and HTTP client).
 	HTTPClient *http.Client
 	// ClockSkew is the tolerance applied to exp and iat (default 30 s;
 	// FranceConnect tokens live 60 s).
@@ -320,7 +324,22 @@ func (c *Config) checkHandlerFields() []string {
 	return problems
 }
 
-var defaultHTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
+// defaultHTTPClient is shared by every Client without its own: one pool of
+// connections per provider host, large enough that a few hundred logins in
+// flight reuse their connections (net/http's default keeps 2 idle per
+// host: a rush of logins would open a TLS connection each).
+var defaultHTTPClient = &http.Client{Timeout: defaultHTTPTimeout, Transport: pooledTransport()}
+
+// maxIdlePerHost is how many idle connections to one provider host the
+// default client keeps.
+const maxIdlePerHost = 256
+
+func pooledTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 2 * maxIdlePerHost
+	t.MaxIdleConnsPerHost = maxIdlePerHost
+	return t
+}
 
 // checkRedirect accepts an absolute URL without fragment, https except on a
 // loopback host (http://localhost, 127.0.0.1, [::1]).

@@ -3,6 +3,7 @@ package fctest
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -41,7 +42,7 @@ type Server struct {
 	srv   *httptest.Server
 	skew  atomic.Int64 // added to the clock, in nanoseconds (tests)
 	stats struct {
-		authorize, token, userinfo, jwks, discovery, logout atomic.Int64
+		authorize, token, userinfo, jwks, discovery, logout, conns atomic.Int64
 	}
 
 	mu           sync.Mutex
@@ -88,6 +89,9 @@ type Stats struct {
 	JWKSFetches       int64 // GET /jwks
 	DiscoveryFetches  int64 // GET /.well-known/openid-configuration
 	LogoutRequests    int64 // /session/end
+	// Connections counts the TCP connections clients opened: with
+	// connections reused, it stays far below the number of requests.
+	Connections int64
 }
 
 // NewServer starts a mock FranceConnect v2 on a loopback port. Stop it
@@ -110,7 +114,13 @@ func newServer(plus bool) *Server {
 	for _, u := range Users() {
 		s.AddUser(u)
 	}
-	s.srv = httptest.NewServer(s.routes())
+	s.srv = httptest.NewUnstartedServer(s.routes())
+	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.stats.conns.Add(1)
+		}
+	}
+	s.srv.Start()
 	s.URL = s.srv.URL
 	return s
 }
@@ -210,6 +220,7 @@ func (s *Server) Stats() Stats {
 		JWKSFetches:       s.stats.jwks.Load(),
 		DiscoveryFetches:  s.stats.discovery.Load(),
 		LogoutRequests:    s.stats.logout.Load(),
+		Connections:       s.stats.conns.Load(),
 	}
 }
 

@@ -3,6 +3,7 @@ package fctest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"slices"
 	"strings"
 
@@ -43,6 +44,10 @@ type User struct {
 	// address and phone scopes.
 	Address     *franceconnect.Address
 	PhoneNumber string
+
+	// Extra are claims userinfo sends whatever the scopes, as the claims of
+	// data-provider scopes FranceConnect adds over time.
+	Extra map[string]any
 }
 
 // demoIdP is the idp_id the test identities come from.
@@ -127,6 +132,7 @@ func (u User) label() string {
 func (u User) clone() User {
 	u.GivenNameArray = slices.Clone(u.GivenNameArray)
 	u.AMR = slices.Clone(u.AMR)
+	u.Extra = maps.Clone(u.Extra)
 	if u.Address != nil {
 		a := *u.Address
 		u.Address = &a
@@ -187,7 +193,10 @@ func scopeTable(v1 bool) map[string][]string {
 
 // identityClaims returns the user's claims granted by scopes (sub excluded).
 func (u User) identityClaims(scopes []string, v1 bool) map[string]any {
-	out := map[string]any{}
+	out := maps.Clone(u.Extra)
+	if out == nil {
+		out = map[string]any{}
+	}
 	for _, sc := range scopes {
 		for _, name := range scopeTable(v1)[sc] {
 			if v, ok := u.claim(name); ok {

@@ -1,6 +1,10 @@
-// Package seal seals small JSON payloads into cookie values: compact JWE,
-// "dir" key management with A256GCM content encryption (go-jose), under
-// 32-byte symmetric keys.
+// Package seal seals small JSON payloads into cookie values: compact JWE
+// (RFC 7516), "dir" key management with A256GCM content encryption, under
+// 32-byte symmetric keys. The format is JWE's, so any JOSE library opens
+// the values; the code is crypto/cipher's, with each key's protected
+// header computed and its AEAD made once, since every login seals and
+// opens one (go-jose's general JWE machinery cost 5 to 8 times the
+// AES-GCM it wraps).
 //
 // The first key seals; every key opens, so keys rotate without breaking
 // values in flight: put the new key first and keep the old one listed
@@ -13,6 +17,9 @@ package seal
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -21,8 +28,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/franceconnect-go/franceconnect/internal/compact"
 )
@@ -53,8 +58,10 @@ var (
 )
 
 type key struct {
-	id  string
-	raw []byte
+	id     string
+	header string // the base64url protected header of values sealed under it
+	aad    []byte // header, the AEAD's additional data
+	aead   cipher.AEAD
 }
 
 // Sealer seals and opens values. It is immutable and safe for concurrent
@@ -92,52 +99,59 @@ func New(keys [][]byte) (*Sealer, error) {
 			return nil, fmt.Errorf("%w: key %d is listed twice", ErrKeys, i)
 		}
 		seen[id] = true
-		s.keys = append(s.keys, key{id: id, raw: append([]byte(nil), k...)})
+		block, _ := aes.NewCipher(k) // 32 bytes: AES-256
+		aead, _ := cipher.NewGCM(block)
+		header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"dir","enc":"A256GCM","kid":"` + id + `"}`))
+		s.keys = append(s.keys, key{id: id, header: header, aad: []byte(header), aead: aead})
 	}
 	return s, nil
 }
 
 // envelope is the sealed plaintext.
 type envelope struct {
-	Aud  string          `json:"aud"`
-	Exp  int64           `json:"exp"` // Unix seconds
-	Data json.RawMessage `json:"data"`
+	Aud  string `json:"aud"`
+	Exp  int64  `json:"exp"` // Unix seconds
+	Data any    `json:"data"`
 }
 
 // Seal marshals v to JSON and seals it for aud until exp, under the first
-// key.
+// key: a compact JWE, "dir" and A256GCM, whose protected header (computed
+// once per key) is the AEAD's additional data.
 func (s *Sealer) Seal(aud string, exp time.Time, v any) (string, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return "", fmt.Errorf("seal: %w", err)
-	}
-	plain, err := json.Marshal(envelope{Aud: aud, Exp: exp.Unix(), Data: data})
+	plain, err := json.Marshal(envelope{Aud: aud, Exp: exp.Unix(), Data: v})
 	if err != nil {
 		return "", fmt.Errorf("seal: %w", err)
 	}
 	k := s.keys[0]
-	enc, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.DIRECT, Key: k.raw, KeyID: k.id}, nil)
-	if err != nil {
-		return "", fmt.Errorf("seal: %w", err)
-	}
-	obj, err := enc.Encrypt(plain)
-	if err != nil {
-		return "", fmt.Errorf("seal: %w", err)
-	}
-	out, err := obj.CompactSerialize()
-	if err != nil {
-		return "", fmt.Errorf("seal: %w", err)
-	}
+	var nonce [nonceSize]byte
+	_, _ = rand.Read(nonce[:]) // never fails since Go 1.24
+	sealed := k.aead.Seal(plain[:0], nonce[:], plain, k.aad)
+	ct, tag := sealed[:len(sealed)-tagSize], sealed[len(sealed)-tagSize:]
+	b64 := base64.RawURLEncoding
+	out := make([]byte, 0, len(k.aad)+4+b64.EncodedLen(nonceSize)+b64.EncodedLen(len(ct))+b64.EncodedLen(tagSize))
+	out = append(append(out, k.aad...), '.', '.')
+	out = append(b64.AppendEncode(out, nonce[:]), '.')
+	out = append(b64.AppendEncode(out, ct), '.')
+	out = b64.AppendEncode(out, tag)
 	if len(out) > MaxSealedSize {
 		return "", fmt.Errorf("seal: sealed value is %d bytes, more than %d", len(out), MaxSealedSize)
 	}
-	return out, nil
+	return string(out), nil
 }
 
+const (
+	nonceSize = 12 // GCM's standard nonce
+	tagSize   = 16
+)
+
 // Open checks that sealed was made by Seal under one of the keys, for aud,
-// and has not expired at now; then it unmarshals the payload into v and
-// returns the sealed expiry. Errors wrap ErrInvalid (ErrUnknownKey,
+// and has not expired at now; then it returns the sealed expiry, with the
+// payload unmarshalled into v (whose content is unspecified on error). Errors wrap ErrInvalid (ErrUnknownKey,
 // ErrAudience) or ErrExpired; they never repeat the value.
+//
+// Only Seal's own spelling opens: the protected header must be one of the
+// keys' headers byte for byte (so no JSON header is parsed), and every part
+// base64url without padding.
 func (s *Sealer) Open(sealed, aud string, now time.Time, v any) (time.Time, error) {
 	if len(sealed) > MaxSealedSize {
 		return time.Time{}, fmt.Errorf("%w: %d bytes, more than %d", ErrInvalid, len(sealed), MaxSealedSize)
@@ -145,29 +159,36 @@ func (s *Sealer) Open(sealed, aud string, now time.Time, v any) (time.Time, erro
 	if compact.BadByte(sealed) >= 0 {
 		return time.Time{}, fmt.Errorf("%w: not base64url", ErrInvalid)
 	}
-	if _, rest, _ := strings.Cut(sealed, "."); strings.Count(sealed, ".") != 4 || !strings.HasPrefix(rest, ".") {
+	header, rest, _ := strings.Cut(sealed, ".")
+	empty, rest, _ := strings.Cut(rest, ".")
+	iv, rest, _ := strings.Cut(rest, ".")
+	ct, tag, ok := strings.Cut(rest, ".")
+	if !ok || empty != "" || strings.Contains(tag, ".") {
 		// dir: five parts, the second (the encrypted key) empty.
 		return time.Time{}, fmt.Errorf("%w: not a compact JWE with direct encryption", ErrInvalid)
 	}
-	obj, err := jose.ParseEncryptedCompact(sealed, []jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
+	k, err := s.keyFor(header)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: unparseable or not dir+A256GCM", ErrInvalid)
+		return time.Time{}, err
 	}
-	var k []byte
-	for _, c := range s.keys {
-		if subtle.ConstantTimeCompare([]byte(c.id), []byte(obj.Header.KeyID)) == 1 {
-			k = c.raw
-			break
-		}
+	// nonce, then ciphertext and tag in one buffer, as aead.Open wants them.
+	b64 := base64.RawURLEncoding
+	if len(iv) != b64.EncodedLen(nonceSize) || len(tag) != b64.EncodedLen(tagSize) {
+		return time.Time{}, errUnparseable
 	}
-	if k == nil {
-		return time.Time{}, ErrUnknownKey
+	buf := make([]byte, nonceSize+b64.DecodedLen(len(ct))+tagSize)
+	n1, err1 := b64.Decode(buf[:nonceSize], []byte(iv))
+	n2, err2 := b64.Decode(buf[nonceSize:], []byte(ct))
+	n3, err3 := b64.Decode(buf[nonceSize+n2:], []byte(tag))
+	if err1 != nil || err2 != nil || err3 != nil || n1 != nonceSize || n3 != tagSize {
+		return time.Time{}, errUnparseable
 	}
-	plain, err := obj.Decrypt(k)
+	plain, err := k.aead.Open(buf[nonceSize:nonceSize], buf[:nonceSize], buf[nonceSize:nonceSize+n2+tagSize], k.aad)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%w: authentication failed", ErrInvalid)
 	}
-	var env envelope
+	// v is filled in the same pass; on an error below, it is not to be used.
+	env := envelope{Data: v}
 	if err := json.Unmarshal(plain, &env); err != nil {
 		return time.Time{}, fmt.Errorf("%w: bad envelope", ErrInvalid)
 	}
@@ -177,8 +198,25 @@ func (s *Sealer) Open(sealed, aud string, now time.Time, v any) (time.Time, erro
 	if env.Exp == 0 || now.Unix() > env.Exp {
 		return time.Time{}, ErrExpired
 	}
-	if err := json.Unmarshal(env.Data, v); err != nil {
-		return time.Time{}, fmt.Errorf("%w: bad payload", ErrInvalid)
-	}
 	return time.Unix(env.Exp, 0), nil
 }
+
+// keyFor finds the key whose protected header is header: a header of
+// another shape is not ours, one naming another kid was sealed under a key
+// that is not (or no longer) configured.
+func (s *Sealer) keyFor(header string) (*key, error) {
+	for i := range s.keys {
+		if s.keys[i].header == header {
+			return &s.keys[i], nil
+		}
+	}
+	var h struct {
+		Alg, Enc, Kid string
+	}
+	if b, err := base64.RawURLEncoding.DecodeString(header); err == nil && json.Unmarshal(b, &h) == nil && h.Alg == "dir" && h.Enc == "A256GCM" && h.Kid != "" {
+		return nil, ErrUnknownKey
+	}
+	return nil, errUnparseable
+}
+
+var errUnparseable = fmt.Errorf("%w: unparseable or not dir+A256GCM", ErrInvalid)

@@ -255,3 +255,19 @@ func TestWeakKeys(t *testing.T) {
 		assert.ErrorIs(t, err, seal.ErrKeys, "byte %#x repeated", b)
 	}
 }
+
+// The values are JWE: go-jose opens what Seal makes, with the same key.
+func TestSealedValuesAreJWE(t *testing.T) {
+	t.Parallel()
+	s, err := seal.New([][]byte{key(1)})
+	require.NoError(t, err)
+	now := time.Unix(1_800_000_000, 0)
+	sealed, err := s.Seal("client login", now.Add(time.Minute), payload{State: "abc"})
+	require.NoError(t, err)
+	obj, err := jose.ParseEncryptedCompact(sealed, []jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
+	require.NoError(t, err)
+	assert.Equal(t, seal.KeyID(key(1)), obj.Header.KeyID)
+	plain, err := obj.Decrypt(key(1))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"aud":"client login","exp":1800000060,"data":{"s":"abc","n":0}}`, string(plain))
+}
