@@ -422,7 +422,7 @@ func benchCallbackPaired(b *testing.B, user fctest.User) {
 }
 
 // BenchmarkAuthCodeURL: the authorization request (fresh state and nonce,
-// URL). Target: at most 20 allocations.
+// URL), beside x/oauth2's.
 func BenchmarkAuthCodeURL(b *testing.B) {
 	srv := fctest.NewServer()
 	defer srv.Close()
