@@ -66,7 +66,7 @@ type Result struct {
 func (c *Client) Exchange(ctx context.Context, req *AuthRequest, query url.Values) (*Result, error) {
 	res, err := c.exchange(ctx, req, query)
 	if err != nil {
-		c.logDebug(ctx, "franceconnect: login failed", slog.String("error", err.Error()))
+		c.logFailure(ctx, "franceconnect: login failed", err)
 		return nil, err
 	}
 	c.logDebug(ctx, "franceconnect: login verified", slog.String("acr", string(res.IDToken.ACR)))
@@ -197,7 +197,7 @@ func (c *Client) redeem(caller context.Context, code string) (*oauth2.Token, err
 			return nil, pe
 		}
 		if caller.Err() != nil {
-			return nil, fmt.Errorf("%w: token endpoint: %v", ErrProviderUnavailable, caller.Err())
+			return nil, fmt.Errorf("%w: token endpoint: %w", ErrProviderUnavailable, caller.Err())
 		}
 		return nil, fmt.Errorf("%w: token endpoint: %s", ErrProviderUnavailable, describeTransportError(err))
 	}
@@ -244,17 +244,18 @@ func describeTransportError(err error) string {
 //
 // A replayed callback finds no cookie (the first one deleted it); if an
 // attacker kept the cookie, FranceConnect refuses the code, which is
-// single-use (ErrInvalidGrant). CallbackHandler panics if onSuccess is nil.
+// single-use (ErrInvalidGrant). CallbackHandler panics if onSuccess is nil
+// or Config.CookieKeys is empty.
 func (c *Client) CallbackHandler(onSuccess func(w http.ResponseWriter, r *http.Request, res *Result, returnTo string), onError func(w http.ResponseWriter, r *http.Request, err error)) http.Handler {
 	if onSuccess == nil {
 		panic("franceconnect: CallbackHandler: onSuccess is nil")
 	}
-	t, cfgErr := c.transactions()
-	return c.returnHandler(cfgErr, onError, func(w http.ResponseWriter, r *http.Request) error {
+	t := c.handlerCookies("CallbackHandler", false)
+	return c.returnHandler(onError, func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		req, ret, err := t.finishLogin(w, r, q, c.cfg.Now())
 		if err != nil {
-			c.logDebug(r.Context(), "franceconnect: callback refused", slog.String("error", err.Error()))
+			c.logFailure(r.Context(), "franceconnect: callback refused", err)
 			return err
 		}
 		res, err := c.Exchange(r.Context(), req, q)

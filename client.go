@@ -3,6 +3,7 @@ package franceconnect
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -34,7 +35,7 @@ type Client struct {
 	// timeout bounds each call: cfg.HTTPClient's Timeout, or
 	// defaultHTTPTimeout when it has none.
 	timeout time.Duration
-	log     *slog.Logger
+	logger  *slog.Logger
 
 	// destination is where the user lands after login, from
 	// Config.DestinationParam ("" when unset).
@@ -64,7 +65,7 @@ func New(cfg Config) (*Client, error) {
 				AuthStyle: oauth2.AuthStyleInParams, // client_secret_post
 			},
 		},
-		log: cfg.Logger,
+		logger: cfg.Logger,
 	}
 	c.http = httpx.NoRedirects(cfg.HTTPClient)
 	c.timeout, c.http.Timeout = cmp.Or(c.http.Timeout, defaultHTTPTimeout), 0
@@ -73,6 +74,9 @@ func New(cfg Config) (*Client, error) {
 		c.keys = keys.Shared(cfg.Environment.JWKSURI, cfg.HTTPClient, cfg.Now)
 	}
 	c.destination, _ = cfg.destination() // checked by withDefaults
+	if cfg.Environment.Version == V1 {
+		c.log(context.Background(), slog.LevelWarn, "franceconnect: FranceConnect v1 closed in September 2025: ask for v2 credentials in the partner space and use a v2 environment")
+	}
 	c.transactions = sync.OnceValues(c.newTransactions)
 	return c, nil
 }
@@ -98,19 +102,44 @@ func (c *Client) Environment() Environment { return c.cfg.Environment }
 // logDebug logs one step at debug level when a logger is set. Callers pass
 // only values that are not tokens, secrets or personal data.
 func (c *Client) logDebug(ctx context.Context, msg string, attrs ...slog.Attr) {
-	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
+	c.log(ctx, slog.LevelDebug, msg, attrs...)
+}
+
+// log logs at level when a logger is set, with the environment and client
+// ID. Callers pass only values that are not tokens, secrets or personal
+// data.
+func (c *Client) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
+	if c.logger == nil || !c.logger.Enabled(ctx, level) {
 		return
 	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, msg, append(attrs, c.logAttrs()...)...)
+	c.logger.LogAttrs(ctx, level, msg, append(attrs, c.logAttrs()...)...)
 }
 
 // logError logs at error level when a logger is set. err must hold no
 // token, secret or personal data (the library's errors do not).
 func (c *Client) logError(ctx context.Context, msg string, err error) {
-	if c.log == nil {
-		return
+	c.log(ctx, slog.LevelError, msg, slog.String("error", err.Error()))
+}
+
+// logFailure logs a failed login or logout at the level its cause calls
+// for: what an operator must act on (configuration, client credentials) at
+// ERROR, what may be the provider's or an attacker's doing (provider down,
+// unknown key, refused token, state mismatch) at WARN, the user's own
+// doing (cancellation, expired or replayed attempt) at INFO. FranceConnect's
+// Y-code comes with it when the provider sent one.
+func (c *Client) logFailure(ctx context.Context, msg string, err error) {
+	level := slog.LevelWarn
+	switch {
+	case errors.Is(err, ErrConfig), errors.Is(err, ErrInvalidClient):
+		level = slog.LevelError
+	case errors.Is(err, ErrAccessDenied), errors.Is(err, ErrTransactionExpired), errors.Is(err, ErrNoTransaction), errors.Is(err, ErrTenantChanged):
+		level = slog.LevelInfo
 	}
-	c.log.LogAttrs(ctx, slog.LevelError, msg, append([]slog.Attr{slog.String("error", err.Error())}, c.logAttrs()...)...)
+	attrs := []slog.Attr{slog.String("error", err.Error())}
+	if pe := (*ProviderError)(nil); errors.As(err, &pe) && pe.YCode != "" {
+		attrs = append(attrs, slog.String("y_code", pe.YCode))
+	}
+	c.log(ctx, level, msg, attrs...)
 }
 
 func (c *Client) logAttrs() []slog.Attr {

@@ -100,6 +100,9 @@ var (
 	// ErrInvalidGrant: the token endpoint refused the code (unknown, used,
 	// expired, or issued to another redirect URI).
 	ErrInvalidGrant = errors.New("franceconnect: authorization code refused")
+	// ErrLogout: every error of LogoutReturnHandler wraps it, beside the
+	// cause, so that UserMessage speaks of logout.
+	ErrLogout = errors.New("franceconnect: logout not verified")
 	// ErrMissingIDToken: LogoutURL was called without the raw ID token kept
 	// from login. FranceConnect requires it as id_token_hint.
 	ErrMissingIDToken = errors.New("franceconnect: logout needs the ID token from login")

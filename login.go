@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -129,18 +130,21 @@ func jsonObject(s string) bool {
 //
 // The pending-login cookie is described with [Config.CookieKeys]; a
 // browser holds a bounded number of them, the oldest giving way to the
-// newest. Without Config.CookieKeys, or with invalid options, the handler
-// answers 500 and logs the configuration problem (fail closed).
+// newest. It panics without Config.CookieKeys or with invalid options: a
+// configuration problem shows at start-up, not at the first login. A login
+// started on another host than the redirect URL's (localhost against
+// 127.0.0.1) is logged as such: the callback will not find its cookie.
 func (c *Client) LoginHandler(opts AuthOptions) http.Handler {
-	t, cfgErr := c.transactions()
-	if cfgErr == nil {
-		cfgErr = opts.validate()
+	t := c.handlerCookies("LoginHandler", false)
+	if err := opts.validate(); err != nil {
+		panic("franceconnect: LoginHandler: " + strings.TrimPrefix(err.Error(), "franceconnect: "))
 	}
+	callbackHost := hostOf(c.cfg.RedirectURL)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		if cfgErr != nil {
-			c.failClosed(w, r, cfgErr)
-			return
+		if r.Host != callbackHost {
+			c.log(r.Context(), slog.LevelWarn, "franceconnect: login started on another host than the redirect URL's: the browser will not send the pending login's cookie to the callback",
+				slog.String("host", printable(r.Host, 255)), slog.String("redirect_host", callbackHost))
 		}
 		req, err := c.AuthCodeURL(opts)
 		if err == nil {
@@ -153,4 +157,10 @@ func (c *Client) LoginHandler(opts AuthOptions) http.Handler {
 		c.logDebug(r.Context(), "franceconnect: login started")
 		http.Redirect(w, r, req.URL, http.StatusFound)
 	})
+}
+
+// hostOf is the host (and port) of a validated URL.
+func hostOf(raw string) string {
+	u, _ := url.Parse(raw)
+	return u.Host
 }

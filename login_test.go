@@ -45,43 +45,40 @@ func mustURL(t *testing.T, raw string) *url.URL {
 	return u
 }
 
-// Without cookie keys New succeeds, and the handlers fail closed with a
-// logged configuration message.
+// Without cookie keys New succeeds (the low-level calls need none), and
+// mounting a handler panics with what to fix: the problem shows at
+// start-up, not at the first login.
 func TestHandlersWithoutKeys(t *testing.T) {
 	t.Parallel()
 	_, cfg := hSetup(t)
-	var logs bytes.Buffer
-	c := hClient(t, cfg, func(c *franceconnect.Config) {
-		c.CookieKeys = nil
-		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	})
-
-	rec := httptest.NewRecorder()
-	c.LoginHandler(franceconnect.AuthOptions{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/login", nil))
-	assert.Equal(t, http.StatusInternalServerError, rec.Code)
-	assert.Empty(t, rec.Result().Cookies())
-	assert.Empty(t, rec.Header().Get("Location"))
-	assert.Contains(t, logs.String(), "CookieKeys is empty")
-
-	var o hOutcome
-	rec = httptest.NewRecorder()
-	o.callback(c).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/callback?state=abcdefghijkl&code=x", nil))
-	assert.ErrorIs(t, o.err, franceconnect.ErrConfig)
-
-	rec = httptest.NewRecorder()
-	c.LogoutHandler(func(*http.Request) (string, error) { return "a.b.c", nil }).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/fc/logout", nil))
-	assert.Equal(t, http.StatusInternalServerError, rec.Code)
-
-	o = hOutcome{}
-	o.logoutReturn(c).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/fc/logged-out?state=x", nil))
-	assert.ErrorIs(t, o.err, franceconnect.ErrConfig)
-
-	// Default error handler: status and French message.
-	rec = httptest.NewRecorder()
-	c.CallbackHandler(func(http.ResponseWriter, *http.Request, *franceconnect.Result, string) {}, nil).
-		ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/callback", nil))
-	assert.Equal(t, http.StatusInternalServerError, rec.Code)
-	assert.Equal(t, "La connexion avec FranceConnect n’a pas abouti. Veuillez réessayer.\n", rec.Body.String())
+	c := hClient(t, cfg, func(c *franceconnect.Config) { c.CookieKeys = nil })
+	noPost := hClient(t, cfg, func(c *franceconnect.Config) { c.PostLogoutRedirectURL = "" })
+	tests := map[string]struct {
+		mount func()
+		want  string
+	}{
+		"login":         {func() { c.LoginHandler(franceconnect.AuthOptions{}) }, "LoginHandler: invalid configuration: Config.CookieKeys is empty"},
+		"login options": {func() { noPost.LoginHandler(franceconnect.AuthOptions{Prompt: "none"}) }, "LoginHandler: invalid configuration: prompt"},
+		"callback": {func() {
+			c.CallbackHandler(func(http.ResponseWriter, *http.Request, *franceconnect.Result, string) {}, nil)
+		}, "CallbackHandler: invalid configuration: Config.CookieKeys is empty"},
+		"logout":                     {func() { c.LogoutHandler(func(*http.Request) (string, error) { return "", nil }) }, "LogoutHandler: invalid configuration: Config.CookieKeys is empty"},
+		"logout return":              {func() { c.LogoutReturnHandler(func(http.ResponseWriter, *http.Request) {}, nil) }, "CookieKeys is empty"},
+		"no post-logout URL":         {func() { noPost.LogoutHandler(func(*http.Request) (string, error) { return "", nil }) }, "LogoutHandler: invalid configuration: Config.PostLogoutRedirectURL is empty"},
+		"no post-logout URL, return": {func() { noPost.LogoutReturnHandler(func(http.ResponseWriter, *http.Request) {}, nil) }, "PostLogoutRedirectURL is empty"},
+	}
+	for name, tt := range tests {
+		func() {
+			defer func() {
+				r := recover()
+				require.NotNil(t, r, "%s: mounting must panic", name)
+				assert.Contains(t, fmt.Sprint(r), tt.want, name)
+			}()
+			tt.mount()
+		}()
+	}
+	// The login handler of a client that has them still mounts.
+	assert.NotPanics(t, func() { noPost.LoginHandler(franceconnect.AuthOptions{}) })
 }
 
 // The three handlers on a Go 1.22 http.ServeMux, over real HTTP, with a
@@ -179,4 +176,24 @@ func TestHandlersServeMux(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
+
+// A login started on another host than the redirect URL's (localhost
+// against 127.0.0.1 in development) says so in the log: the callback will
+// not find its cookie, and would only say "expired".
+func TestLoginOnAnotherHostIsLogged(t *testing.T) {
+	t.Parallel()
+	_, cfg := hSetup(t)
+	var logs bytes.Buffer
+	c := hClient(t, cfg, func(c *franceconnect.Config) {
+		c.RedirectURL = "http://127.0.0.1:8080/fc/callback"
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	login := c.LoginHandler(franceconnect.AuthOptions{})
+	login.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/fc/login", nil))
+	assert.Empty(t, logs.String(), "same host: nothing to say")
+	login.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "http://localhost:8080/fc/login", nil))
+	assert.Contains(t, logs.String(), "level=WARN")
+	assert.Contains(t, logs.String(), "another host than the redirect URL's")
+	assert.Contains(t, logs.String(), "host=localhost:8080")
 }

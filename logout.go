@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -81,16 +80,6 @@ func (c *Client) VerifyLogout(req *LogoutRequest, query url.Values) error {
 	return checkState(query, req.State)
 }
 
-// logoutTransactions is transactions for the logout handlers, which also
-// need the post-logout URL.
-func (c *Client) logoutTransactions() (*txCookies, error) {
-	t, err := c.transactions()
-	if err == nil && c.cfg.PostLogoutRedirectURL == "" {
-		err = fmt.Errorf("%w: Config.PostLogoutRedirectURL is empty: the logout handlers need the registered post-logout URL", ErrConfig)
-	}
-	return t, err
-}
-
 // LogoutHandler logs the user out of FranceConnect, on POST only (e.g.
 // "POST /fc/logout", from a form button): any other method is answered
 // 405, so that a cross-site link or image cannot log users out. It sends the browser to FranceConnect's logout with the ID
@@ -105,23 +94,19 @@ func (c *Client) logoutTransactions() (*txCookies, error) {
 // a JWT) the user goes straight to Config.DefaultReturnPath; when it
 // returns an error, the handler answers 500 and logs it.
 //
-// Without Config.CookieKeys or Config.PostLogoutRedirectURL it answers 500
-// and logs the configuration problem. It panics if rawIDToken is nil.
+// It panics if rawIDToken is nil, or without Config.CookieKeys or
+// Config.PostLogoutRedirectURL (a start-up error, not a 500 at logout).
 func (c *Client) LogoutHandler(rawIDToken func(r *http.Request) (string, error)) http.Handler {
 	if rawIDToken == nil {
 		panic("franceconnect: LogoutHandler: rawIDToken is nil")
 	}
-	t, cfgErr := c.logoutTransactions()
+	t := c.handlerCookies("LogoutHandler", true)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		if r.Method != http.MethodPost {
 			// A cross-site link or image must not log users out.
 			w.Header().Set("Allow", http.MethodPost)
 			http.Error(w, msgLogoutFailed, http.StatusMethodNotAllowed)
-			return
-		}
-		if cfgErr != nil {
-			c.failClosed(w, r, cfgErr)
 			return
 		}
 		tok, err := rawIDToken(r)
@@ -151,26 +136,29 @@ func (c *Client) LogoutHandler(rawIDToken func(r *http.Request) (string, error))
 	})
 }
 
-// LogoutReturnHandler checks the return from FranceConnect's logout,
+// LogoutReturnHandler checks the return from FranceConnect's logout (its
+// errors wrap ErrLogout),
 // mounted on the path of Config.PostLogoutRedirectURL (a path of its own,
 // e.g. "GET /fc/logged-out"). It opens and deletes the logout cookie, runs
 // [Client.VerifyLogout], and calls onSuccess or onError
 // (ErrNoTransaction, ErrInvalidTransaction, ErrTransactionExpired,
 // ErrStateMismatch). Either way the user is logged out of the portal
 // already; onError typically logs and redirects home too. A nil onError
-// answers as CallbackHandler's. It panics if onSuccess is nil.
+// answers as CallbackHandler's. It panics if onSuccess is nil, or without
+// Config.CookieKeys or Config.PostLogoutRedirectURL.
 func (c *Client) LogoutReturnHandler(onSuccess func(w http.ResponseWriter, r *http.Request), onError func(w http.ResponseWriter, r *http.Request, err error)) http.Handler {
 	if onSuccess == nil {
 		panic("franceconnect: LogoutReturnHandler: onSuccess is nil")
 	}
-	t, cfgErr := c.logoutTransactions()
-	return c.returnHandler(cfgErr, onError, func(w http.ResponseWriter, r *http.Request) error {
+	t := c.handlerCookies("LogoutReturnHandler", true)
+	return c.returnHandler(onError, func(w http.ResponseWriter, r *http.Request) error {
 		lreq, err := t.finishLogout(w, r, c.cfg.Now())
 		if err == nil {
 			err = c.VerifyLogout(lreq, r.URL.Query())
 		}
 		if err != nil {
-			c.logDebug(r.Context(), "franceconnect: logout return refused", slog.String("error", err.Error()))
+			err = fmt.Errorf("%w: %w", ErrLogout, err)
+			c.logFailure(r.Context(), "franceconnect: logout return refused", err)
 			return err
 		}
 		onSuccess(w, r)

@@ -9,25 +9,39 @@ import (
 const (
 	msgCancelled          = "Vous avez annulé la connexion avec FranceConnect."
 	msgExpired            = "Votre demande de connexion a expiré. Veuillez recommencer."
+	msgUnknownAttempt     = "Cette demande de connexion n’a pas été reconnue : elle a peut-être déjà servi, ou a été commencée dans un autre onglet ou navigateur. Veuillez recommencer."
 	msgUnavailable        = "FranceConnect est momentanément indisponible. Veuillez réessayer dans quelques instants."
+	msgMisconfigured      = "La connexion avec FranceConnect est mal configurée sur ce site. Veuillez réessayer plus tard ; si le problème persiste, contactez le service."
+	msgChanged            = "Les réglages de connexion de ce service ont changé pendant votre connexion. Veuillez recommencer."
 	msgGeneric            = "La connexion avec FranceConnect n’a pas abouti. Veuillez réessayer."
 	msgLogoutFailed       = "La déconnexion n’a pas abouti. Veuillez réessayer."
+	msgLogoutUnverified   = "Votre déconnexion de FranceConnect n’a pas pu être vérifiée. Vous êtes bien déconnecté de ce site ; fermez votre navigateur pour terminer votre session FranceConnect."
 	msgUnavailableService = "Le service de connexion est momentanément indisponible."
 )
 
 // UserMessage returns a short sentence in French to show the user for an
 // error of the login or logout handlers (or of Exchange): a cancelled
-// login, an expired or unknown attempt, FranceConnect unavailable, or a
-// generic failure. It never includes the error's details; log err for
-// those. It returns "" for a nil error.
+// login, an expired attempt, an attempt this browser did not start (or
+// replayed), FranceConnect unavailable, a site misconfigured, settings
+// changed during the login, a logout not verified, or a generic failure. It
+// never includes the error's details; log err for those. It returns "" for
+// a nil error.
 func UserMessage(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, ErrLogout):
+		return msgLogoutUnverified
 	case errors.Is(err, ErrAccessDenied):
 		return msgCancelled
-	case errors.Is(err, ErrTransactionExpired), errors.Is(err, ErrNoTransaction), errors.Is(err, ErrInvalidGrant):
+	case errors.Is(err, ErrConfig), errors.Is(err, ErrInvalidClient):
+		return msgMisconfigured
+	case errors.Is(err, ErrTenantChanged):
+		return msgChanged
+	case errors.Is(err, ErrTransactionExpired), errors.Is(err, ErrInvalidGrant):
 		return msgExpired
+	case errors.Is(err, ErrNoTransaction), errors.Is(err, ErrStateMismatch):
+		return msgUnknownAttempt
 	case errors.Is(err, ErrProviderUnavailable):
 		return msgUnavailable
 	default:
@@ -35,16 +49,24 @@ func UserMessage(err error) string {
 	}
 }
 
+// StatusCode is the HTTP status of a page that shows UserMessage(err): 500
+// for a local misconfiguration, 503 when FranceConnect is unavailable, 200
+// for the user's cancellation (a normal page), 400 otherwise.
+func StatusCode(err error) int {
+	switch {
+	case errors.Is(err, ErrAccessDenied) && !errors.Is(err, ErrLogout):
+		return http.StatusOK
+	case errors.Is(err, ErrConfig), errors.Is(err, ErrInvalidClient):
+		return http.StatusInternalServerError
+	case errors.Is(err, ErrProviderUnavailable):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
+}
+
 // defaultOnError is the handlers' answer when the portal gives no onError.
 func defaultOnError(w http.ResponseWriter, _ *http.Request, err error) {
-	status := http.StatusBadRequest
-	switch {
-	case errors.Is(err, ErrConfig):
-		status = http.StatusInternalServerError
-	case errors.Is(err, ErrProviderUnavailable):
-		status = http.StatusBadGateway
-	}
-	http.Error(w, UserMessage(err), status)
+	http.Error(w, UserMessage(err), StatusCode(err))
 }
 
 // failClosed answers 500 for a handler that cannot work, and logs why.
@@ -55,21 +77,14 @@ func (c *Client) failClosed(w http.ResponseWriter, r *http.Request, err error) {
 
 // returnHandler is the shape of the handlers FranceConnect sends the
 // browser back to (callback, logout return): responses are not cached,
-// and a configuration problem (cfgErr, logged) or body's error goes to
-// onError (defaultOnError when nil).
-func (c *Client) returnHandler(cfgErr error, onError func(http.ResponseWriter, *http.Request, error), body func(http.ResponseWriter, *http.Request) error) http.Handler {
+// and body's error goes to onError (defaultOnError when nil).
+func (c *Client) returnHandler(onError func(http.ResponseWriter, *http.Request, error), body func(http.ResponseWriter, *http.Request) error) http.Handler {
 	if onError == nil {
 		onError = defaultOnError
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		err := cfgErr
-		if err != nil {
-			c.logError(r.Context(), "franceconnect: handler cannot work", err)
-		} else {
-			err = body(w, r)
-		}
-		if err != nil {
+		if err := body(w, r); err != nil {
 			onError(w, r, err)
 		}
 	})

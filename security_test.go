@@ -189,7 +189,15 @@ func TestCallbackBoundedInTime(t *testing.T) {
 			start := time.Now()
 			_, err := c.Exchange(ctx, req, q)
 			assert.ErrorIs(t, err, franceconnect.ErrProviderUnavailable)
+			assert.ErrorIs(t, err, context.DeadlineExceeded, "the context's error shows through")
 			assert.Less(t, time.Since(start), 2*time.Second, "the caller's deadline is honoured")
+
+			req, q = mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
+			cctx, cancelNow := context.WithCancel(context.Background())
+			time.AfterFunc(100*time.Millisecond, cancelNow)
+			_, err = c.Exchange(cctx, req, q)
+			assert.ErrorIs(t, err, franceconnect.ErrProviderUnavailable)
+			assert.ErrorIs(t, err, context.Canceled)
 		})
 	}
 }

@@ -88,6 +88,9 @@ func (s *Tenants) Set(name string, cfg Config) error {
 	if cfg.Now == nil {
 		cfg.Now = s.shared.Now
 	}
+	if cfg.PostLogoutRedirectURL == "" {
+		return fmt.Errorf("%w: tenant %s: no post-logout URL (TenantsConfig.PostLogoutRedirectURL or the tenant's Config)", ErrConfig, name)
+	}
 	c, err := New(cfg)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/franceconnect-go/franceconnect/internal/seal"
 )
@@ -66,7 +67,7 @@ type txCookies struct {
 // handlers cannot work (an error wrapping ErrConfig).
 func (c *Client) newTransactions() (*txCookies, error) {
 	if len(c.cfg.CookieKeys) == 0 {
-		return nil, fmt.Errorf("%w: Config.CookieKeys is empty: the handlers need at least one 32-byte key to seal their cookies", ErrConfig)
+		return nil, fmt.Errorf("%w: Config.CookieKeys is empty: the handlers need at least one key of 32 random bytes to seal their cookies, the same on every replica (see CookieKeysFromBase64)", ErrConfig)
 	}
 	s, err := seal.New(c.cfg.CookieKeys)
 	if err != nil { // New checked them already
@@ -86,6 +87,20 @@ func (c *Client) newTransactions() (*txCookies, error) {
 	}
 	t.logoutName = cookieName(t.secureOut, c.cfg.CookieName+"_out")
 	return t, nil
+}
+
+// handlerCookies returns the handlers' cookies, or panics with what to fix:
+// a handler mounted without what it needs is an error at start-up, not a
+// 500 at the first login.
+func (c *Client) handlerCookies(handler string, logout bool) *txCookies {
+	t, err := c.transactions()
+	if err == nil && logout && c.cfg.PostLogoutRedirectURL == "" {
+		err = fmt.Errorf("%w: Config.PostLogoutRedirectURL is empty: the logout handlers need the post-logout URL registered with FranceConnect", ErrConfig)
+	}
+	if err != nil {
+		panic("franceconnect: " + handler + ": " + strings.TrimPrefix(err.Error(), "franceconnect: "))
+	}
+	return t
 }
 
 // sealAudience names who may open a sealed value, in 22 characters: a hash of
@@ -257,4 +272,37 @@ func isStateID(s string) bool {
 	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
 		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
 	})
+}
+
+// CookieKeysFromBase64 reads Config.CookieKeys from their base64 text, as
+// `openssl rand -base64 32` prints them: several keys, for rotation, are
+// separated by commas or spaces, the first sealing (e.g. an environment
+// variable FC_COOKIE_KEYS="new,old"). Standard and URL base64 are read,
+// with or without padding. Each key is 32 bytes once decoded. Errors wrap
+// ErrConfig and never repeat a key.
+func CookieKeysFromBase64(text string) ([][]byte, error) {
+	var keys [][]byte
+	for i, f := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		k, err := decodeKey(f)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("%w: cookie key %d is not base64", ErrConfig, i+1)
+		case len(k) != seal.KeySize:
+			return nil, fmt.Errorf("%w: cookie key %d is %d bytes once decoded, want %d (openssl rand -base64 32)", ErrConfig, i+1, len(k), seal.KeySize)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: no cookie key: want the base64 of 32 random bytes (openssl rand -base64 32)", ErrConfig)
+	}
+	return keys, nil
+}
+
+// decodeKey reads standard or URL base64, padded or not.
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimRight(s, "=")
+	if strings.ContainsAny(s, "-_") {
+		return base64.RawURLEncoding.DecodeString(s)
+	}
+	return base64.RawStdEncoding.DecodeString(s)
 }

@@ -36,6 +36,9 @@ func (c *Client) userInfo(ctx context.Context, accessToken, subject string) (*Id
 	hreq.Header.Set("Accept", want)
 	resp, err := c.http.Do(hreq)
 	if err != nil {
+		if ctx.Err() != nil { // the caller's deadline or cancellation, or ours
+			return nil, fmt.Errorf("%w: userinfo endpoint: %w", ErrProviderUnavailable, ctx.Err())
+		}
 		return nil, fmt.Errorf("%w: userinfo endpoint: %s", ErrProviderUnavailable, describeTransportError(err))
 	}
 	defer httpx.Drain(resp)

@@ -168,8 +168,8 @@ func (c *Client) verifySignature(ctx context.Context, raw string) ([]byte, error
 		switch {
 		case errors.Is(err, keys.ErrUnknownKey):
 			return nil, fmt.Errorf("%w: %v", ErrUnknownKey, err)
-		case err != nil:
-			return nil, fmt.Errorf("%w: %v", ErrProviderUnavailable, err)
+		case err != nil: // a fetch failed, or the caller's context ended
+			return nil, fmt.Errorf("%w: %w", ErrProviderUnavailable, err)
 		}
 	}
 	payload, err := jws.Verify(key)

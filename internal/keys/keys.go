@@ -170,7 +170,7 @@ func (s *Set) Key(ctx context.Context, kid, alg string) (any, error) {
 	select {
 	case <-f.done:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %v", ErrFetch, ctx.Err())
+		return nil, fmt.Errorf("%w: %w", ErrFetch, ctx.Err())
 	}
 	if f.err != nil {
 		return nil, f.err

@@ -1,0 +1,254 @@
+package franceconnect
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/franceconnect-go/franceconnect/internal/seal"
+)
+
+// withDefaults returns a copy of c with defaults filled in, and every
+// problem its field checks found, in one error wrapping ErrConfig.
+func (c Config) withDefaults() (Config, error) {
+	var problems []string
+	for _, check := range []func() []string{
+		c.checkEnvironment,
+		c.checkCredentials,
+		c.checkRedirects,
+		c.checkAlgorithm,
+		c.checkACR,
+		c.checkPlusFields, // plus.go
+		c.checkScopes,
+		c.checkTiming,
+		c.checkHandlerFields,
+	} {
+		problems = append(problems, check()...)
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = defaultHTTPClient
+	}
+	if len(problems) > 0 {
+		return c, fmt.Errorf("%w: %s", ErrConfig, strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+func (c *Config) checkEnvironment() []string {
+	if c.Environment == (Environment{}) {
+		return []string{"Environment is not set: use franceconnect.Production, Sandbox, EnvironmentFromURL(...) or NewEnvironment(...)"}
+	}
+	if err := c.Environment.validate(); err != nil {
+		return []string{err.Error()}
+	}
+	return nil
+}
+
+func (c *Config) checkCredentials() []string {
+	var problems []string
+	switch id := c.ClientID; {
+	case strings.TrimSpace(id) == "":
+		problems = append(problems, "ClientID is empty")
+	case strings.ContainsFunc(id, unicode.IsSpace):
+		problems = append(problems, "ClientID has white space: copy it again from FranceConnect's partner space")
+	}
+	switch {
+	case c.ClientSecret == "":
+		problems = append(problems, "ClientSecret is empty")
+	case strings.TrimSpace(c.ClientSecret) != c.ClientSecret:
+		problems = append(problems, "ClientSecret starts or ends with white space or a line break (read from a file?): trim it")
+	case c.Environment.Version == V1 && len(c.ClientSecret) < minV1Secret:
+		// It is the HS256 key of v1's ID tokens.
+		problems = append(problems, fmt.Sprintf("ClientSecret is %d bytes: on v1 it keys the ID tokens' HS256 signature and must be at least %d bytes, as FranceConnect issues them", len(c.ClientSecret), minV1Secret))
+	}
+	return problems
+}
+
+func (c *Config) checkRedirects() []string {
+	var problems []string
+	if err := checkRedirect("RedirectURL", c.RedirectURL, true); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if err := checkRedirect("PostLogoutRedirectURL", c.PostLogoutRedirectURL, false); err != nil {
+		problems = append(problems, err.Error())
+	}
+	return problems
+}
+
+// checkAlgorithm pins the signing algorithm: HS256 on v1, ES256 (the
+// default) or RS256 on v2, ES256 on FranceConnect+.
+func (c *Config) checkAlgorithm() []string {
+	env := c.Environment
+	if c.Algorithm == "" {
+		c.Algorithm = "ES256"
+		if env.Version == V1 {
+			c.Algorithm = "HS256"
+		}
+	}
+	switch {
+	case env.Version == V1 && c.Algorithm != "HS256":
+		return []string{fmt.Sprintf("Algorithm %q: FranceConnect v1 signs ID tokens with HS256 only", c.Algorithm)}
+	case env.Version == V1:
+		return nil
+	case c.Algorithm == "HS256":
+		return []string{"Algorithm HS256 is not offered on FranceConnect v2: register ES256 or RS256"}
+	case c.Algorithm != "ES256" && c.Algorithm != "RS256":
+		return []string{fmt.Sprintf("Algorithm %q is not supported: use ES256 or RS256", c.Algorithm)}
+	case env.Plus && c.Algorithm != "ES256":
+		return []string{fmt.Sprintf("Algorithm %q: FranceConnect+ signs with ES256 only", c.Algorithm)}
+	}
+	return nil
+}
+
+// checkACR sets the level: eidas1 on FranceConnect, eidas2 (the default)
+// or eidas3 on FranceConnect+.
+func (c *Config) checkACR() []string {
+	env := c.Environment
+	if c.ACR == "" {
+		c.ACR = EIDAS1
+		if env.Plus {
+			c.ACR = EIDAS2
+		}
+	}
+	switch {
+	case c.ACR.rank() == 0:
+		return []string{fmt.Sprintf("ACR %q is not an eIDAS level: use eidas1, eidas2 or eidas3", string(c.ACR))}
+	case env.Plus && c.ACR == EIDAS1:
+		return []string{"ACR eidas1 is not available on FranceConnect+: request eidas2 or eidas3"}
+	case !env.Plus && env.Version == V2 && c.ACR != EIDAS1:
+		return []string{fmt.Sprintf("ACR %s is not available on FranceConnect (eidas1 only): use a FranceConnect+ environment for eidas2 and eidas3", c.ACR)}
+	}
+	return nil
+}
+
+// checkScopes puts openid first and removes duplicates; the default is
+// openid identite_pivot.
+func (c *Config) checkScopes() []string {
+	var problems []string
+	scopes := []string{ScopeOpenID}
+	if len(c.Scopes) == 0 {
+		c.Scopes = []string{ScopeIdentitePivot}
+	}
+	for _, s := range c.Scopes {
+		switch known := closeScope(s); {
+		case s == "" || strings.ContainsAny(s, " \t\r\n\"\\"):
+			problems = append(problems, fmt.Sprintf("scope %q is not a scope token", s))
+		case (s == ScopeAddress || s == ScopePhone) && c.Environment.Version == V2:
+			problems = append(problems, fmt.Sprintf("scope %s is v1 only: FranceConnect v2 removed address and phone", s))
+		case known != "" && known != s:
+			problems = append(problems, fmt.Sprintf("scope %q is not a FranceConnect scope: did you mean %s?", s, known))
+		case !slices.Contains(scopes, s):
+			scopes = append(scopes, s)
+		}
+	}
+	c.Scopes = scopes
+	return problems
+}
+
+// documentedScopes are the scopes FranceConnect documents. Others (new
+// data-provider scopes) are accepted: the list only catches typos.
+var documentedScopes = []string{ScopeOpenID, ScopeIdentitePivot, ScopeProfile, ScopeBirth, ScopeGivenName,
+	ScopeFamilyName, ScopeGender, ScopeBirthdate, ScopeBirthplace, ScopeBirthcountry, ScopeEmail,
+	ScopePreferredUsername, ScopeIDPBirthdate, ScopeIDPID, ScopeAMR, ScopeAddress, ScopePhone}
+
+// closeScope returns the documented scope s is a spelling of, ignoring
+// case, '-' against '_' and spaces; "" when there is none.
+func closeScope(s string) string {
+	norm := func(s string) string { return strings.NewReplacer("-", "_", " ", "").Replace(strings.ToLower(s)) }
+	for _, d := range documentedScopes {
+		if norm(s) == d {
+			return d
+		}
+	}
+	return ""
+}
+
+func (c *Config) checkTiming() []string {
+	var problems []string
+	if c.ClockSkew < 0 || c.ClockSkew > maxClockSkew {
+		problems = append(problems, fmt.Sprintf("ClockSkew %v must be between 0 and %v", c.ClockSkew, maxClockSkew))
+	} else if c.ClockSkew == 0 {
+		c.ClockSkew = defaultClockSkew
+	}
+	if c.TransactionTTL < 0 {
+		problems = append(problems, fmt.Sprintf("TransactionTTL %v is negative", c.TransactionTTL))
+	} else if c.TransactionTTL == 0 {
+		c.TransactionTTL = defaultTransactionTTL
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return problems
+}
+
+// checkHandlerFields fills in the defaults of the handler fields and
+// returns their problems.
+func (c *Config) checkHandlerFields() []string {
+	var problems []string
+	for i, k := range c.CookieKeys {
+		if b, err := decodeKey(string(k)); err == nil && len(b) == seal.KeySize {
+			problems = append(problems, fmt.Sprintf("CookieKeys[%d] is the base64 text of a key, not the key: decode it, e.g. with franceconnect.CookieKeysFromBase64", i))
+		}
+	}
+	if len(c.CookieKeys) > 0 && len(problems) == 0 {
+		if _, err := seal.New(c.CookieKeys); err != nil {
+			problems = append(problems, "CookieKeys: "+strings.TrimPrefix(err.Error(), "seal: "))
+		}
+		keys := make([][]byte, len(c.CookieKeys))
+		for i, k := range c.CookieKeys {
+			keys[i] = slices.Clone(k)
+		}
+		c.CookieKeys = keys // the caller may reuse its buffers
+	}
+	if c.CookieName == "" {
+		c.CookieName = defaultCookiePrefix
+	} else if len(c.CookieName) > 32 || !isStateID(c.CookieName) {
+		problems = append(problems, fmt.Sprintf("CookieName %s: use at most 32 letters, digits, '-' or '_'", safe(c.CookieName)))
+	}
+	if c.DefaultReturnPath == "" {
+		c.DefaultReturnPath = defaultReturnPath
+	} else if !IsLocalPath(c.DefaultReturnPath) {
+		problems = append(problems, fmt.Sprintf("DefaultReturnPath %s is not a local path such as /espace-usager", safe(c.DefaultReturnPath)))
+	}
+	if _, err := c.destination(); err != nil {
+		problems = append(problems, err.Error())
+	}
+	return problems
+}
+
+// checkRedirect accepts an absolute URL without fragment, https except on a
+// loopback host (http://localhost, 127.0.0.1, [::1]).
+func checkRedirect(field, raw string, required bool) error {
+	if raw == "" {
+		if required {
+			return fmt.Errorf("%s is empty", field)
+		}
+		return nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s %q is not a URL", field, raw)
+	case !u.IsAbs() || u.Host == "":
+		return fmt.Errorf("%s %q is not absolute (want https://host/path)", field, raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("%s %q must not have a fragment", field, raw)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return fmt.Errorf("%s %q uses http:// outside localhost: use https", field, raw)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%s %q must be an http(s) URL", field, raw)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
