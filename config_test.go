@@ -134,3 +134,68 @@ func TestConfigRedacted(t *testing.T) {
 		assert.False(t, strings.Contains(out, secret), "%q is shown", secret)
 	}
 }
+
+// Every misconfiguration a new portal team made is refused by New, naming
+// the fix (or, for v1, logged once as a warning).
+func TestMisconfigurationsFoundAtStartUp(t *testing.T) {
+	t.Parallel()
+	key := "c2VjcmV0LWtleS1vZi0zMi1ieXRlcy1leGFjdGx5ISE=" // what `openssl rand -base64 32` prints
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		fix    string
+	}{
+		{"cookie key as base64 text", func(c *Config) { c.CookieKeys = [][]byte{[]byte(key)} }, "base64 text of a key, not the key: decode it, e.g. with franceconnect.CookieKeysFromBase64"},
+		{"cookie key as URL base64 text", func(c *Config) { c.CookieKeys = [][]byte{[]byte("c2VjcmV0LWtleS1vZi0zMi1ieXRlcy1leGFjdGx5ISE")} }, "decode it"},
+		{"address on v2", func(c *Config) { c.Scopes = []string{ScopeIdentitePivot, ScopeAddress} }, "scope address is v1 only"},
+		{"phone on v2", func(c *Config) { c.Scopes = []string{"phone"} }, "FranceConnect v2 removed address and phone"},
+		{"scope typo", func(c *Config) { c.Scopes = []string{"identite-pivot"} }, `did you mean identite_pivot?`},
+		{"scope case", func(c *Config) { c.Scopes = []string{"Email"} }, `did you mean email?`},
+		{"client ID with spaces", func(c *Config) { c.ClientID = "abc def" }, "ClientID has white space: copy it again"},
+		{"secret with a newline", func(c *Config) { c.ClientSecret = "secret-from-a-file\n" }, "ClientSecret starts or ends with white space or a line break"},
+	}
+	for _, tt := range tests {
+		cfg := validConfig()
+		tt.mutate(&cfg)
+		_, err := New(cfg)
+		assert.ErrorIs(t, err, ErrConfig, tt.name)
+		assert.ErrorContains(t, err, tt.fix, tt.name)
+		assert.NotContains(t, err.Error(), "c2VjcmV0", "%s: no key in the message", tt.name)
+	}
+	for _, s := range []string{"ants", "dsnj", "asc"} { // data-provider scopes: not typos
+		cfg := validConfig()
+		cfg.Scopes = []string{s}
+		_, err := New(cfg)
+		assert.NoError(t, err, s)
+	}
+
+	var logs strings.Builder
+	cfg := validConfig()
+	cfg.Environment, cfg.ClientSecret = ProductionV1, "0123456789abcdef0123456789abcdef"
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	_, err := New(cfg)
+	require.NoError(t, err, "v1 still works")
+	assert.Equal(t, 1, strings.Count(logs.String(), "level=WARN"))
+	assert.Contains(t, logs.String(), "FranceConnect v1 closed in September 2025")
+}
+
+func TestCookieKeysFromBase64(t *testing.T) {
+	t.Parallel()
+	a := "c2VjcmV0LWtleS1vZi0zMi1ieXRlcy1leGFjdGx5ISE="
+	b := "b3RoZXIta2V5LW9mLTMyLWJ5dGVzLWV4YWN0bHkhISE"
+	keys, err := CookieKeysFromBase64(" " + a + ",\n" + b + " ")
+	require.NoError(t, err)
+	require.Len(t, keys, 2)
+	assert.Equal(t, "secret-key-of-32-bytes-exactly!!", string(keys[0]), "the first key seals")
+	cfg := validConfig()
+	cfg.CookieKeys = keys
+	_, err = New(cfg)
+	assert.NoError(t, err)
+	for _, bad := range []string{"", "  ", "not base64!", "c2hvcnQ=", a + ",c2hvcnQ="} {
+		_, err := CookieKeysFromBase64(bad)
+		assert.ErrorIs(t, err, ErrConfig, "%q", bad)
+		if err != nil {
+			assert.NotContains(t, err.Error(), "c2hvcnQ")
+		}
+	}
+}
