@@ -1,6 +1,7 @@
 package fctest
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -83,7 +84,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, yBadRedirectURI, "L’adresse de retour (redirect_uri) n’est pas enregistrée pour ce fournisseur de service.")
 		return
 	}
-	fail := func(code, desc string) { s.redirectError(w, redirectURI, state, code, desc, v1) }
+	fail := func(code, desc string) { s.redirectError(w, c.ID, redirectURI, state, code, desc, v1) }
 	scopes := uniqueFields(q.Get("scope"))
 	switch rt := q.Get("response_type"); {
 	case rt == "":
@@ -125,7 +126,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		users = append(users, s.users[login])
 	}
 	s.mu.Unlock()
-	s.chooserPage(w, apiPrefix(v1), uid, c.ID, users, s.sessionUser(r))
+	s.chooserPage(w, apiPrefix(v1), uid, cmp.Or(c.Name, c.ID), users, s.sessionUser(r))
 }
 
 // checkAuthorizeParams does FranceConnect's parameter validation (the
@@ -243,11 +244,11 @@ func (s *Server) handleInteractionLogin(w http.ResponseWriter, r *http.Request) 
 	}
 	s.mu.Unlock()
 	if denied {
-		s.redirectError(w, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc, ia.v1)
+		s.redirectError(w, ia.clientID, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc, ia.v1)
 		return
 	}
 	s.startSession(w, u.Login)
-	s.redirect(w, ia.redirectURI, [][2]string{{"code", code}}, ia.state, ia.v1)
+	s.redirect(w, ia.clientID, ia.redirectURI, [][2]string{{"code", code}}, ia.state, ia.v1)
 }
 
 func (s *Server) handleInteractionAbort(w http.ResponseWriter, r *http.Request) {
@@ -260,30 +261,30 @@ func (s *Server) handleInteractionAbort(w http.ResponseWriter, r *http.Request) 
 		s.errorPage(w, http.StatusBadRequest, yBadFormat, "Cette demande de connexion est inconnue ou a expiré.")
 		return
 	}
-	s.redirectError(w, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc, ia.v1)
+	s.redirectError(w, ia.clientID, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc, ia.v1)
 }
 
 // redirectError redirects to the client with error, error_description,
 // state and (v2) iss.
-func (s *Server) redirectError(w http.ResponseWriter, redirectURI, state, code, desc string, v1 bool) {
-	s.redirect(w, redirectURI, [][2]string{{"error", code}, {"error_description", desc}}, state, v1)
+func (s *Server) redirectError(w http.ResponseWriter, clientID, redirectURI, state, code, desc string, v1 bool) {
+	s.redirect(w, clientID, redirectURI, [][2]string{{"error", code}, {"error_description", desc}}, state, v1)
 }
 
 // redirect answers 303 to redirectURI with params, then state and iss
 // (v2 only; subject to the Callback faults), appended to its query string
 // without touching the bytes already there.
-func (s *Server) redirect(w http.ResponseWriter, redirectURI string, params [][2]string, state string, v1 bool) {
+func (s *Server) redirect(w http.ResponseWriter, clientID, redirectURI string, params [][2]string, state string, v1 bool) {
 	switch {
-	case s.has(CallbackNoState):
-	case s.has(CallbackWrongState):
+	case s.hasFor(clientID, CallbackNoState):
+	case s.hasFor(clientID, CallbackWrongState):
 		params = append(params, [2]string{"state", randomToken()})
 	default:
 		params = append(params, [2]string{"state", state})
 	}
 	switch {
-	case s.has(CallbackWrongIss):
+	case s.hasFor(clientID, CallbackWrongIss):
 		params = append(params, [2]string{"iss", evilIssuer})
-	case s.has(CallbackNoIss) || v1:
+	case s.hasFor(clientID, CallbackNoIss) || v1:
 	default:
 		params = append(params, [2]string{"iss", s.Issuer()})
 	}

@@ -1,6 +1,9 @@
 package fctest
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Fault is a deliberate deviation from FranceConnect's behaviour. Switch
 // faults on with [Server.Inject]; each one applies to every following
@@ -258,8 +261,23 @@ func (s *Server) Reset() {
 }
 
 // has reports whether fault f is on.
-func (s *Server) has(f Fault) bool {
+func (s *Server) has(f Fault) bool { return s.hasFor("", f) }
+
+// hasFor reports whether f is injected for the whole server, or in the
+// Faults of the registration clientID.
+func (s *Server) hasFor(clientID string, f Fault) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.faults[f]
+	return s.faults[f] || slices.Contains(s.clients[clientID].Faults, f)
+}
+
+// ParseFault returns the fault named name ("IDTokenExpired"), as String
+// writes it.
+func ParseFault(name string) (Fault, error) {
+	for _, f := range Faults() {
+		if f.String() == name {
+			return f, nil
+		}
+	}
+	return 0, fmt.Errorf("fctest: no fault named %q", name)
 }

@@ -95,5 +95,28 @@ func statusError(step string, resp *http.Response, body []byte) error {
 	if m := errorCodeRe.FindSubmatch(body); m != nil {
 		code = string(m[1])
 	}
-	return fmt.Errorf("fctest: Login: %s: HTTP %s (%s)", step, resp.Status, code)
+	return fmt.Errorf("fctest: %s: HTTP %s (%s)", step, resp.Status, code)
+}
+
+// Logout plays the browser at FranceConnect's logout: it follows logoutURL
+// (a Client's LogoutRequest.URL, or the Location the logout handler
+// answered) and returns the URL FranceConnect sends the browser back to,
+// the post-logout URL with its state. When FranceConnect would show a page
+// instead (an unregistered post-logout URL, a forged id_token_hint...), it
+// returns an error naming the HTTP status and the Y-code.
+func (s *Server) Logout(logoutURL string) (returnURL string, err error) {
+	hc := *s.srv.Client()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := hc.Get(logoutURL)
+	if err != nil {
+		return "", fmt.Errorf("fctest: Logout: %w", err)
+	}
+	body, err := readBody(resp)
+	if err != nil {
+		return "", fmt.Errorf("fctest: Logout: %w", err)
+	}
+	if resp.StatusCode != http.StatusSeeOther {
+		return "", statusError("session/end", resp, body)
+	}
+	return location(resp)
 }

@@ -51,8 +51,8 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 	}
 	var params [][2]string
 	switch {
-	case s.has(LogoutNoState):
-	case s.has(LogoutWrongState):
+	case s.hasFor(c.ID, LogoutNoState):
+	case s.hasFor(c.ID, LogoutWrongState):
 		params = append(params, [2]string{"state", randomToken()})
 	case q.Get("state") != "":
 		params = append(params, [2]string{"state", q.Get("state")})

@@ -138,7 +138,7 @@ var (
 // There is no /api/v1. Scopes and claims are FranceConnect's (the rnipp_*
 // scopes of FranceConnect+ are not implemented). The FranceConnect+
 // faults ([PlusFaults]) alter the encryption.
-func NewPlusServer() *Server { return newServer(true) }
+func NewPlusServer() *Server { return newServer(true, nil) }
 
 // Plus reports whether s is a FranceConnect+ server ([NewPlusServer]).
 func (s *Server) Plus() bool { return s.plus }
@@ -259,7 +259,7 @@ func (kp *keyPair) plusJWKS() []json.RawMessage {
 // encrypt wraps jws in a JWE for the client's first encryption key on a
 // FranceConnect+ server, applying the faults f; elsewhere it returns jws.
 func (s *Server) encrypt(c Registration, jws string, f jweFaults) (string, error) {
-	if !s.plus || s.has(f.notEncrypted) || len(c.EncryptionKeys) == 0 {
+	if !s.plus || s.hasFor(c.ID, f.notEncrypted) || len(c.EncryptionKeys) == 0 {
 		return jws, nil
 	}
 	k := c.EncryptionKeys[0]
@@ -267,13 +267,13 @@ func (s *Server) encrypt(c Registration, jws string, f jweFaults) (string, error
 	rcpt := jose.Recipient{Algorithm: alg, Key: k.Key, KeyID: k.KeyID}
 	enc := jose.A256GCM
 	switch {
-	case s.has(f.dir):
+	case s.hasFor(c.ID, f.dir):
 		cek := make([]byte, 32)
 		_, _ = rand.Read(cek)
 		rcpt = jose.Recipient{Algorithm: jose.DIRECT, Key: cek, KeyID: k.KeyID}
-	case s.has(f.pbes2):
+	case s.hasFor(c.ID, f.pbes2):
 		rcpt = jose.Recipient{Algorithm: jose.PBES2_HS256_A128KW, Key: []byte(c.Secret), KeyID: k.KeyID}
-	case s.has(f.otherAlg):
+	case s.hasFor(c.ID, f.otherAlg):
 		switch alg {
 		case jose.RSA_OAEP:
 			rcpt.Algorithm = jose.RSA_OAEP_256
@@ -283,14 +283,14 @@ func (s *Server) encrypt(c Registration, jws string, f jweFaults) (string, error
 			rcpt.Algorithm = jose.ECDH_ES_A256KW
 		}
 	}
-	if s.has(f.wrongEnc) {
+	if s.hasFor(c.ID, f.wrongEnc) {
 		enc = jose.A128GCM
 	}
-	if s.has(f.unknownKid) {
+	if s.hasFor(c.ID, f.unknownKid) {
 		rcpt.KeyID = "fctest-unknown-" + randomHex(8)
 	}
 	opts := &jose.EncrypterOptions{}
-	if !s.has(f.noCty) {
+	if !s.hasFor(c.ID, f.noCty) {
 		opts = opts.WithContentType("JWT")
 	}
 	e, err := jose.NewEncrypter(enc, rcpt, opts)
@@ -305,7 +305,7 @@ func (s *Server) encrypt(c Registration, jws string, f jweFaults) (string, error
 	if err != nil {
 		return "", err
 	}
-	if s.has(f.tampered) {
+	if s.hasFor(c.ID, f.tampered) {
 		out = tamperTag(out)
 	}
 	return out, nil

@@ -79,6 +79,12 @@ type Registration struct {
 	// default RSA-OAEP for an RSA key, ECDH-ES for an EC P-256 key) and
 	// kid. Private keys are accepted: only their public part is kept.
 	EncryptionKeys []jose.JSONWebKey
+	// Name is the service's name on the mock's pages (default: its ID).
+	Name string
+	// Faults apply to this registration only, as Inject does for every
+	// one (the discovery and JWKS faults, which concern no client, are the
+	// server's only).
+	Faults []Fault
 }
 
 // Stats counts the requests the server received, per endpoint.
@@ -97,9 +103,13 @@ type Stats struct {
 // NewServer starts a mock FranceConnect v2 on a loopback port. Stop it
 // with Close. It knows the identities of [Users] and no client: register
 // one with [Server.Register].
-func NewServer() *Server { return newServer(false) }
+func NewServer() *Server { return newServer(false, nil) }
 
-func newServer(plus bool) *Server {
+// NewServerOn is NewServer on ln, a listener of yours (an address chosen in
+// advance, as cmd/fcmock does). Close closes ln.
+func NewServerOn(ln net.Listener) *Server { return newServer(false, ln) }
+
+func newServer(plus bool, ln net.Listener) *Server {
 	s := &Server{
 		plus:         plus,
 		keys:         sharedKeys(),
@@ -115,6 +125,10 @@ func newServer(plus bool) *Server {
 		s.AddUser(u)
 	}
 	s.srv = httptest.NewUnstartedServer(s.routes())
+	if ln != nil {
+		s.srv.Listener.Close()
+		s.srv.Listener = ln
+	}
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			s.stats.conns.Add(1)

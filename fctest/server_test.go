@@ -251,3 +251,46 @@ func TestGarbageRequests(t *testing.T) {
 		}
 	}
 }
+
+// Faults of one registration apply to it only; the mock's pages name the
+// service; Logout plays the browser at FranceConnect's logout.
+func TestRegistrationFaultsNameAndLogout(t *testing.T) {
+	t.Parallel()
+	srv := fctest.NewServer()
+	defer srv.Close()
+	const cb = "https://portail.example/cb"
+	faulty := srv.Register(fctest.Registration{Name: "Mairie de Test", RedirectURIs: []string{cb}, PostLogoutRedirectURIs: []string{"https://portail.example/"}, Faults: []fctest.Fault{fctest.CallbackWrongIss, fctest.LogoutNoState}})
+	clean := srv.Register(fctest.Registration{RedirectURIs: []string{cb}, PostLogoutRedirectURIs: []string{"https://portail.example/"}})
+	login := func(reg fctest.Registration) url.Values {
+		q := url.Values{"response_type": {"code"}, "client_id": {reg.ID}, "redirect_uri": {cb}, "scope": {"openid"},
+			"state": {"state-state-state-state-state"}, "nonce": {"nonce-nonce-nonce-nonce-nonce"}, "acr_values": {"eidas1"}}
+		back, err := srv.Login(srv.Issuer()+"/authorize?"+q.Encode(), fctest.DefaultUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(back)
+		return u.Query()
+	}
+	if got := login(faulty).Get("iss"); got == srv.Issuer() {
+		t.Error("the registration's fault did not apply")
+	}
+	if got := login(clean).Get("iss"); got != srv.Issuer() {
+		t.Errorf("another registration's fault applied: iss %q", got)
+	}
+
+	q := url.Values{"response_type": {"code"}, "client_id": {faulty.ID}, "redirect_uri": {cb}, "scope": {"openid"},
+		"state": {"state-state-state-state-state"}, "nonce": {"nonce-nonce-nonce-nonce-nonce"}, "acr_values": {"eidas1"}}
+	resp, err := http.Get(srv.Issuer() + "/authorize?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "Mairie de Test") || strings.Contains(string(page), faulty.ID) {
+		t.Error("the chooser names the service, not its client ID")
+	}
+
+	if _, err := srv.Logout(srv.Issuer() + "/session/end?id_token_hint=a.b.c"); err == nil || !strings.Contains(err.Error(), "session/end: HTTP 400") {
+		t.Errorf("a forged hint: %v", err)
+	}
+}

@@ -31,25 +31,26 @@ type tokenResponse struct {
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.stats.token.Add(1)
-	if s.has(SlowToken) && !sleep(r.Context(), 3*time.Second) {
+	cid := r.FormValue("client_id")
+	if s.hasFor(cid, SlowToken) && !sleep(r.Context(), 3*time.Second) {
 		return
 	}
 	switch {
-	case s.has(TokenServerError):
+	case s.hasFor(cid, TokenServerError):
 		serverErrorPage(w)
 		return
-	case s.has(TokenGarbage):
+	case s.hasFor(cid, TokenGarbage):
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, "<html>Ceci n'est pas du JSON}{")
 		return
-	case s.has(TokenUnauthorized):
+	case s.hasFor(cid, TokenUnauthorized):
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed", yInvalidClient)
 		return
-	case s.has(TokenBadRequest):
+	case s.hasFor(cid, TokenBadRequest):
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "grant request is invalid", yInvalidGrant)
 		return
-	case s.has(OversizedToken):
+	case s.hasFor(cid, OversizedToken):
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		streamOversized(r.Context(), w, `{"access_token":"`, `","expires_in":60,"id_token":"x.y.z","scope":"openid","token_type":"Bearer"}`)
@@ -114,7 +115,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "could not sign the ID token", yGeneric)
 		return
 	}
-	if s.has(TokenDotsIDToken) {
+	if s.hasFor(cid, TokenDotsIDToken) {
 		idToken = strings.Repeat(".", 1<<20)
 	}
 	resp := tokenResponse{
@@ -139,13 +140,13 @@ func (s *Server) idToken(c Registration, code *authCode, accessToken string, now
 	iat := now
 	exp := iat.Add(tokenTTL)
 	switch {
-	case s.has(IDTokenExpired):
+	case s.hasFor(c.ID, IDTokenExpired):
 		iat = now.Add(-10 * time.Minute)
 		exp = iat.Add(tokenTTL)
-	case s.has(IDTokenIssuedInFuture):
+	case s.hasFor(c.ID, IDTokenIssuedInFuture):
 		iat = now.Add(10 * time.Minute)
 		exp = iat.Add(tokenTTL)
-	case s.has(IDTokenIssuedLongAgo):
+	case s.hasFor(c.ID, IDTokenIssuedLongAgo):
 		iat = now.Add(-time.Hour)
 	}
 	claims := map[string]any{
@@ -186,7 +187,7 @@ func (s *Server) idToken(c Registration, code *authCode, accessToken string, now
 		{IDTokenAtHashWrong, "at_hash", atHash(accessToken + "x")},
 	}
 	for _, e := range edits {
-		if !s.has(e.f) {
+		if !s.hasFor(c.ID, e.f) {
 			continue
 		}
 		if e.value == nil {
@@ -201,23 +202,23 @@ func (s *Server) idToken(c Registration, code *authCode, accessToken string, now
 		m.hmacKey = []byte(c.Secret)
 	}
 	switch {
-	case s.has(IDTokenAlgNone):
+	case s.hasFor(c.ID, IDTokenAlgNone):
 		m.algNone = true
-	case s.has(IDTokenHS256WithSecret):
+	case s.hasFor(c.ID, IDTokenHS256WithSecret):
 		m.hmacKey = []byte(c.Secret)
-	case s.has(IDTokenHS256WithPublicKey):
+	case s.hasFor(c.ID, IDTokenHS256WithPublicKey):
 		m.hmacKey, m.hmacWithKid = kp.publicPEM(c.Alg), true
-	case s.has(IDTokenOtherAlg) && code.v1:
+	case s.hasFor(c.ID, IDTokenOtherAlg) && code.v1:
 		m.hmacKey = nil // ES256 where HS256 is expected
 		m.alg = ES256
-	case s.has(IDTokenOtherAlg):
+	case s.hasFor(c.ID, IDTokenOtherAlg):
 		m.alg = otherAlg(c.Alg)
 	}
-	if s.has(IDTokenUnknownKid) {
+	if s.hasFor(c.ID, IDTokenUnknownKid) {
 		m.kid = "pkcs11:" + m.alg + ":unknown:" + randomHex(8)
 	}
-	m.noKid = s.has(IDTokenNoKid)
-	m.corrupt = s.has(IDTokenBadSignature)
+	m.noKid = s.hasFor(c.ID, IDTokenNoKid)
+	m.corrupt = s.hasFor(c.ID, IDTokenBadSignature)
 	jws, err := kp.sign(claims, m)
 	if err != nil {
 		return "", err

@@ -8,14 +8,15 @@ import (
 
 func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	s.stats.userinfo.Add(1)
-	if s.has(SlowUserInfo) && !sleep(r.Context(), 3*time.Second) {
+	cid := s.bearerClient(r)
+	if s.hasFor(cid, SlowUserInfo) && !sleep(r.Context(), 3*time.Second) {
 		return
 	}
 	switch {
-	case s.has(UserInfoServerError):
+	case s.hasFor(cid, UserInfoServerError):
 		serverErrorPage(w)
 		return
-	case s.has(OversizedUserInfo):
+	case s.hasFor(cid, OversizedUserInfo):
 		w.Header().Set("Content-Type", "application/jwt; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		streamOversized(r.Context(), w, "eyJhbGciOiJFUzI1NiJ9.", ".c2ln")
@@ -47,11 +48,11 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 
 	claims := at.user.identityClaims(at.scopes, at.v1)
 	claims["sub"] = subject(c.ID, at.user.Login)
-	if s.has(UserInfoSubMismatch) {
+	if s.hasFor(cid, UserInfoSubMismatch) {
 		claims["sub"] = subject(c.ID, at.user.Login+"-someone-else")
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if s.has(UserInfoJSON) || at.v1 {
+	if s.hasFor(cid, UserInfoJSON) || at.v1 {
 		writeJSON(w, http.StatusOK, claims)
 		return
 	}
@@ -59,16 +60,16 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	claims["aud"] = c.ID
 	claims["iat"] = now.Unix()
 	claims["exp"] = now.Add(tokenTTL).Unix()
-	if s.has(UserInfoWrongIssuer) {
+	if s.hasFor(cid, UserInfoWrongIssuer) {
 		claims["iss"] = evilIssuer
 	}
-	if s.has(UserInfoWrongAudience) {
+	if s.hasFor(cid, UserInfoWrongAudience) {
 		claims["aud"] = evilAudience
 	}
 	jwt, err := s.currentKeys().sign(claims, signMode{
 		alg:     c.Alg,
-		algNone: s.has(UserInfoAlgNone),
-		corrupt: s.has(UserInfoBadSignature),
+		algNone: s.hasFor(cid, UserInfoAlgNone),
+		corrupt: s.hasFor(cid, UserInfoBadSignature),
 	})
 	if err == nil {
 		jwt, err = s.encrypt(c, jwt, userInfoJWE) // FranceConnect+ (plus.go)
@@ -93,6 +94,17 @@ func bearer(r *http.Request) string {
 		return strings.TrimSpace(token)
 	}
 	return r.URL.Query().Get("access_token")
+}
+
+// bearerClient is the registration the request's access token was
+// issued to ("" for none).
+func (s *Server) bearerClient(r *http.Request) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if at := s.tokens[bearer(r)]; at != nil {
+		return at.clientID
+	}
+	return ""
 }
 
 func (s *Server) invalidToken(w http.ResponseWriter, desc, ycode string) {

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// startMock runs the command as a portal's CI would and returns its
+// issuer.
+func startMock(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), pw); pw.Close() }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if iss, ok := strings.CutPrefix(sc.Text(), "issuer: "); ok {
+			go func() { _, _ = io.Copy(io.Discard, pr) }()
+			return iss
+		}
+	}
+	t.Fatal("no issuer printed")
+	return ""
+}
+
+var formAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+
+const (
+	portal   = "http://127.0.0.1:8080"
+	callback = portal + "/callback?tenant=a%20b"
+	secret   = "0123456789abcdef0123456789abcdef"
+)
+
+// A login and a logout with nothing but net/http, as a portal in another
+// language does them: authorize, the identity chooser, the callback's code,
+// the token endpoint, userinfo, and session/end back to the post-logout URL.
+func TestLoginAndLogoutWithAPlainClient(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := `{"clients":[{"name":"Portail de test","id":"php-portal","secret":"` + secret + `","redirect_uris":["` + callback + `"],"post_logout_redirect_uris":["` + portal + `/"]},
+	  {"id":"expired","secret":"` + secret + `","redirect_uris":["` + callback + `"],"faults":["CallbackWrongIss"]}]}`
+	if err := os.WriteFile(filepath.Join(dir, "clients.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	iss := startMock(t, "-config", filepath.Join(dir, "clients.json"))
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(u string) (*http.Response, string) {
+		t.Helper()
+		resp, err := hc.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	base := strings.TrimSuffix(iss, "/api/v2")
+
+	var discovery struct {
+		Issuer        string `json:"issuer"`
+		TokenEndpoint string `json:"token_endpoint"`
+	}
+	_, doc := get(iss + "/.well-known/openid-configuration")
+	if err := json.Unmarshal([]byte(doc), &discovery); err != nil || discovery.Issuer != iss {
+		t.Fatalf("discovery: %v %s", err, doc)
+	}
+
+	login := func(clientID string) url.Values {
+		q := url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {callback}, "scope": {"openid identite_pivot"},
+			"state": {"state-of-the-php-portal-0123"}, "nonce": {"nonce-of-the-php-portal-0123"}, "acr_values": {"eidas1"}}
+		_, page := get(iss + "/authorize?" + q.Encode())
+		m := formAction.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no chooser form: %s", page)
+		}
+		resp, err := hc.PostForm(base+m[1], url.Values{"login": {"test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if !strings.HasPrefix(loc.String(), portal+"/callback?tenant=a") {
+			t.Fatalf("callback %s", loc)
+		}
+		return loc.Query()
+	}
+	cb := login("php-portal")
+	if cb.Get("iss") != iss || cb.Get("state") != "state-of-the-php-portal-0123" {
+		t.Fatalf("callback query %v", cb)
+	}
+	resp, err := hc.PostForm(discovery.TokenEndpoint, url.Values{"grant_type": {"authorization_code"}, "code": {cb.Get("code")},
+		"redirect_uri": {callback}, "client_id": {"php-portal"}, "client_secret": {secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		IDToken     string `json:"id_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.IDToken == "" {
+		t.Fatalf("token: %v", err)
+	}
+	resp.Body.Close()
+	req, _ := http.NewRequest(http.MethodGet, iss+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	if resp, err = hc.Do(req); err != nil || resp.Header.Get("Content-Type") != "application/jwt; charset=utf-8" {
+		t.Fatalf("userinfo: %v %v", err, resp.Header)
+	}
+	resp.Body.Close()
+
+	out, _ := get(iss + "/session/end?" + url.Values{"id_token_hint": {tok.IDToken}, "state": {"logout-state-0123456789"}, "post_logout_redirect_uri": {portal + "/"}}.Encode())
+	if out.StatusCode != http.StatusSeeOther || out.Header.Get("Location") != portal+"/?state=logout-state-0123456789" {
+		t.Fatalf("logout: %s %s", out.Status, out.Header.Get("Location"))
+	}
+
+	// The other client's fault is its own.
+	if got := login("expired").Get("iss"); got == iss {
+		t.Error("the registration's fault did not apply")
+	}
+}
+
+func TestBadArguments(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{},
+		{"-client", "id=x"},
+		{"-client", "id=x,secret=" + secret + ",redirect=" + portal + ",faults=NoSuchFault"},
+		{"-client", "id=x,secret=" + secret + ",redirect=" + portal + ",alg=HS256"},
+		{"-client", "nokey"},
+		{"-config", "/nonexistent/clients.json"},
+	} {
+		if err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard); err == nil {
+			t.Errorf("%q: accepted", args)
+		}
+	}
+}
