@@ -1,0 +1,146 @@
+package franceconnect_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/franceconnect-go/franceconnect"
+	"github.com/franceconnect-go/franceconnect/fctest"
+)
+
+// The four handlers, login and logout end to end, as a browser goes
+// through them (fctest plays the user at FranceConnect).
+func ExampleClient_LoginHandler() {
+	fc := fctest.NewServer()
+	defer fc.Close()
+	mux := http.NewServeMux()
+	portal := httptest.NewServer(mux)
+	defer portal.Close()
+	reg := fc.Register(fctest.Registration{RedirectURIs: []string{portal.URL + "/fc/callback"}, PostLogoutRedirectURIs: []string{portal.URL + "/fc/logged-out"}})
+	keys, err := franceconnect.CookieKeysFromBase64("c2VjcmV0LWtleS1vZi0zMi1ieXRlcy1leGFjdGx5ISE=") // os.Getenv("FC_COOKIE_KEYS")
+	if err != nil {
+		panic(err)
+	}
+	c, err := franceconnect.New(franceconnect.Config{
+		Environment: fc.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret,
+		RedirectURL: portal.URL + "/fc/callback", PostLogoutRedirectURL: portal.URL + "/fc/logged-out",
+		CookieKeys: keys,
+	})
+	if err != nil {
+		panic(err)
+	}
+	var rawIDToken string // the portal's session, in a real portal
+	mux.Handle("GET /fc/login", c.LoginHandler(franceconnect.AuthOptions{}))
+	mux.Handle("GET /fc/callback", c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, returnTo string) {
+		rawIDToken = res.RawIDToken
+		fmt.Println("logged in:", res.Identity.GivenName, res.Identity.FamilyName, "then", returnTo)
+		http.Redirect(w, r, returnTo, http.StatusFound)
+	}, nil))
+	mux.Handle("POST /fc/logout", c.LogoutHandler(func(*http.Request) (string, error) { return rawIDToken, nil }))
+	mux.Handle("GET /fc/logged-out", c.LogoutReturnHandler(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Println("logged out of FranceConnect")
+	}, nil))
+
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := browser.Get(portal.URL + "/fc/login?return=/mes-demandes")
+	callback, _ := fc.Login(resp.Header.Get("Location"), fctest.DefaultUser)
+	_, _ = browser.Get(callback)
+	resp, _ = browser.PostForm(portal.URL+"/fc/logout", nil) // a form button: POST
+	back, _ := fc.Logout(resp.Header.Get("Location"))
+	_, _ = browser.Get(back)
+	// Output:
+	// logged in: Angela Claire Louise DUBOIS then /mes-demandes
+	// logged out of FranceConnect
+}
+
+// VerifyLogout checks the state FranceConnect echoes back to the
+// post-logout URL.
+func ExampleClient_VerifyLogout() {
+	fc := fctest.NewServer()
+	defer fc.Close()
+	reg := fc.Register(fctest.Registration{RedirectURIs: []string{"https://portail.example/cb"}, PostLogoutRedirectURIs: []string{"https://portail.example/"}})
+	c, _ := franceconnect.New(franceconnect.Config{Environment: fc.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret,
+		RedirectURL: "https://portail.example/cb", PostLogoutRedirectURL: "https://portail.example/"})
+	req, _ := c.AuthCodeURL(franceconnect.AuthOptions{})
+	cb, _ := fc.Login(req.URL, fctest.DefaultUser)
+	u, _ := url.Parse(cb)
+	res, _ := c.Exchange(context.Background(), req, u.Query())
+
+	lreq, _ := c.LogoutURL(res.RawIDToken, franceconnect.LogoutOptions{}) // keep lreq (state, expiry) in the session
+	back, _ := fc.Logout(lreq.URL)
+	ret, _ := url.Parse(back)
+	fmt.Println(c.VerifyLogout(lreq, ret.Query()))
+	fmt.Println(errors.Is(c.VerifyLogout(lreq, url.Values{"state": {"forged"}}), franceconnect.ErrStateMismatch))
+	// Output:
+	// <nil>
+	// true
+}
+
+// Some people are born on an unknown day or month (the civil registry
+// writes 00): FranceConnect v2 completes birthdate with 01 and keeps the
+// original in idp_birthdate.
+func ExampleParseIdentity() {
+	id, err := franceconnect.ParseIdentity([]byte(`{"sub":"abc","given_name":"Paul","family_name":"LEROY",
+		"birthdate":"1977-01-03","idp_birthdate":"1977-00-03","gender":"male","birthplace":"59350","birthcountry":"99100"}`))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(id.Birthdate, id.Birthdate.Known())
+	fmt.Println(id.IDPBirthdate, id.IDPBirthdate.Known(), id.IDPBirthdate.Month == 0)
+	// Output:
+	// 1977-01-03 true
+	// 1977-00-03 false true
+}
+
+// FranceConnect+ encrypts ID tokens and userinfo for the service's key:
+// generate it once, keep the private JWK in the secret store, publish its
+// public part at the JWKS URL registered with FranceConnect+.
+func ExampleGenerateEncryptionKey() {
+	key, err := franceconnect.GenerateEncryptionKey(franceconnect.KeyAlgECDHES)
+	if err != nil {
+		panic(err)
+	}
+	secret, _ := json.Marshal(key) // the private JWK, for the secret store
+	var stored jose.JSONWebKey
+	_ = json.Unmarshal(secret, &stored)
+
+	c, err := franceconnect.New(franceconnect.Config{
+		Environment: franceconnect.PlusProduction, ClientID: "id", ClientSecret: "secret",
+		RedirectURL: "https://portail.example/fc/callback", ACR: franceconnect.EIDAS3,
+		DecryptionKeys: []jose.JSONWebKey{stored},
+	})
+	if err != nil {
+		panic(err)
+	}
+	published := c.EncryptionJWKS() // what c.EncryptionKeysHandler() serves
+	fmt.Println(len(published.Keys), published.Keys[0].Algorithm, published.Keys[0].Use, published.Keys[0].IsPublic())
+	// Output:
+	// 1 ECDH-ES enc true
+}
+
+// What to show the user, with which status, and what to log: the error
+// holds FranceConnect's Y-code for the error catalogue, never a personal
+// datum.
+func ExampleUserMessage() {
+	err := error(&franceconnect.ProviderError{Endpoint: "token", StatusCode: 400, Code: "invalid_grant", YCode: "Y049E20B"})
+	fmt.Println(franceconnect.StatusCode(err), franceconnect.UserMessage(err))
+	var pe *franceconnect.ProviderError
+	if errors.As(err, &pe) {
+		fmt.Println("log:", pe.YCode, errors.Is(err, franceconnect.ErrInvalidGrant))
+	}
+	cancelled := &franceconnect.CallbackError{Code: "access_denied", Description: "User auth aborted"}
+	fmt.Println(franceconnect.StatusCode(cancelled), franceconnect.UserMessage(cancelled))
+	// Output:
+	// 400 Votre demande de connexion a expiré. Veuillez recommencer.
+	// log: Y049E20B true
+	// 200 Vous avez annulé la connexion avec FranceConnect.
+}
