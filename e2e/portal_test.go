@@ -165,6 +165,12 @@ func homeChecks(t *testing.T, ctx context.Context, wantBackground, wantColor str
 	if got := run(t, ctx, "help text", chromedp.Text(chromedp.CSS(".fr-connect-group p a"))); got != "Qu’est-ce que FranceConnect ?" {
 		t.Errorf("help link text %q", got)
 	}
+	if icon := run(t, ctx, "new-window icon", chromedp.Evaluate[string](`getComputedStyle(document.querySelector('.fr-connect-group p a'), '::after').content`)); !strings.Contains(icon, "↗") {
+		t.Errorf("the link that opens a new window has no icon: %q", icon)
+	}
+	if href := run(t, ctx, "skip link", chromedp.Evaluate[string](`document.querySelector('a.skip-link') ? document.querySelector('a.skip-link').getAttribute('href') : ''`)); href != "#contenu" {
+		t.Errorf("skip link %q", href)
+	}
 	style := run(t, ctx, "button style", chromedp.Evaluate[map[string]string](`(() => {
   const b = document.querySelector('button.fr-connect'), s = getComputedStyle(b), r = b.getBoundingClientRect();
   return {background: s.backgroundColor, color: s.color, height: String(Math.round(r.height)), width: String(Math.round(r.width)),
@@ -214,8 +220,9 @@ func flow(t *testing.T, ctx context.Context, inst *portal.Instance, u fctest.Use
 	if loc := run(t, ctx, "home location", chromedp.Location()); loc != inst.URL+"?deconnexion=ok" {
 		t.Errorf("after logout: at %s", loc)
 	}
-	if msg := run(t, ctx, "logout message", chromedp.Text(chromedp.CSS(`[data-message="logged-out"]`))); msg != "Vous êtes déconnecté du portail et de FranceConnect." {
-		t.Errorf("logout message %q", msg)
+	agreement := map[string]string{"female": "e", "male": ""}[u.Gender]
+	if msg := run(t, ctx, "logout message", chromedp.Text(chromedp.CSS(`[data-message="logged-out"]`))); msg != "Vous êtes déconnecté"+agreement+" du portail et de FranceConnect." {
+		t.Errorf("logout message %q (the agreement of the identity's gender)", msg)
 	}
 	homeChecks(t, ctx, "rgb(0, 0, 145)", "rgb(255, 255, 255)")
 	// The profile is gone, and FranceConnect's session too.

@@ -13,6 +13,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -194,15 +195,62 @@ func (h *handler) render(w http.ResponseWriter, status int, name string, data pa
 }
 
 // Messages of the home page, chosen by a fixed code in the query string
-// (never a text from the URL).
+// (never a text from the URL). %s is the agreement of "déconnecté".
 var homeMessages = map[string]message{
-	"ok":         {Kind: "success", Code: "logged-out", Text: "Vous êtes déconnecté du portail et de FranceConnect."},
-	"incomplete": {Kind: "info", Code: "logged-out-unverified", Text: "Vous êtes déconnecté du portail. Le retour de FranceConnect n’a pas pu être vérifié : fermez votre navigateur pour être certain de terminer votre session FranceConnect."},
+	"ok":         {Kind: "success", Code: "logged-out", Text: "Vous êtes déconnecté%s du portail et de FranceConnect."},
+	"incomplete": {Kind: "info", Code: "logged-out-unverified", Text: "Vous êtes déconnecté%s du portail. Le retour de FranceConnect n’a pas pu être vérifié : fermez votre navigateur pour être certain de terminer votre session FranceConnect."},
 }
+
+// loginMessages are the messages of a failed login, by a fixed code in the
+// query string: the callback redirects to the home page, so that a reload
+// does not replay it.
+var loginMessages = map[string]message{}
+
+func init() {
+	for code, err := range map[string]error{
+		"annulee": franceconnect.ErrAccessDenied, "expiree": franceconnect.ErrTransactionExpired,
+		"inconnue": franceconnect.ErrNoTransaction, "indisponible": franceconnect.ErrProviderUnavailable,
+		"configuration": franceconnect.ErrConfig, "echec": errors.New("other"),
+	} {
+		kind := "error"
+		if code == "annulee" {
+			kind = "info"
+		}
+		loginMessages[code] = message{Kind: kind, Code: "login-" + code, Text: franceconnect.UserMessage(err)}
+	}
+}
+
+// loginCode is the code of loginMessages for err.
+func loginCode(err error) string {
+	for _, c := range []struct {
+		code string
+		err  error
+	}{{"annulee", franceconnect.ErrAccessDenied}, {"configuration", franceconnect.ErrConfig}, {"configuration", franceconnect.ErrInvalidClient},
+		{"expiree", franceconnect.ErrTransactionExpired}, {"expiree", franceconnect.ErrInvalidGrant}, {"inconnue", franceconnect.ErrStateMismatch},
+		{"indisponible", franceconnect.ErrProviderUnavailable}} {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return "echec"
+}
+
+// agreementCookie keeps, from logout to the logout return, the grammatical
+// agreement of "déconnecté": the session is gone by then.
+const agreementCookie = "portal_accord"
 
 func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 	data := h.page("Accueil")
 	if m, ok := homeMessages[r.URL.Query().Get("deconnexion")]; ok {
+		agreement := ""
+		if ck, err := r.Cookie(agreementCookie); err == nil && (ck.Value == "e" || ck.Value == "·e" || ck.Value == "%C2%B7e") {
+			agreement = strings.ReplaceAll(ck.Value, "%C2%B7", "·")
+			http.SetCookie(w, &http.Cookie{Name: agreementCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+		}
+		m.Text = fmt.Sprintf(m.Text, agreement)
+		data.Message = &m
+	}
+	if m, ok := loginMessages[r.URL.Query().Get("connexion")]; ok {
 		data.Message = &m
 	}
 	if _, s := h.sessions.get(r); s != nil {
@@ -235,23 +283,13 @@ func (h *handler) loggedIn(w http.ResponseWriter, r *http.Request, res *franceco
 	http.Redirect(w, r, returnPath, http.StatusSeeOther)
 }
 
-// loginFailed shows the library's message in French on the home page; err
-// holds no personal data and goes to the log.
+// loginFailed sends the browser to the home page with the library's
+// message in French (a cancelled login is a normal page, and a reload of
+// the callback URL replays nothing); err holds no personal data and goes
+// to the log.
 func (h *handler) loginFailed(w http.ResponseWriter, r *http.Request, err error) {
-	status := http.StatusBadRequest
-	switch {
-	case errors.Is(err, franceconnect.ErrConfig):
-		status = http.StatusInternalServerError
-	case errors.Is(err, franceconnect.ErrProviderUnavailable):
-		status = http.StatusBadGateway
-	}
 	h.log.Warn("portal: login failed", "error", err.Error())
-	data := h.page("Connexion impossible")
-	data.Message = &message{Kind: "error", Code: "login-failed", Text: franceconnect.UserMessage(err)}
-	if _, s := h.sessions.get(r); s != nil {
-		data.Session = newSessionView(s)
-	}
-	h.render(w, status, "home", data)
+	http.Redirect(w, r, HomePath+"?connexion="+loginCode(err), http.StatusSeeOther)
 }
 
 // startLogout ends the portal's session, then hands over to the library's
@@ -272,6 +310,7 @@ func (h *handler) startLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	h.sessions.remove(id)
 	http.SetCookie(w, h.sessionCookie("", -1))
+	http.SetCookie(w, &http.Cookie{Name: agreementCookie, Value: url.QueryEscape(newSessionView(s).Agreement), Path: "/", MaxAge: 600, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	h.logout.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, s.RawIDToken)))
 }
 

@@ -146,7 +146,7 @@ func TestFlowDefaultUser(t *testing.T) {
 		"birthcountry":       "France (99100)",
 		"email":              "wossewodda-3728@yopmail.com",
 		"acr":                "eidas1 (faible)",
-		"amr":                "pwd (mot de passe) Méthodes dans le jeton d’identité (demandée avec ClaimsAMR).",
+		"amr":                "pwd (mot de passe) Méthodes dans le jeton d’identité (demandées par le portail à la connexion).",
 		"idp_id":             "fia1v2",
 	}
 	for k, v := range want {
@@ -184,7 +184,7 @@ func TestFlowDefaultUser(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != inst.URL+"?deconnexion=ok" {
 		t.Fatalf("after logout: %s at %s", resp.Status, resp.Request.URL)
 	}
-	if !strings.Contains(home, "Vous êtes déconnecté du portail et de FranceConnect.") || !strings.Contains(home, `class="fr-connect"`) {
+	if !strings.Contains(home, "Vous êtes déconnectée du portail et de FranceConnect.") || !strings.Contains(home, `class="fr-connect"`) { // Angela: the agreement of her gender
 		t.Errorf("home page after logout:\n%s", home)
 	}
 	if n := inst.h.sessions.len(); n != 0 {
@@ -275,8 +275,8 @@ func TestSessionCookie(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "Votre demande de connexion a expiré") {
-		t.Errorf("replayed callback: %s\n%s", resp.Status, body)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/?connexion=inconnue" {
+		t.Errorf("replayed callback: %s to %q\n%s", resp.Status, resp.Header.Get("Location"), body)
 	}
 }
 
@@ -357,10 +357,10 @@ func TestLoginCancelled(t *testing.T) {
 		t.Fatalf("no abort link:\n%s", chooser)
 	}
 	resp, page := b.get(inst.Mock.URL + m[1])
-	if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(resp.Request.URL.String(), inst.URL+"fc/callback?") {
-		t.Fatalf("after abort: %s at %s", resp.Status, resp.Request.URL)
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != inst.URL+"?connexion=annulee" {
+		t.Fatalf("after abort: %s at %s: a clean page, not the callback URL", resp.Status, resp.Request.URL)
 	}
-	if !strings.Contains(page, `data-message="login-failed"><p>Vous avez annulé la connexion avec FranceConnect.</p>`) || !strings.Contains(page, `class="fr-connect"`) {
+	if !strings.Contains(page, `data-message="login-annulee"><p>Vous avez annulé la connexion avec FranceConnect.</p>`) || !strings.Contains(page, `class="fr-connect"`) {
 		t.Errorf("page after abort:\n%s", page)
 	}
 	if n := inst.h.sessions.len(); n != 0 {

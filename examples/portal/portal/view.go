@@ -62,7 +62,7 @@ func newSessionView(s *session) *sessionView {
 
 	tok := s.IDToken
 	amr := tok.AMR
-	amrNote := "dans le jeton d’identité (demandée avec ClaimsAMR)"
+	amrNote := "dans le jeton d’identité (demandées par le portail à la connexion)"
 	if len(amr) == 0 && len(id.AMR) > 0 {
 		amr, amrNote = id.AMR, "transmises par userinfo"
 	}
