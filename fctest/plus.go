@@ -138,7 +138,7 @@ var (
 // There is no /api/v1. Scopes and claims are FranceConnect's (the rnipp_*
 // scopes of FranceConnect+ are not implemented). The FranceConnect+
 // faults ([PlusFaults]) alter the encryption.
-func NewPlusServer() *Server { return newServer(true, nil) }
+func NewPlusServer() *Server { return newServer(true, nil, false) }
 
 // Plus reports whether s is a FranceConnect+ server ([NewPlusServer]).
 func (s *Server) Plus() bool { return s.plus }

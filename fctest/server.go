@@ -103,13 +103,21 @@ type Stats struct {
 // NewServer starts a mock FranceConnect v2 on a loopback port. Stop it
 // with Close. It knows the identities of [Users] and no client: register
 // one with [Server.Register].
-func NewServer() *Server { return newServer(false, nil) }
+func NewServer() *Server { return newServer(false, nil, false) }
+
+// NewTLSServer is NewServer on https, as httptest.NewTLSServer: give its
+// HTTPClient (which trusts its certificate) to Config.HTTPClient.
+func NewTLSServer() *Server { return newServer(false, nil, true) }
+
+// HTTPClient returns a client for the server's own URL (which trusts its
+// certificate, for NewTLSServer).
+func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
 
 // NewServerOn is NewServer on ln, a listener of yours (an address chosen in
 // advance, as cmd/fcmock does). Close closes ln.
-func NewServerOn(ln net.Listener) *Server { return newServer(false, ln) }
+func NewServerOn(ln net.Listener) *Server { return newServer(false, ln, false) }
 
-func newServer(plus bool, ln net.Listener) *Server {
+func newServer(plus bool, ln net.Listener, tls bool) *Server {
 	s := &Server{
 		plus:         plus,
 		keys:         sharedKeys(),
@@ -134,7 +142,11 @@ func newServer(plus bool, ln net.Listener) *Server {
 			s.stats.conns.Add(1)
 		}
 	}
-	s.srv.Start()
+	if tls {
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
 	s.URL = s.srv.URL
 	return s
 }

@@ -294,3 +294,21 @@ func TestRegistrationFaultsNameAndLogout(t *testing.T) {
 		t.Errorf("a forged hint: %v", err)
 	}
 }
+
+// The mock over https, with a client that trusts it.
+func TestTLSServer(t *testing.T) {
+	t.Parallel()
+	srv := fctest.NewTLSServer()
+	defer srv.Close()
+	if !strings.HasPrefix(srv.Issuer(), "https://127.0.0.1:") {
+		t.Fatalf("issuer %s", srv.Issuer())
+	}
+	resp, err := srv.HTTPClient().Get(srv.Issuer() + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("discovery over https: %s", resp.Status)
+	}
+}
