@@ -145,7 +145,8 @@ func checkCallbackError(q url.Values) error {
 func checkState(q url.Values, want string) error {
 	got, ok := q["state"]
 	switch {
-	case !ok || len(got) == 0 || got[0] == "":
+	case !ok || len(got) == 0 || got[0] == "" || got[0] == "undefined":
+		// FranceConnect writes state=undefined for a request without one.
 		return fmt.Errorf("%w: the callback has no state", ErrStateMismatch)
 	case len(got) > 1:
 		return fmt.Errorf("%w: the callback has %d states", ErrStateMismatch, len(got))

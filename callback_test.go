@@ -228,3 +228,41 @@ func TestHandlersManyTenantsOneJWKSFetch(t *testing.T) {
 	assert.Equal(t, int64(tenants), st.TokenRequests)
 	assert.Equal(t, int64(1), st.JWKSFetches, "one JWKS fetch for the environment, not one per tenant")
 }
+
+// What FranceConnect asks of services in 2026, against the mock that
+// behaves as it does now.
+func TestProtocol2026(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := fctest.NewServer()
+	t.Cleanup(srv.Close)
+	const cb = "https://portail.example/fc/callback"
+	reg := srv.Register(fctest.Registration{RedirectURIs: []string{cb}, IDPHints: []string{"france-identite"}, Prompt: true})
+	c, err := franceconnect.New(franceconnect.Config{Environment: srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret, RedirectURL: cb})
+	require.NoError(t, err)
+
+	for _, p := range []string{"none", "select_account", "login none"} {
+		_, err := c.AuthCodeURL(franceconnect.AuthOptions{Prompt: p})
+		assert.ErrorIs(t, err, franceconnect.ErrConfig, "prompt %q is refused at the call", p)
+	}
+	req, err := c.AuthCodeURL(franceconnect.AuthOptions{})
+	require.NoError(t, err)
+	assert.NotContains(t, req.URL, "idp_hint", "an empty hint is never sent")
+	assert.NotContains(t, req.URL, "prompt")
+
+	// An allowed hint logs in; another comes back as invalid_idp_hint.
+	req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{IDPHint: "france-identite", Prompt: "login"})
+	_, err = c.Exchange(ctx, req, q)
+	require.NoError(t, err)
+	req, q = mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{IDPHint: "another-provider"})
+	_, err = c.Exchange(ctx, req, q)
+	assert.ErrorIs(t, err, franceconnect.ErrIDPHintRefused)
+	assert.ErrorIs(t, err, franceconnect.ErrProviderError)
+	assert.Contains(t, franceconnect.UserMessage(err), "fournisseur d’identité demandé")
+
+	// state=undefined is no state at all.
+	q.Set("state", "undefined")
+	_, err = c.Exchange(ctx, req, q)
+	assert.ErrorIs(t, err, franceconnect.ErrStateMismatch)
+	assert.ErrorContains(t, err, "the callback has no state")
+}

@@ -25,6 +25,10 @@ var (
 	// ErrAccessDenied: FranceConnect sent back error=access_denied (the user
 	// cancelled, or FranceConnect refused the identity).
 	ErrAccessDenied = errors.New("franceconnect: access denied")
+	// ErrIDPHintRefused: FranceConnect sent back error=invalid_idp_hint: the
+	// AuthOptions.IDPHint is not among the identity providers it allows
+	// for this service.
+	ErrIDPHintRefused = errors.New("franceconnect: identity provider hint not allowed")
 	// ErrProviderError: FranceConnect sent back another error on the callback.
 	ErrProviderError = errors.New("franceconnect: FranceConnect returned an error")
 	// ErrStateMismatch: the callback's (or logout return's) state is missing
@@ -110,7 +114,15 @@ var (
 
 // CallbackError is an error FranceConnect sent back to the redirect URI
 // (error, error_description). It matches ErrAccessDenied for
-// access_denied and ErrProviderError for every code.
+// access_denied, ErrIDPHintRefused for invalid_idp_hint, and
+// ErrProviderError for every code. The codes FranceConnect sends:
+// access_denied (the user cancelled, "User auth aborted"), invalid_acr,
+// invalid_scope, invalid_request, invalid_idp_hint ("An idp_hint was
+// provided but is not allowed"), login_required, consent_required,
+// server_error. Problems FranceConnect cannot send back (unknown client
+// Y04EA6EF, unregistered redirect_uri Y04C013C, invalid parameters
+// Y030007, Y040001, unreachable sector_identifier_uri Y04A8220) are pages
+// it shows the user: the portal never sees them (README: Troubleshooting).
 type CallbackError struct {
 	Code        string // e.g. access_denied, invalid_acr, server_error
 	Description string // e.g. "User auth aborted"
@@ -126,7 +138,8 @@ func (e *CallbackError) Error() string {
 // Is reports whether target is ErrProviderError, or ErrAccessDenied for an
 // access_denied error.
 func (e *CallbackError) Is(target error) bool {
-	return target == ErrProviderError || (target == ErrAccessDenied && e.Code == "access_denied")
+	return target == ErrProviderError || (target == ErrAccessDenied && e.Code == "access_denied") ||
+		(target == ErrIDPHintRefused && e.Code == "invalid_idp_hint")
 }
 
 // ProviderError is an HTTP error from the token or userinfo endpoint. It
@@ -138,9 +151,11 @@ type ProviderError struct {
 	StatusCode  int
 	Code        string // OAuth error code, e.g. invalid_grant
 	Description string // error_description
-	// YCode is FranceConnect's own error code (e.g. Y049E20B), taken from the
-	// code parameter of error_uri; look it up in FranceConnect's error
-	// catalogue.
+	// YCode is FranceConnect's own error code, taken from the code
+	// parameter of error_uri: Y0434A7B (401 invalid_client: wrong client ID
+	// or secret), Y048017B (a missing parameter), Y049E20B (invalid_grant:
+	// the code is unknown, used, expired, or issued to another
+	// redirect_uri); look others up in FranceConnect's error catalogue.
 	YCode string
 }
 

@@ -14,14 +14,18 @@ import (
 // AuthOptions are the optional parameters of an authorization request.
 // The zero value sends none of them.
 type AuthOptions struct {
-	// Prompt is "", "login", "consent" or "login consent"; FranceConnect
-	// refuses any other value.
+	// Prompt is "", "login", "consent" or "login consent". FranceConnect
+	// honours it only for services on its allow-list ("login" then skips
+	// the consent page), and refuses "none" and "select_account" (Y030007):
+	// AuthCodeURL refuses them at once.
 	Prompt string
 	// Claims is the JSON claims request parameter, e.g. ClaimsAMR to get
 	// the authentication methods in the ID token.
 	Claims string
-	// IDPHint preselects an identity provider; FranceConnect refuses hints
-	// it has not allowed for the portal.
+	// IDPHint sends the user straight to one identity provider (e.g.
+	// France Identité). It is sent only when not empty; a hint FranceConnect
+	// has not allowed for the service comes back as error=invalid_idp_hint
+	// (ErrIDPHintRefused).
 	IDPHint string
 }
 

@@ -12,6 +12,7 @@ const (
 	msgUnknownAttempt     = "Cette demande de connexion n’a pas été reconnue : elle a peut-être déjà servi, ou a été commencée dans un autre onglet ou navigateur. Veuillez recommencer."
 	msgUnavailable        = "FranceConnect est momentanément indisponible. Veuillez réessayer dans quelques instants."
 	msgMisconfigured      = "La connexion avec FranceConnect est mal configurée sur ce site. Veuillez réessayer plus tard ; si le problème persiste, contactez le service."
+	msgIDPHint            = "Le fournisseur d’identité demandé n’est pas proposé pour ce service. Veuillez recommencer et en choisir un autre."
 	msgChanged            = "Les réglages de connexion de ce service ont changé pendant votre connexion. Veuillez recommencer."
 	msgGeneric            = "La connexion avec FranceConnect n’a pas abouti. Veuillez réessayer."
 	msgLogoutFailed       = "La déconnexion n’a pas abouti. Veuillez réessayer."
@@ -34,6 +35,8 @@ func UserMessage(err error) string {
 		return msgLogoutUnverified
 	case errors.Is(err, ErrAccessDenied):
 		return msgCancelled
+	case errors.Is(err, ErrIDPHintRefused):
+		return msgIDPHint
 	case errors.Is(err, ErrConfig), errors.Is(err, ErrInvalidClient):
 		return msgMisconfigured
 	case errors.Is(err, ErrTenantChanged):

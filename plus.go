@@ -171,6 +171,9 @@ func (c *Client) openToken(ctx context.Context, raw string) (string, error) {
 	if err := checkJWEHeader(h); err != nil {
 		return "", err
 	}
+	if err := c.checkJWEIssuer(h); err != nil {
+		return "", err
+	}
 	key, err := c.decryptionKey(h.KeyID, h.Algorithm)
 	if err != nil {
 		return "", err
@@ -185,6 +188,20 @@ func (c *Client) openToken(ctx context.Context, raw string) (string, error) {
 	}
 	c.logDebug(ctx, "franceconnect: token decrypted", slog.String("kid", key.KeyID), slog.String("alg", h.Algorithm))
 	return inner, nil
+}
+
+// checkJWEIssuer checks the iss and aud FranceConnect+ repeats in the JWE
+// header, when present, before any decryption: a token of another provider
+// or for another service is refused without spending a private-key
+// operation on it. The signed token inside is checked again as usual.
+func (c *Client) checkJWEIssuer(h jose.Header) error {
+	if iss, ok := h.ExtraHeaders["iss"]; ok && iss != c.cfg.Environment.Issuer {
+		return fmt.Errorf("%w: the JWE header's iss is not the environment's issuer", ErrIssuerMismatch)
+	}
+	if aud, ok := h.ExtraHeaders["aud"]; ok && aud != c.cfg.ClientID {
+		return fmt.Errorf("%w: the JWE header's aud is not the client ID", ErrAudienceMismatch)
+	}
+	return nil
 }
 
 // checkJWEHeader checks what ParseEncryptedCompact leaves to us: content

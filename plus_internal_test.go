@@ -183,3 +183,42 @@ func TestOpenTokenOnFranceConnect(t *testing.T) {
 	_, err = c.verifyUserInfoJWT(context.Background(), jwe, "x")
 	assert.ErrorIs(t, err, ErrAlgorithm)
 }
+
+// The iss and aud FranceConnect+ repeats in the JWE header are checked
+// before decrypting; a header without them (FranceConnect+ before 2026) is
+// accepted.
+func TestOpenTokenChecksJWEHeaderIssuer(t *testing.T) {
+	t.Parallel()
+	ec := testECKey(t)
+	key := jose.JSONWebKey{Key: ec, KeyID: "enc-1", Algorithm: KeyAlgECDHES, Use: "enc"}
+	c := plusTestClient(t, key)
+	rcpt := jose.Recipient{Algorithm: jose.ECDH_ES, Key: &ec.PublicKey, KeyID: "enc-1"}
+	header := func(iss, aud string) *jose.EncrypterOptions {
+		o := (&jose.EncrypterOptions{}).WithContentType("JWT")
+		if iss != "" {
+			o = o.WithHeader("iss", iss)
+		}
+		if aud != "" {
+			o = o.WithHeader("aud", aud)
+		}
+		return o
+	}
+	tests := []struct {
+		name     string
+		iss, aud string
+		want     error
+	}{
+		{"both right", PlusIntegration.Issuer, "client", nil},
+		{"none (before 2026)", "", "", nil},
+		{"other issuer", "https://evil.example/api/v2", "client", ErrIssuerMismatch},
+		{"other service", PlusIntegration.Issuer, "another-client", ErrAudienceMismatch},
+	}
+	for _, tt := range tests {
+		_, err := c.openToken(context.Background(), sealJWE(t, innerJWS, rcpt, jose.A256GCM, header(tt.iss, tt.aud)))
+		if tt.want == nil {
+			assert.NoError(t, err, tt.name)
+		} else {
+			assert.ErrorIs(t, err, tt.want, tt.name)
+		}
+	}
+}

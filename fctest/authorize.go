@@ -86,7 +86,14 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	fail := func(code, desc string) { s.redirectError(w, c.ID, redirectURI, state, code, desc, v1) }
 	scopes := uniqueFields(q.Get("scope"))
+	hint, hinted := q["idp_hint"]
 	switch rt := q.Get("response_type"); {
+	case state == "" && !v1:
+		fail("invalid_request", "missing required parameter 'state'")
+		return
+	case hinted && !v1 && !slices.Contains(c.IDPHints, hint[0]):
+		fail("invalid_idp_hint", "An idp_hint was provided but is not allowed")
+		return
 	case rt == "":
 		fail("invalid_request", "missing required parameter 'response_type'")
 		return
@@ -126,7 +133,11 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		users = append(users, s.users[login])
 	}
 	s.mu.Unlock()
-	s.chooserPage(w, apiPrefix(v1), uid, cmp.Or(c.Name, c.ID), users, s.sessionUser(r))
+	current := s.sessionUser(r)
+	if c.Prompt && strings.Contains(q.Get("prompt"), "login") {
+		current = "" // prompt=login: a new authentication, no « Continuer en tant que »
+	}
+	s.chooserPage(w, apiPrefix(v1), uid, cmp.Or(c.Name, c.ID), users, current)
 }
 
 // checkAuthorizeParams does FranceConnect's parameter validation (the
@@ -139,7 +150,8 @@ func checkAuthorizeParams(q url.Values, v1 bool) string {
 			return "Le paramètre " + k + " est présent plusieurs fois."
 		}
 	}
-	for _, k := range []string{"client_id", "redirect_uri", "scope", "state", "nonce", "acr_values"} {
+	// A missing state is redirected as an error (state=undefined) below.
+	for _, k := range []string{"client_id", "redirect_uri", "scope", "nonce", "acr_values"} {
 		if q.Get(k) == "" && (k != "acr_values" || !v1) {
 			return "Le paramètre obligatoire " + k + " est absent."
 		}
@@ -148,6 +160,9 @@ func checkAuthorizeParams(q url.Values, v1 bool) string {
 		return "Le paramètre redirect_uri n’est pas une URL."
 	}
 	if v1 {
+		if q.Get("state") == "" {
+			return "Le paramètre obligatoire state est absent."
+		}
 		return ""
 	}
 	if utf8.RuneCountInString(q.Get("nonce")) < 22 {
@@ -278,6 +293,8 @@ func (s *Server) redirect(w http.ResponseWriter, clientID, redirectURI string, p
 	case s.hasFor(clientID, CallbackNoState):
 	case s.hasFor(clientID, CallbackWrongState):
 		params = append(params, [2]string{"state", randomToken()})
+	case state == "" && !v1:
+		params = append(params, [2]string{"state", "undefined"}) // as FranceConnect writes it
 	default:
 		params = append(params, [2]string{"state", state})
 	}

@@ -289,7 +289,9 @@ func (s *Server) encrypt(c Registration, jws string, f jweFaults) (string, error
 	if s.hasFor(c.ID, f.unknownKid) {
 		rcpt.KeyID = "fctest-unknown-" + randomHex(8)
 	}
-	opts := &jose.EncrypterOptions{}
+	// FranceConnect+ repeats iss and aud in the header (before 2026 it did
+	// not: a client must accept both).
+	opts := (&jose.EncrypterOptions{}).WithHeader("iss", s.Issuer()).WithHeader("aud", c.ID)
 	if !s.hasFor(c.ID, f.noCty) {
 		opts = opts.WithContentType("JWT")
 	}

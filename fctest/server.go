@@ -81,6 +81,14 @@ type Registration struct {
 	EncryptionKeys []jose.JSONWebKey
 	// Name is the service's name on the mock's pages (default: its ID).
 	Name string
+	// Prompt puts the service on FranceConnect's prompt allow-list:
+	// prompt=login then forces a new authentication (the mock does not
+	// offer to continue its session). Without it, prompt is ignored.
+	Prompt bool
+	// IDPHints are the idp_hint values FranceConnect allows the service;
+	// any other (an empty one included) comes back as
+	// error=invalid_idp_hint.
+	IDPHints []string
 	// Faults apply to this registration only, as Inject does for every
 	// one (the discovery and JWKS faults, which concern no client, are the
 	// server's only).
