@@ -1,0 +1,101 @@
+package franceconnect
+
+import (
+	"strings"
+	"unicode"
+)
+
+// IdentityMatch is what MatchIdentity found.
+type IdentityMatch struct {
+	// Match is true when every compared field is the same once normalised.
+	Match bool
+	// Differences names the fields that differ, in this order:
+	// "family_name", "given_names", "birthdate", "gender", "birthcountry",
+	// "birthplace". Never a value.
+	Differences []string
+}
+
+// MatchIdentity compares an identity FranceConnect has just verified with
+// one stored for an existing account, on the identité pivot, as
+// FranceConnect's qualification asks of services that link a FranceConnect
+// login to an account: birth name, given names, birth date, gender, birth
+// country, and birthplace only when the birth country is France (99100).
+// Never link on the e-mail alone, and never on sub across registrations
+// (sub is per service).
+//
+// Normalisation, the same on both sides: letters compared without case or
+// accents (é, È, ç, œ...), apostrophes and hyphens read as spaces, runs of
+// white space as one ("D’ARTAGNAN-CŒUR" is "d artagnan coeur"). Given
+// names are compared as FranceConnect sends them, all of them in civil
+// registry order: "Jean-Paul Émile" matches "JEAN PAUL EMILE", not "Jean"
+// nor "Émile Jean-Paul". A birth date with an unknown month or day (00)
+// matches the stored date written either way FranceConnect gives it
+// (birthdate, completed with 01, or idp_birthdate, with 00); 00 is not a
+// wildcard.
+//
+// What it does not decide: a near match (one letter apart, a missing
+// second given name, a nom d'usage stored as the birth name) is a
+// Difference, not a match; route such cases to a person who checks the
+// account by other means, rather than loosening the comparison.
+func MatchIdentity(verified, stored *Identity) IdentityMatch {
+	var diff []string
+	if normName(verified.FamilyName) != normName(stored.FamilyName) {
+		diff = append(diff, "family_name")
+	}
+	if normName(strings.Join(givenNames(verified), " ")) != normName(strings.Join(givenNames(stored), " ")) {
+		diff = append(diff, "given_names")
+	}
+	if stored.Birthdate != verified.Birthdate && (verified.IDPBirthdate.IsZero() || stored.Birthdate != verified.IDPBirthdate) {
+		diff = append(diff, "birthdate")
+	}
+	if verified.Gender != stored.Gender {
+		diff = append(diff, "gender")
+	}
+	if verified.Birthcountry != stored.Birthcountry {
+		diff = append(diff, "birthcountry")
+	}
+	if verified.BornInFrance() && strings.ToUpper(verified.Birthplace) != strings.ToUpper(stored.Birthplace) {
+		diff = append(diff, "birthplace")
+	}
+	return IdentityMatch{Match: len(diff) == 0, Differences: diff}
+}
+
+func givenNames(id *Identity) []string {
+	if len(id.GivenNames) > 0 {
+		return id.GivenNames
+	}
+	return strings.Fields(id.GivenName)
+}
+
+// normName lowers s, removes accents, reads apostrophes and hyphens as
+// spaces and folds white space.
+func normName(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case strings.ContainsRune("'’‘ʼ`´-‐‑‒–—", r):
+			b.WriteByte(' ')
+		case unicode.IsSpace(r):
+			b.WriteByte(' ')
+		default:
+			b.WriteString(unaccent(r))
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// unaccent writes the letters of French names without their accents.
+func unaccent(r rune) string {
+	for _, group := range [...]struct {
+		base    string
+		letters string
+	}{
+		{"a", "àáâãäåā"}, {"c", "çćč"}, {"e", "èéêëēėę"}, {"i", "ìíîïī"}, {"n", "ñń"},
+		{"o", "òóôõöøō"}, {"u", "ùúûüū"}, {"y", "ýÿ"}, {"oe", "œ"}, {"ae", "æ"}, {"ss", "ß"},
+	} {
+		if strings.ContainsRune(group.letters, r) {
+			return group.base
+		}
+	}
+	return string(r)
+}
