@@ -960,6 +960,46 @@ func TestInterop(t *testing.T) {
 		}
 	})
 
+	t.Run("prompt-login", func(t *testing.T) {
+		// FranceConnect forwards prompt=login for services on its allow-list.
+		c, _ := newInteropRP(t, p, "interop-rs256", interopRP{version: "v2"})
+		req, err := c.AuthCodeURL(franceconnect.AuthOptions{Prompt: "login"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Exchange(interopCtx(t), req, interopQuery(t, newInteropBrowser(t).authorize(req.URL))); err != nil {
+			t.Fatalf("Exchange after prompt=login: %v", err)
+		}
+	})
+
+	t.Run("error-callback-without-state", func(t *testing.T) {
+		// An error redirect answers a request without state: FranceConnect
+		// writes state=undefined, this provider no state; either way it is
+		// not this login's answer, and nobody can cancel a login with it.
+		c, rec := newInteropRP(t, p, "interop-rs256", interopRP{version: "v2"})
+		req, err := c.AuthCodeURL(franceconnect.AuthOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(req.URL + "&prompt=none")
+		q := u.Query()
+		q.Del("state")
+		u.RawQuery = q.Encode()
+		back := interopQuery(t, newInteropBrowser(t).authorize(u.String()))
+		if back.Get("error") == "" || (back.Has("state") && back.Get("state") != "undefined") {
+			t.Fatalf("error callback %v", back)
+		}
+		for _, cb := range []url.Values{back, withState(back, "undefined")} {
+			_, err = c.Exchange(interopCtx(t), req, cb)
+			if !errors.Is(err, franceconnect.ErrStateMismatch) || errors.Is(err, franceconnect.ErrProviderError) {
+				t.Errorf("Exchange of %v: %v, want ErrStateMismatch", cb, err)
+			}
+		}
+		if n := rec.count("/token"); n != 0 {
+			t.Errorf("token endpoint called %d times", n)
+		}
+	})
+
 	t.Run("amr-claims-parameter", func(t *testing.T) {
 		c, _ := newInteropRP(t, p, "interop-rs256", interopRP{version: "v2"})
 		req, err := c.AuthCodeURL(franceconnect.AuthOptions{Claims: franceconnect.ClaimsAMR})
@@ -1166,4 +1206,14 @@ func interopWireFormatV1(t *testing.T, p *interopOP) {
 		t.Fatal(err)
 	}
 	t.Logf("v1 post-logout: %s", b.logout(lreq.URL))
+}
+
+// withState returns a copy of q with state set to v.
+func withState(q url.Values, v string) url.Values {
+	out := url.Values{}
+	for k, vs := range q {
+		out[k] = append([]string(nil), vs...)
+	}
+	out.Set("state", v)
+	return out
 }
