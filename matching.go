@@ -54,7 +54,7 @@ func MatchIdentity(verified, stored *Identity) IdentityMatch {
 	if verified.Birthcountry != stored.Birthcountry {
 		diff = append(diff, "birthcountry")
 	}
-	if verified.BornInFrance() && strings.ToUpper(verified.Birthplace) != strings.ToUpper(stored.Birthplace) {
+	if verified.BornInFrance() && !strings.EqualFold(verified.Birthplace, stored.Birthplace) {
 		diff = append(diff, "birthplace")
 	}
 	return IdentityMatch{Match: len(diff) == 0, Differences: diff}

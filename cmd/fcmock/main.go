@@ -16,7 +16,13 @@
 //
 // where faults (fctest's Fault names) apply to that client only, so that
 // one mock serves a portal's happy path and its negative cases side by
-// side. A human picks a test identity on the mock's page; a test can log
+// side.
+//
+// With -qualify LOGIN_URL -logged-in TEXT [-logout URL -logged-out TEXT],
+// it runs FranceConnect's qualification self-check on the portal (see
+// fctest.Server.Qualify), judging it by what it does next and by the texts
+// of its pages, prints the report a team attaches to its qualification
+// request, and exits (status 1 when an item fails). A human picks a test identity on the mock's page; a test can log
 // in without a browser by following the redirects and posting the chosen
 // login, as fctest.Server.Login does.
 package main
@@ -29,6 +35,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -40,7 +47,11 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
+	err := run(ctx, os.Args[1:], os.Stdout)
+	switch {
+	case errors.Is(err, errQualification):
+		os.Exit(1)
+	case err != nil && !errors.Is(err, flag.ErrHelp):
 		fmt.Fprintln(os.Stderr, "fcmock:", err)
 		os.Exit(2)
 	}
@@ -98,6 +109,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("fcmock", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:9000", "address to listen on")
 	config := fs.String("config", "", "JSON file of registrations")
+	qualify := fs.String("qualify", "", "run the qualification self-check on the portal whose login starts at this URL, print the report and exit (status 1 if an item fails)")
+	loggedIn := fs.String("logged-in", "", "with -qualify: a text of the portal's page once a user is logged in")
+	logout := fs.String("logout", "", "with -qualify: the portal's logout URL, posted with an empty form")
+	loggedOut := fs.String("logged-out", "", "with -qualify: a text of the portal's page after a verified logout")
 	var flags clientFlags
 	fs.Var(&flags, "client", "a registration: id=...,secret=...,redirect=URL,logout=URL[,alg=ES256|RS256][,faults=Name+Name][,name=...] (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -147,6 +162,36 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		srv.Register(r)
 	}
 	fmt.Fprintf(out, "fcmock: FranceConnect mock on %s\nissuer: %s\ndiscovery: %s/.well-known/openid-configuration\nclients: %d\n", srv.URL, srv.Issuer(), srv.Issuer(), len(regs))
+	if *qualify != "" {
+		return runQualification(srv, out, *qualify, *loggedIn, *logout, *loggedOut)
+	}
 	<-ctx.Done()
+	return nil
+}
+
+// errQualification is returned when an item of the self-check failed.
+var errQualification = errors.New("the portal fails the qualification self-check")
+
+// runQualification runs fctest's qualification self-check on a portal of
+// any language, judged by the texts of its pages.
+func runQualification(srv *fctest.Server, out io.Writer, loginURL, loggedIn, logoutURL, loggedOut string) error {
+	if loggedIn == "" {
+		return errors.New("-qualify needs -logged-in: a text of the portal's page once a user is logged in")
+	}
+	p := fctest.Portal{
+		LoginURL: loginURL,
+		LoggedIn: func(_ *http.Response, body string) bool { return strings.Contains(body, loggedIn) },
+	}
+	if logoutURL != "" {
+		p.Logout = func(b *http.Client) (*http.Response, error) { return b.PostForm(logoutURL, nil) }
+	}
+	if loggedOut != "" {
+		p.LoggedOut = func(_ *http.Response, body string) bool { return strings.Contains(body, loggedOut) }
+	}
+	report := srv.Qualify(p)
+	fmt.Fprint(out, report)
+	if !report.Passed() {
+		return errQualification
+	}
 	return nil
 }

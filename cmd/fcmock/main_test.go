@@ -5,13 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/franceconnect-go/franceconnect"
 )
 
 // startMock runs the command as a portal's CI would and returns its
@@ -148,5 +153,65 @@ func TestBadArguments(t *testing.T) {
 		if err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard); err == nil {
 			t.Errorf("%q: accepted", args)
 		}
+	}
+}
+
+// The qualification self-check as a black box: a portal (here on the
+// library's handlers, but any language would do) is judged by what it does
+// next and by the texts of its pages, and the report is printed.
+func TestQualifyBlackBox(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // fcmock listens on it below
+	env, err := franceconnect.NewEnvironment("http://" + addr + "/api/v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	portal := httptest.NewServer(mux)
+	defer portal.Close()
+	c, err := franceconnect.New(franceconnect.Config{
+		Environment: env, ClientID: "black-box", ClientSecret: secret,
+		RedirectURL: portal.URL + "/fc/callback", PostLogoutRedirectURL: portal.URL + "/fc/logged-out",
+		CookieKeys: [][]byte{[]byte("0123456789abcdef0123456789ABCDEF")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var rawIDToken string
+	mux.Handle("GET /fc/login", c.LoginHandler(franceconnect.AuthOptions{}))
+	mux.Handle("GET /fc/callback", c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, _ string) {
+		mu.Lock()
+		rawIDToken = res.RawIDToken
+		mu.Unlock()
+		_, _ = io.WriteString(w, "Bienvenue, vous êtes connecté")
+	}, func(w http.ResponseWriter, r *http.Request, err error) {
+		http.Error(w, "refusé", http.StatusBadRequest)
+	}))
+	mux.Handle("POST /fc/logout", c.LogoutHandler(func(*http.Request) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return rawIDToken, nil
+	}))
+	mux.Handle("GET /fc/logged-out", c.LogoutReturnHandler(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "Au revoir")
+	}, nil))
+
+	var out strings.Builder
+	err = run(context.Background(), []string{"-addr", addr,
+		"-client", "id=black-box,secret=" + secret + ",redirect=" + portal.URL + "/fc/callback,logout=" + portal.URL + "/fc/logged-out",
+		"-qualify", portal.URL + "/fc/login", "-logged-in", "vous êtes connecté",
+		"-logout", portal.URL + "/fc/logout", "-logged-out", "Au revoir"}, &out)
+	t.Log(out.String())
+	if err != nil {
+		t.Fatalf("qualification: %v", err)
+	}
+	if strings.Count(out.String(), "[OK]") != 12 || strings.Contains(out.String(), "ÉCHEC") {
+		t.Errorf("report:\n%s", out.String())
 	}
 }

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"errors"
 	"html"
 	"io"
 	"net/http"
@@ -365,5 +366,36 @@ func TestLoginCancelled(t *testing.T) {
 	}
 	if n := inst.h.sessions.len(); n != 0 {
 		t.Errorf("%d sessions", n)
+	}
+}
+
+// The demo portal passes FranceConnect's qualification self-check, item by
+// item.
+func TestQualification(t *testing.T) {
+	inst := startMock(t)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	report := inst.Mock.Qualify(fctest.Portal{
+		LoginURL: inst.URL + "fc/login",
+		LoggedIn: func(resp *http.Response, body string) bool { return strings.Contains(body, `data-user="name"`) },
+		Logout: func(b *http.Client) (*http.Response, error) {
+			resp, err := b.Get(inst.URL + "profil")
+			if err != nil {
+				return nil, err
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			m := csrf.FindSubmatch(page)
+			if m == nil {
+				return nil, errors.New("no logout form on the profile page")
+			}
+			return b.PostForm(inst.URL+"fc/logout", url.Values{"csrf": {string(m[1])}})
+		},
+		LoggedOut: func(resp *http.Response, body string) bool { return resp.Request.URL.RawQuery == "deconnexion=ok" },
+	})
+	t.Log("\n" + report.String())
+	for _, i := range report {
+		if i.Verdict != fctest.Passed {
+			t.Errorf("%s: %s %s", i.Name, i.Verdict, i.Detail)
+		}
 	}
 }

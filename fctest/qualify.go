@@ -1,0 +1,360 @@
+package fctest
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Portal is a portal under qualification, as a browser sees it: Qualify
+// drives it with browsers of its own (a new cookie jar for each login, no
+// JavaScript) and judges it by what it does next at the mock.
+type Portal struct {
+	// LoginURL starts a login: the portal answers with a redirect (through
+	// its own pages if it likes) to the mock's authorize endpoint.
+	LoginURL string
+	// LoggedIn tells, from the portal's last answer after the callback (its
+	// own redirects followed), whether the user is logged in.
+	LoggedIn func(resp *http.Response, body string) bool
+	// Logout, when set, asks the portal to log the logged-in browser out
+	// (e.g. posts its logout form) and returns the portal's answer, not
+	// followed. Without it, the logout items are skipped.
+	Logout func(browser *http.Client) (*http.Response, error)
+	// LoggedOut tells, from the portal's answer at its post-logout URL,
+	// whether it accepted the logout return. Without it, the return's state
+	// is not checked.
+	LoggedOut func(resp *http.Response, body string) bool
+}
+
+// Verdict is the outcome of one item of a qualification.
+type Verdict string
+
+// The verdicts.
+const (
+	Passed  Verdict = "OK"
+	Failed  Verdict = "ÉCHEC"
+	Skipped Verdict = "NON VÉRIFIÉ"
+)
+
+// QualificationItem is one check of FranceConnect's qualification.
+type QualificationItem struct {
+	Name    string // in French, as the qualification request lists them
+	Verdict Verdict
+	Detail  string
+}
+
+// QualificationReport lists every item, in order.
+type QualificationReport []QualificationItem
+
+// Passed reports whether no item failed.
+func (r QualificationReport) Passed() bool {
+	return !slices.ContainsFunc(r, func(i QualificationItem) bool { return i.Verdict == Failed })
+}
+
+// String is the report as a team attaches it to its qualification request.
+func (r QualificationReport) String() string {
+	var b strings.Builder
+	b.WriteString("Auto-contrôle FranceConnect (fctest)\n")
+	for _, i := range r {
+		fmt.Fprintf(&b, "[%s] %s", i.Verdict, i.Name)
+		if i.Detail != "" {
+			b.WriteString(" : " + i.Detail)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Qualify runs the technical checks of FranceConnect's qualification on a
+// portal registered on s (with the portal's real redirect and post-logout
+// URLs), reporting item by item: state and nonce of at least 22
+// characters, random and unique per login; the state verified (the mock
+// sends a forged one: a portal that redeems its code did not check it);
+// the nonce, the ID token's signature and its acr verified (a portal that
+// calls userinfo after a bad one did not check it); acr_values sent; the
+// exact registered redirect_uri; no unknown parameter; the signed
+// userinfo verified (signature, iss, aud, sub: a portal that logs the user
+// in anyway did not check it); logout as a browser redirect with
+// id_token_hint, state and the registered post-logout URL, and the
+// return's state verified.
+//
+// It injects faults into s: run it on a mock of its own, with no other
+// test at the same time.
+func (s *Server) Qualify(p Portal) QualificationReport {
+	q := &qualification{s: s, p: p}
+	q.run()
+	return q.report
+}
+
+type qualification struct {
+	s       *Server
+	p       Portal
+	browser *http.Client
+	report  QualificationReport
+	// what the portal sent to authorize, login after login
+	states, nonces []string
+	authorize      []url.Values
+}
+
+func (q *qualification) add(name string, ok bool, detail string) {
+	v := Passed
+	if !ok {
+		v = Failed
+	}
+	q.report = append(q.report, QualificationItem{Name: name, Verdict: v, Detail: detail})
+}
+
+func (q *qualification) skip(name, why string) {
+	q.report = append(q.report, QualificationItem{Name: name, Verdict: Skipped, Detail: why})
+}
+
+var randomChars = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+var authParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "acr_values", "prompt", "claims", "idp_hint"}
+
+func (q *qualification) run() {
+	s := q.s
+	s.Reset()
+	loggedIn, err := q.login(nil, nil)
+	q.add("Connexion nominale : le portail connecte l’usager", err == nil && loggedIn, errText(err))
+	if err != nil {
+		q.checkRedirectURIs()
+		return
+	}
+
+	// The state: a forged one must not be redeemed.
+	tokens := s.Stats().TokenRequests
+	loggedIn, err = q.login(func(cb url.Values) { cb.Set("state", randomToken()) }, nil)
+	q.add("state vérifié au retour (un state falsifié est refusé)", err == nil && !loggedIn && s.Stats().TokenRequests == tokens,
+		redeemed(s.Stats().TokenRequests-tokens))
+
+	// The ID token: userinfo must not be called after a bad one.
+	for _, c := range []struct {
+		name  string
+		fault Fault
+	}{
+		{"nonce vérifié (un nonce différent est refusé)", IDTokenWrongNonce},
+		{"signature du jeton d’identité vérifiée", IDTokenBadSignature},
+		{"niveau eIDAS (acr) vérifié", IDTokenMissingACR},
+	} {
+		userinfo := s.Stats().UserInfoRequests
+		loggedIn, err := q.login(nil, []Fault{c.fault})
+		q.add(c.name, err == nil && !loggedIn && s.Stats().UserInfoRequests == userinfo, calledUserinfo(s.Stats().UserInfoRequests-userinfo))
+	}
+
+	// The signed userinfo: the user must not be logged in with a bad one.
+	var bad []string
+	for _, f := range []Fault{UserInfoBadSignature, UserInfoWrongIssuer, UserInfoWrongAudience, UserInfoSubMismatch} {
+		if loggedIn, err := q.login(nil, []Fault{f}); err != nil || loggedIn {
+			bad = append(bad, f.String())
+		}
+	}
+	q.add("userinfo vérifié (signature, iss, aud, sub)", len(bad) == 0, acceptedFaults(bad))
+
+	// What every login sent.
+	short, unique := "", true
+	for i, v := range append(slices.Clone(q.states), q.nonces...) {
+		if len(v) < 22 || !randomChars.MatchString(v) {
+			short = fmt.Sprintf("valeur %d : %d caractères", i+1, len(v))
+		}
+		if slices.Contains(append(slices.Clone(q.states), q.nonces...)[:i], v) {
+			unique = false
+		}
+	}
+	q.add("state et nonce d’au moins 22 lettres et chiffres, aléatoires, uniques par connexion", short == "" && unique, short+map[bool]string{false: " valeurs répétées", true: ""}[unique])
+	var noACR, unknown []string
+	for _, a := range q.authorize {
+		if a.Get("acr_values") == "" {
+			noACR = append(noACR, "absent")
+		}
+		for k := range a {
+			if !slices.Contains(authParams, k) && !slices.Contains(unknown, k) {
+				unknown = append(unknown, k)
+			}
+		}
+	}
+	q.add("acr_values envoyé", len(noACR) == 0, "")
+	q.add("aucun paramètre inconnu de FranceConnect", len(unknown) == 0, strings.Join(unknown, ", "))
+	q.checkRedirectURIs()
+	q.logout()
+}
+
+// checkRedirectURIs checks that every authorize request named a redirect
+// URI registered for its client, byte for byte.
+func (q *qualification) checkRedirectURIs() {
+	var bad []string
+	for _, a := range q.authorize {
+		c, ok := q.s.client(a.Get("client_id"))
+		if !ok || !slices.Contains(c.RedirectURIs, a.Get("redirect_uri")) {
+			bad = append(bad, a.Get("redirect_uri"))
+		}
+	}
+	q.add("redirect_uri enregistrée, à l’identique", len(q.authorize) > 0 && len(bad) == 0, strings.Join(bad, ", "))
+}
+
+func (q *qualification) logout() {
+	const browserLogout = "déconnexion par redirection du navigateur (id_token_hint, state, post_logout_redirect_uri enregistrée)"
+	const returnState = "state vérifié au retour de la déconnexion"
+	if q.p.Logout == nil {
+		q.skip(browserLogout, "Portal.Logout non fourni")
+		q.skip(returnState, "Portal.Logout non fourni")
+		return
+	}
+	for _, forge := range []bool{false, true} {
+		if loggedIn, err := q.login(nil, nil); err != nil || !loggedIn {
+			q.skip(browserLogout, "connexion impossible : "+errText(err))
+			return
+		}
+		logouts := q.s.Stats().LogoutRequests
+		resp, err := q.p.Logout(q.browser)
+		if err != nil {
+			q.add(browserLogout, false, err.Error())
+			return
+		}
+		resp.Body.Close()
+		end, _ := url.Parse(resp.Header.Get("Location"))
+		browser := resp.StatusCode/100 == 3 && end != nil && strings.HasPrefix(end.String(), q.s.URL) && q.s.Stats().LogoutRequests == logouts
+		if !forge {
+			detail := ""
+			if !browser {
+				detail = "le portail n’a pas renvoyé le navigateur vers session/end (appel côté serveur ?)"
+			} else if p := end.Query(); p.Get("id_token_hint") == "" || p.Get("state") == "" || p.Get("post_logout_redirect_uri") == "" {
+				detail = "id_token_hint, state ou post_logout_redirect_uri manquant"
+				browser = false
+			}
+			q.add(browserLogout, browser, detail)
+		}
+		if !browser {
+			q.skip(returnState, "pas de retour de déconnexion à vérifier")
+			return
+		}
+		back, err := q.s.Logout(end.String())
+		if err != nil {
+			q.add(browserLogout, false, err.Error())
+			return
+		}
+		if forge {
+			u, _ := url.Parse(back)
+			v := u.Query()
+			v.Set("state", randomToken())
+			u.RawQuery = v.Encode()
+			back = u.String()
+		}
+		if q.p.LoggedOut == nil {
+			q.skip(returnState, "Portal.LoggedOut non fourni")
+			return
+		}
+		resp, body, err := q.follow(back)
+		accepted := err == nil && q.p.LoggedOut(resp, body)
+		if forge {
+			q.add(returnState, !accepted, map[bool]string{true: "un state falsifié est accepté", false: ""}[accepted])
+		} else if !accepted {
+			q.add(returnState, false, "le retour légitime est refusé")
+			return
+		}
+	}
+}
+
+// login runs one login as a browser, with faults injected for its tokens
+// and its callback query edited, and tells whether the portal logged the
+// user in.
+func (q *qualification) login(edit func(url.Values), faults []Fault) (bool, error) {
+	q.s.Reset()
+	defer q.s.Reset()
+	jar, _ := cookiejar.New(nil) // a new browser: no session of a previous login
+	q.browser = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := q.browser.Get(q.p.LoginURL)
+	if err != nil {
+		return false, err
+	}
+	resp.Body.Close()
+	for i := 0; resp.StatusCode/100 == 3 && !strings.HasPrefix(resp.Header.Get("Location"), q.s.URL) && i < 10; i++ {
+		if resp, err = q.browser.Get(absolute(resp)); err != nil {
+			return false, err
+		}
+		resp.Body.Close()
+	}
+	authURL := resp.Header.Get("Location")
+	u, err := url.Parse(authURL)
+	if err != nil || !strings.HasPrefix(authURL, q.s.URL) {
+		return false, fmt.Errorf("le portail n’a pas redirigé vers FranceConnect (%s)", resp.Status)
+	}
+	params := u.Query()
+	q.authorize = append(q.authorize, params)
+	q.states, q.nonces = append(q.states, params.Get("state")), append(q.nonces, params.Get("nonce"))
+	q.s.Inject(faults...)
+	cb, err := q.s.Login(authURL, DefaultUser)
+	if err != nil {
+		return false, err
+	}
+	if edit != nil {
+		c, _ := url.Parse(cb)
+		v := c.Query()
+		edit(v)
+		c.RawQuery = v.Encode()
+		cb = c.String()
+	}
+	resp, body, err := q.follow(cb)
+	if err != nil {
+		return false, err
+	}
+	return q.p.LoggedIn(resp, body), nil
+}
+
+// follow gets u and the portal's own redirects.
+func (q *qualification) follow(u string) (*http.Response, string, error) {
+	for range 10 {
+		resp, err := q.browser.Get(u)
+		if err != nil {
+			return nil, "", err
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if resp.StatusCode/100 != 3 || strings.HasPrefix(absolute(resp), q.s.URL) {
+			return resp, string(body), nil
+		}
+		u = absolute(resp)
+	}
+	return nil, "", fmt.Errorf("trop de redirections")
+}
+
+func absolute(resp *http.Response) string {
+	loc, err := resp.Location()
+	if err != nil {
+		return ""
+	}
+	return loc.String()
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func redeemed(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return "le code d’un retour au state falsifié a été échangé"
+}
+
+func calledUserinfo(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return "userinfo appelé après un jeton d’identité invalide"
+}
+
+func acceptedFaults(bad []string) string {
+	if len(bad) == 0 {
+		return ""
+	}
+	return "connexion acceptée malgré " + strings.Join(bad, ", ")
+}
