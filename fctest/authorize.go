@@ -2,13 +2,10 @@ package fctest
 
 import (
 	"cmp"
-	"encoding/json"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Y-codes of FranceConnect's error pages and JSON errors.
@@ -140,87 +137,6 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	s.chooserPage(w, apiPrefix(v1), uid, cmp.Or(c.Name, c.ID), users, current)
 }
 
-// checkAuthorizeParams does FranceConnect's parameter validation (the
-// checks that end on error page Y030007) and returns what is wrong. The
-// legacy API wants no acr_values, no minimum nonce length, and does not
-// check prompt.
-func checkAuthorizeParams(q url.Values, v1 bool) string {
-	for k, v := range q {
-		if len(v) > 1 {
-			return "Le paramètre " + k + " est présent plusieurs fois."
-		}
-	}
-	// A missing state is redirected as an error (state=undefined) below.
-	for _, k := range []string{"client_id", "redirect_uri", "scope", "nonce", "acr_values"} {
-		if q.Get(k) == "" && (k != "acr_values" || !v1) {
-			return "Le paramètre obligatoire " + k + " est absent."
-		}
-	}
-	if u, err := url.Parse(q.Get("redirect_uri")); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return "Le paramètre redirect_uri n’est pas une URL."
-	}
-	if v1 {
-		if q.Get("state") == "" {
-			return "Le paramètre obligatoire state est absent."
-		}
-		return ""
-	}
-	if utf8.RuneCountInString(q.Get("nonce")) < 22 {
-		return "Le paramètre nonce doit compter au moins 22 caractères."
-	}
-	if prompt, ok := q["prompt"]; ok {
-		words := strings.Fields(prompt[0])
-		valid := len(words) > 0 && len(words) <= 2
-		for i, p := range words {
-			if (p != "login" && p != "consent") || (i == 1 && words[0] == p) {
-				valid = false
-			}
-		}
-		if !valid {
-			return "Le paramètre prompt n’accepte que login, consent ou « login consent »."
-		}
-	}
-	return ""
-}
-
-// resolveACR applies FranceConnect's rule: the lowest known level among the
-// requested ones, eidas1 when none is known.
-func resolveACR(values string) string {
-	for _, level := range []string{"eidas1", "eidas2", "eidas3"} {
-		if slices.Contains(strings.Fields(values), level) {
-			return level
-		}
-	}
-	return "eidas1"
-}
-
-// amrRequested reports whether the claims parameter asks for amr in the
-// ID token.
-func amrRequested(claims string) (bool, error) {
-	if claims == "" {
-		return false, nil
-	}
-	var req struct {
-		IDToken map[string]json.RawMessage `json:"id_token"`
-	}
-	if err := json.Unmarshal([]byte(claims), &req); err != nil {
-		return false, err
-	}
-	_, ok := req.IDToken["amr"]
-	return ok, nil
-}
-
-// uniqueFields splits a space-separated list, dropping duplicates.
-func uniqueFields(s string) []string {
-	var out []string
-	for _, f := range strings.Fields(s) {
-		if !slices.Contains(out, f) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 func (s *Server) handleInteractionLogin(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, http.StatusBadRequest, yBadFormat, "Le formulaire est illisible.")
@@ -308,57 +224,4 @@ func (s *Server) redirect(w http.ResponseWriter, clientID, redirectURI string, p
 	w.Header().Set("Location", appendQuery(redirectURI, params))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusSeeOther)
-}
-
-// appendQuery adds params to the query of u, keeping u's bytes.
-// reencodeQuery serializes a query the way FranceConnect's provider does
-// when it redirects (WHATWG URLSearchParams): pairs kept in order, each
-// name and value decoded then encoded again, so "a%20b" comes back as
-// "a+b". A client that compared the callback URL's own query with the
-// registered one would break; the code, state and iss are what count.
-func reencodeQuery(q string) string {
-	if q == "" {
-		return q
-	}
-	var pairs []string
-	for _, p := range strings.Split(q, "&") {
-		if p != "" {
-			pairs = append(pairs, p)
-		}
-	}
-	for i, p := range pairs {
-		k, v, _ := strings.Cut(p, "=")
-		dk, err1 := url.QueryUnescape(k)
-		dv, err2 := url.QueryUnescape(v)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		pairs[i] = url.QueryEscape(dk) + "=" + url.QueryEscape(dv)
-	}
-	return strings.Join(pairs, "&")
-}
-
-func appendQuery(u string, params [][2]string) string {
-	var b strings.Builder
-	for _, p := range params {
-		if b.Len() > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(url.QueryEscape(p[0]) + "=" + url.QueryEscape(p[1]))
-	}
-	base, fragment, hasFragment := strings.Cut(u, "#")
-	if path, query, ok := strings.Cut(base, "?"); ok {
-		base = path + "?" + reencodeQuery(query)
-	}
-	switch {
-	case !strings.Contains(base, "?"):
-		base += "?"
-	case !strings.HasSuffix(base, "?") && !strings.HasSuffix(base, "&"):
-		base += "&"
-	}
-	out := base + b.String()
-	if hasFragment {
-		out += "#" + fragment
-	}
-	return out
 }

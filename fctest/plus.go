@@ -5,7 +5,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -254,74 +253,6 @@ func (s *Server) plusDiscovery(doc *discovery) {
 // plusJWKS is the FranceConnect+ key set: the ES256 key only.
 func (kp *keyPair) plusJWKS() []json.RawMessage {
 	return []json.RawMessage{mustJSON(ecJWK(&kp.ec.PublicKey, kp.ecKid, ES256))}
-}
-
-// encrypt wraps jws in a JWE for the client's first encryption key on a
-// FranceConnect+ server, applying the faults f; elsewhere it returns jws.
-func (s *Server) encrypt(c Registration, jws string, f jweFaults) (string, error) {
-	if !s.plus || s.hasFor(c.ID, f.notEncrypted) || len(c.EncryptionKeys) == 0 {
-		return jws, nil
-	}
-	k := c.EncryptionKeys[0]
-	alg := jose.KeyAlgorithm(k.Algorithm)
-	rcpt := jose.Recipient{Algorithm: alg, Key: k.Key, KeyID: k.KeyID}
-	enc := jose.A256GCM
-	switch {
-	case s.hasFor(c.ID, f.dir):
-		cek := make([]byte, 32)
-		_, _ = rand.Read(cek)
-		rcpt = jose.Recipient{Algorithm: jose.DIRECT, Key: cek, KeyID: k.KeyID}
-	case s.hasFor(c.ID, f.pbes2):
-		rcpt = jose.Recipient{Algorithm: jose.PBES2_HS256_A128KW, Key: []byte(c.Secret), KeyID: k.KeyID}
-	case s.hasFor(c.ID, f.otherAlg):
-		switch alg {
-		case jose.RSA_OAEP:
-			rcpt.Algorithm = jose.RSA_OAEP_256
-		case jose.RSA_OAEP_256:
-			rcpt.Algorithm = jose.RSA_OAEP
-		default:
-			rcpt.Algorithm = jose.ECDH_ES_A256KW
-		}
-	}
-	if s.hasFor(c.ID, f.wrongEnc) {
-		enc = jose.A128GCM
-	}
-	if s.hasFor(c.ID, f.unknownKid) {
-		rcpt.KeyID = "fctest-unknown-" + randomHex(8)
-	}
-	// FranceConnect+ repeats iss and aud in the header (before 2026 it did
-	// not: a client must accept both).
-	opts := (&jose.EncrypterOptions{}).WithHeader("iss", s.Issuer()).WithHeader("aud", c.ID)
-	if !s.hasFor(c.ID, f.noCty) {
-		opts = opts.WithContentType("JWT")
-	}
-	e, err := jose.NewEncrypter(enc, rcpt, opts)
-	if err != nil {
-		return "", err
-	}
-	obj, err := e.Encrypt([]byte(jws))
-	if err != nil {
-		return "", err
-	}
-	out, err := obj.CompactSerialize()
-	if err != nil {
-		return "", err
-	}
-	if s.hasFor(c.ID, f.tampered) {
-		out = tamperTag(out)
-	}
-	return out, nil
-}
-
-// tamperTag flips the bits of the first byte of a compact JWE's tag.
-func tamperTag(jwe string) string {
-	i := strings.LastIndexByte(jwe, '.')
-	tag, err := base64.RawURLEncoding.DecodeString(jwe[i+1:])
-	if err != nil || len(tag) == 0 {
-		return jwe + "x"
-	}
-	tag[0] ^= 0xFF
-	return jwe[:i+1] + b64(tag)
 }
 
 // clientKeys are the keys ClientKey returns, generated once per algorithm.
