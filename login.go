@@ -135,9 +135,11 @@ func jsonObject(s string) bool {
 // The pending-login cookie is described with [Config.CookieKeys]; a
 // browser holds a bounded number of them, the oldest giving way to the
 // newest. It panics without Config.CookieKeys or with invalid options: a
-// configuration problem shows at start-up, not at the first login. A login
-// started on another host than the redirect URL's (localhost against
-// 127.0.0.1) is logged as such: the callback will not find its cookie.
+// configuration problem shows at start-up, not at the first login. In
+// development, a login started on another loopback host than the redirect
+// URL's (localhost against 127.0.0.1) is logged as such: the callback will
+// not find its cookie. (Behind a reverse proxy the request's Host may be
+// the proxy's upstream name: no warning there.)
 func (c *Client) LoginHandler(opts AuthOptions) http.Handler {
 	t := c.handlerCookies("LoginHandler", false)
 	if err := opts.validate(); err != nil {
@@ -146,7 +148,7 @@ func (c *Client) LoginHandler(opts AuthOptions) http.Handler {
 	callbackHost := hostOf(c.cfg.RedirectURL)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		if r.Host != callbackHost {
+		if r.Host != callbackHost && isLoopback(hostname(r.Host)) && isLoopback(hostname(callbackHost)) {
 			c.log(r.Context(), slog.LevelWarn, "franceconnect: login started on another host than the redirect URL's: the browser will not send the pending login's cookie to the callback",
 				slog.String("host", printable(r.Host, 255)), slog.String("redirect_host", callbackHost))
 		}
@@ -162,6 +164,9 @@ func (c *Client) LoginHandler(opts AuthOptions) http.Handler {
 		http.Redirect(w, r, req.URL, http.StatusFound)
 	})
 }
+
+// hostname is host without its port.
+func hostname(host string) string { return (&url.URL{Host: host}).Hostname() }
 
 // hostOf is the host (and port) of a validated URL.
 func hostOf(raw string) string {

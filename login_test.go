@@ -196,4 +196,10 @@ func TestLoginOnAnotherHostIsLogged(t *testing.T) {
 	assert.Contains(t, logs.String(), "level=WARN")
 	assert.Contains(t, logs.String(), "another host than the redirect URL's")
 	assert.Contains(t, logs.String(), "host=localhost:8080")
+
+	// Behind a reverse proxy the Host may be the upstream's: no warning.
+	logs.Reset()
+	proxied := hClient(t, cfg, func(c *franceconnect.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	proxied.LoginHandler(franceconnect.AuthOptions{}).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "http://app:8080/fc/login", nil))
+	assert.Empty(t, logs.String())
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -142,6 +143,9 @@ func (s *Tenants) previous(name string) *Client {
 // a ServeMux wildcard is a whole path segment, so the segment is matched
 // whole and the suffix removed by tenantOf. An unknown tenant gets 404.
 func (s *Tenants) LoginHandler(tenantOf func(*http.Request) string, opts AuthOptions) http.Handler {
+	if err := opts.validate(); err != nil {
+		panic("franceconnect: Tenants.LoginHandler: " + strings.TrimPrefix(err.Error(), "franceconnect: "))
+	}
 	return s.serve(tenantOf, func(c *Client) http.Handler { return c.LoginHandler(opts) })
 }
 
