@@ -49,5 +49,15 @@
 // registers in [Registration.EncryptionKeys]; [ClientKey] gives test keys, and
 // [PlusFaults] the faults that alter the encryption).
 //
+// [Server.Logout] plays the browser at FranceConnect's logout as
+// [Server.Login] does at login; [Registration.Faults] applies faults to one
+// registration only; [NewTLSServer] serves over https, [NewServerOn] on a
+// listener of yours (the standalone command cmd/fcmock serves the mock
+// this way for portals in any language).
+//
+// [Server.Qualify] runs FranceConnect's qualification self-check on a
+// portal registered on the mock, judging it by what it does next, and
+// returns a report to attach to the qualification request.
+//
 // The mock is for tests: it keeps everything in memory.
 package fctest
