@@ -132,19 +132,7 @@ func TestRotationWithinTheIntervalFailsNoLogin(t *testing.T) {
 	require.NoError(t, err)
 
 	srv.set(t, ecKey(t, "b")) // rotated right after our fetch
-	var wg sync.WaitGroup
-	var failures atomic.Int64
-	for i := 0; i < 1000; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := s.Key(context.Background(), "b", "ES256"); err != nil {
-				failures.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	assert.Zero(t, failures.Load())
+	assert.Zero(t, failuresOf(1000, func() error { _, err := s.Key(context.Background(), "b", "ES256"); return err }))
 	assert.EqualValues(t, 2, srv.hits.Load(), "one fetch for the 1,000 callers")
 	assert.True(t, srv.noCache.Load(), "the refetch asks caches for a fresh key set")
 	_, err = s.Key(context.Background(), "a", "ES256")
@@ -181,19 +169,7 @@ func TestConcurrentCallersShareOneFetch(t *testing.T) {
 	srv := newJWKSServer(t, ecKey(t, "a"))
 	srv.delay = 50 * time.Millisecond
 	s := New(srv.URL, srv.Client(), nil)
-	var wg sync.WaitGroup
-	var failures atomic.Int64
-	for i := 0; i < 200; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := s.Key(context.Background(), "a", "ES256"); err != nil {
-				failures.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	assert.Zero(t, failures.Load())
+	assert.Zero(t, failuresOf(200, func() error { _, err := s.Key(context.Background(), "a", "ES256"); return err }))
 	assert.EqualValues(t, 1, srv.hits.Load())
 	assert.EqualValues(t, 1, s.Fetches())
 }
@@ -284,4 +260,19 @@ func TestSharedBounded(t *testing.T) {
 	}
 	assert.Less(t, sharedLen(), 10, "sets no client uses are gone")
 	runtime.KeepAlive(kept)
+}
+
+// failuresOf runs f from n goroutines at once and counts its errors.
+func failuresOf(n int, f func() error) int64 {
+	var wg sync.WaitGroup
+	var failures atomic.Int64
+	for range n {
+		wg.Go(func() {
+			if f() != nil {
+				failures.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return failures.Load()
 }
