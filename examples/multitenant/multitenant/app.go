@@ -51,6 +51,7 @@ type app struct {
 // ID token for logout, nothing else.
 type session struct {
 	Name, RawIDToken string
+	Agreement        string // of "connecté": "e" for a woman, "·e" when unspecified
 }
 
 const (
@@ -178,7 +179,11 @@ func (a *app) loggedIn(w http.ResponseWriter, r *http.Request, tenant string, re
 		}
 		a.sessions[id] = map[string]session{}
 	}
-	a.sessions[id][tenant] = session{Name: res.Identity.GivenName + " " + res.Identity.FamilyName, RawIDToken: res.RawIDToken}
+	agreement := map[franceconnect.Gender]string{franceconnect.GenderFemale: "e", franceconnect.GenderMale: ""}[res.Identity.Gender]
+	if res.Identity.Gender != franceconnect.GenderMale && agreement == "" {
+		agreement = "·e"
+	}
+	a.sessions[id][tenant] = session{Name: res.Identity.GivenName + " " + res.Identity.FamilyName, RawIDToken: res.RawIDToken, Agreement: agreement}
 	a.mu.Unlock()
 	http.Redirect(w, r, returnTo, http.StatusFound)
 }
@@ -228,6 +233,7 @@ type card struct {
 	LoginURL  string
 	LogoutURL string
 	User      string
+	Agreement string
 }
 
 type view struct {
@@ -248,7 +254,7 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name, k
 	a.mu.Lock()
 	for _, o := range organisations {
 		base := "/account-management/" + o.Name + "-demandeurs/france-connect/"
-		v.Cards = append(v.Cards, card{organisation: o, Settings: a.settings[o.Name], LoginURL: base + "login", LogoutURL: base + "logout", User: sessions[o.Name].Name})
+		v.Cards = append(v.Cards, card{organisation: o, Settings: a.settings[o.Name], LoginURL: base + "login", LogoutURL: base + "logout", User: sessions[o.Name].Name, Agreement: sessions[o.Name].Agreement})
 	}
 	a.mu.Unlock()
 	a.write(w, status, v)

@@ -111,7 +111,7 @@ func TestTwoTenantsLoginAndSharedLogout(t *testing.T) {
 	resp, home := d.do(http.MethodGet, landedA, nil) // the browser drops the fragment
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, home, `data-user="t1"`)
-	assert.Contains(t, home, "Angela Claire Louise DUBOIS")
+	assert.Contains(t, home, "connectée en tant que <strong>Angela Claire Louise DUBOIS", "the agreement of her gender")
 	assert.Contains(t, home, "Marie Hélène LEBLANC")
 
 	status, page := d.logout("t2")
