@@ -185,14 +185,15 @@ func (s *Tenants) CallbackHandler(tenantOf func(*http.Request) string, onSuccess
 		c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *Result, returnTo string) {
 			onSuccess(w, r, name, res, returnTo)
 		}, func(w http.ResponseWriter, r *http.Request, err error) {
-			onError(w, r, s.explain(name, r, err))
+			onError(w, r, s.explain(name, w, r, err))
 		}).ServeHTTP(w, r)
 	})
 }
 
 // explain turns the ErrInvalidTransaction of a login that the tenant's
-// previous Client started into ErrTenantChanged.
-func (s *Tenants) explain(name string, r *http.Request, err error) error {
+// previous Client started into ErrTenantChanged. (Opening the cookie again
+// deletes it again: the same header twice.)
+func (s *Tenants) explain(name string, w http.ResponseWriter, r *http.Request, err error) error {
 	prev := s.previous(name)
 	if prev == nil || !errors.Is(err, ErrInvalidTransaction) {
 		return err
@@ -201,18 +202,11 @@ func (s *Tenants) explain(name string, r *http.Request, err error) error {
 	if terr != nil {
 		return err
 	}
-	if _, _, perr := t.finishLogin(discardHeaders{}, r, r.URL.Query(), prev.cfg.Now()); perr == nil {
+	if _, _, perr := t.finishLogin(w, r, r.URL.Query(), prev.cfg.Now()); perr == nil {
 		return ErrTenantChanged
 	}
 	return err
 }
-
-// discardHeaders is a ResponseWriter that keeps nothing.
-type discardHeaders struct{}
-
-func (discardHeaders) Header() http.Header         { return http.Header{} }
-func (discardHeaders) Write(b []byte) (int, error) { return len(b), nil }
-func (discardHeaders) WriteHeader(int)             {}
 
 // LogoutHandler is [Client.LogoutHandler] for the tenant tenantOf names.
 func (s *Tenants) LogoutHandler(tenantOf func(*http.Request) string, rawIDToken func(r *http.Request) (string, error)) http.Handler {
