@@ -22,8 +22,12 @@ const (
 
 // Result is a verified login.
 type Result struct {
-	// Identity is the verified userinfo, typed.
+	// Identity is the verified userinfo, typed (FranceConnect; nil on
+	// ProConnect).
 	Identity *Identity
+	// Agent is the verified userinfo of a ProConnect login, typed (nil on
+	// FranceConnect).
+	Agent *Agent
 	// IDToken holds the verified ID token claims (ACR, AMR, AuthTime...).
 	IDToken *IDTokenClaims
 	// RawIDToken is the ID token as received. Keep it (server side, with the
@@ -34,6 +38,10 @@ type Result struct {
 	// AccessToken is FranceConnect's access token (valid 60 s), for the
 	// portals that call FranceConnected APIs right after login.
 	AccessToken string
+	// RefreshToken is the refresh token when the provider sent one
+	// (ProConnect does), empty otherwise. Keep it server side like a
+	// password.
+	RefreshToken string
 }
 
 // Exchange completes a login from the callback's query parameters (the
@@ -57,9 +65,11 @@ type Result struct {
 //     ErrUnknownKey, ErrDecryption);
 //  7. userinfo fetched with the access token and verified: on v2 a JWT
 //     signed like the ID token (and encrypted like it on FranceConnect+)
-//     with iss, aud and sub equal to the ID token's; on v1 JSON with the
-//     same sub (ErrSubjectMismatch, ErrUserInfoFormat); then its claims
-//     are validated (ErrInvalidIdentity).
+//     with iss, aud and sub equal to the ID token's; on v1 (and on
+//     ProConnect with Config.UserInfoJSON) JSON with the same sub
+//     (ErrSubjectMismatch, ErrUserInfoFormat); then its claims are
+//     validated as an Identity, or an Agent on ProConnect
+//     (ErrInvalidIdentity).
 //
 // Userinfo is never called after a bad ID token. The caller must use an
 // AuthRequest once: delete it whatever the outcome.
@@ -114,17 +124,27 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	}
 	c.logDebug(ctx, "franceconnect: ID token verified, fetching userinfo")
 
-	id, err := c.userInfo(ctx, tok.AccessToken, idt.Subject)
+	claims, err := c.userInfo(ctx, tok.AccessToken, idt.Subject)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Identity: id, IDToken: idt, RawIDToken: rawIDToken, AccessToken: tok.AccessToken}, nil
+	res := &Result{IDToken: idt, RawIDToken: rawIDToken, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}
+	if c.cfg.Environment.ProConnect {
+		res.Agent, err = ParseAgent(claims)
+	} else {
+		res.Identity, err = ParseIdentity(claims)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // checkRequest refuses a login attempt that has expired (a zero Expiry
-// counts as expired) or whose level is not an eIDAS level.
+// counts as expired) or, on FranceConnect, whose level is not an eIDAS
+// level.
 func (c *Client) checkRequest(req *AuthRequest) error {
-	if req.ACR.rank() == 0 {
+	if !c.cfg.Environment.ProConnect && req.ACR.rank() == 0 {
 		return fmt.Errorf("%w: AuthRequest.ACR %s is not an eIDAS level: keep the AuthRequest AuthCodeURL returned", ErrConfig, safe(string(req.ACR)))
 	}
 	if req.Expiry.IsZero() || c.cfg.Now().After(req.Expiry) {

@@ -22,18 +22,8 @@ const (
 	EIDAS3 ACR = "eidas3" // high
 )
 
-// rank orders the levels; 0 means unknown.
-func (a ACR) rank() int {
-	switch a {
-	case EIDAS1:
-		return 1
-	case EIDAS2:
-		return 2
-	case EIDAS3:
-		return 3
-	}
-	return 0
-}
+// rank orders FranceConnect's levels; 0 means not one of them.
+func (a ACR) rank() int { return lookupLevel(a).rank }
 
 // orFloor returns a, or floor when floor is higher: the level a callback
 // must reach is the request's and at least the configured one.
@@ -243,7 +233,7 @@ func (id *Identity) checkCodes() error {
 // carries.
 type envelopeClaims struct {
 	Iss *string     `json:"iss"`
-	Aud audience    `json:"aud"`
+	Aud stringList  `json:"aud"`
 	Azp string      `json:"azp"`
 	Exp numericDate `json:"exp"`
 }
@@ -261,13 +251,6 @@ type idTokenClaims struct {
 	IDP      string      `json:"idp"`
 }
 
-// userInfoClaims is the wire form of a signed userinfo: the envelope and
-// the identity, read in one pass.
-type userInfoClaims struct {
-	envelopeClaims
-	wireIdentity
-}
-
 // decodeObject reads a JSON object into v by exact member names, refusing
 // duplicates.
 func decodeObject(b []byte, v any) error {
@@ -277,13 +260,14 @@ func decodeObject(b []byte, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-// audience accepts a string or an array of strings.
-type audience []string
+// stringList accepts a string or an array of strings (aud, and
+// ProConnect claims some providers send either way).
+type stringList []string
 
-func (a *audience) UnmarshalJSON(b []byte) error {
+func (a *stringList) UnmarshalJSON(b []byte) error {
 	var s string
 	if json.Unmarshal(b, &s) == nil {
-		*a = audience{s}
+		*a = stringList{s}
 		return nil
 	}
 	return json.Unmarshal(b, (*[]string)(a))

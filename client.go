@@ -22,7 +22,7 @@ import (
 // Client of the same environment and HTTP client.
 type Client struct {
 	cfg   Config
-	keys  *keys.Set // nil on v1
+	keys  *keys.Set // nil with HS256 (v1, ProConnect)
 	oauth oauth2.Config
 	// http is cfg.HTTPClient without redirects and without Timeout, which
 	// withTimeout applies as a context deadline instead (for the
@@ -70,7 +70,7 @@ func New(cfg Config) (*Client, error) {
 	c.http = httpx.NoRedirects(cfg.HTTPClient)
 	c.timeout, c.http.Timeout = cmp.Or(c.http.Timeout, defaultHTTPTimeout), 0
 	c.tokenHTTP = httpx.LimitClient(c.http, maxTokenResponse)
-	if cfg.Environment.Version == V2 {
+	if cfg.Environment.Version == V2 && cfg.Algorithm != "HS256" {
 		c.keys = keys.Shared(cfg.Environment.JWKSURI, cfg.HTTPClient, cfg.Now)
 	}
 	c.destination, _ = cfg.destination() // checked by withDefaults

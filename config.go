@@ -34,13 +34,28 @@ type Config struct {
 	Scopes []string
 	// ACR is the eIDAS level requested and the minimum accepted: EIDAS1
 	// (the default) on FranceConnect, EIDAS2 or EIDAS3 on FranceConnect+.
+	// Empty on ProConnect, which uses ACRValues.
 	ACR ACR
+	// ACRValues are the levels accepted on ProConnect, requested through
+	// the claims parameter; the ID token's acr must be one of them
+	// (ErrACRRefused otherwise, ErrACRUnknown for a value the library does
+	// not know). The default is eidas1, eidas1-mfa, eidas2, eidas3; list
+	// only the MFA levels (see ACR.MFA) to require a second factor. Empty
+	// on FranceConnect, which uses ACR.
+	ACRValues []ACR
 	// Algorithm is the ID token and userinfo signing algorithm chosen at
-	// registration: "ES256" (the default) or "RS256". Tokens signed with
+	// registration: "ES256" (the default) or "RS256", and on ProConnect
+	// also "HS256" keyed with the client secret. Tokens signed with
 	// anything else are refused, whatever their header says. On v1 the
 	// algorithm is always HS256 keyed with the client secret and this field
 	// must be empty or "HS256".
 	Algorithm string
+	// UserInfoJSON says that the registration returns userinfo as plain
+	// JSON (ProConnect, when no userinfo signing algorithm was registered)
+	// rather than as a JWT signed with Algorithm. It is configured, never
+	// guessed from a response: userinfo in the other format is refused
+	// (ErrUserInfoFormat). ProConnect only.
+	UserInfoJSON bool
 	// DecryptionKeys are the service's private keys on FranceConnect+, which
 	// encrypts ID tokens and userinfo for the key its JWE header names by
 	// kid. Required on FranceConnect+, refused elsewhere. Each key is an RSA
@@ -117,16 +132,17 @@ const (
 	defaultTransactionTTL = 10 * time.Minute
 	defaultHTTPTimeout    = 10 * time.Second
 	maxClockSkew          = 5 * time.Minute
-	// minV1Secret is the shortest client secret accepted on v1, where it
-	// is an HMAC key (FranceConnect's are 64 hexadecimal characters).
-	minV1Secret = 32
+	// minHMACSecret is the shortest client secret accepted with HS256,
+	// where it is the HMAC key (FranceConnect's are 64 hexadecimal
+	// characters).
+	minHMACSecret = 32
 )
 
 // String describes c without its secrets (client secret, cookie keys,
 // decryption keys), for %v and %+v.
 func (c Config) String() string {
-	return fmt.Sprintf("franceconnect.Config{Environment: %s, ClientID: %q, ClientSecret: %s, RedirectURL: %q, PostLogoutRedirectURL: %q, Scopes: %q, ACR: %s, Algorithm: %q, CookieKeys: %d redacted, DecryptionKeys: %d redacted}",
-		c.Environment.Name, c.ClientID, redacted(c.ClientSecret), c.RedirectURL, c.PostLogoutRedirectURL, c.Scopes, c.ACR, c.Algorithm, len(c.CookieKeys), len(c.DecryptionKeys))
+	return fmt.Sprintf("franceconnect.Config{Environment: %s, ClientID: %q, ClientSecret: %s, RedirectURL: %q, PostLogoutRedirectURL: %q, Scopes: %q, ACR: %s, ACRValues: %s, Algorithm: %q, CookieKeys: %d redacted, DecryptionKeys: %d redacted}",
+		c.Environment.Name, c.ClientID, redacted(c.ClientSecret), c.RedirectURL, c.PostLogoutRedirectURL, c.Scopes, c.ACR, c.ACRValues, c.Algorithm, len(c.CookieKeys), len(c.DecryptionKeys))
 }
 
 // GoString is String, for %#v.

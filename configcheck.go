@@ -61,9 +61,9 @@ func (c *Config) checkCredentials() []string {
 		problems = append(problems, "ClientSecret is empty")
 	case strings.TrimSpace(c.ClientSecret) != c.ClientSecret:
 		problems = append(problems, "ClientSecret starts or ends with white space or a line break (read from a file?): trim it")
-	case c.Environment.Version == V1 && len(c.ClientSecret) < minV1Secret:
-		// It is the HS256 key of v1's ID tokens.
-		problems = append(problems, fmt.Sprintf("ClientSecret is %d bytes: on v1 it keys the ID tokens' HS256 signature and must be at least %d bytes, as FranceConnect issues them", len(c.ClientSecret), minV1Secret))
+	case (c.Environment.Version == V1 || c.Algorithm == "HS256" && c.Environment.ProConnect) && len(c.ClientSecret) < minHMACSecret:
+		// It is the HS256 key of the ID tokens.
+		problems = append(problems, fmt.Sprintf("ClientSecret is %d bytes: it keys the ID tokens' HS256 signature and must be at least %d bytes", len(c.ClientSecret), minHMACSecret))
 	}
 	return problems
 }
@@ -80,34 +80,33 @@ func (c *Config) checkRedirects() []string {
 }
 
 // checkAlgorithm pins the signing algorithm: HS256 on v1, ES256 (the
-// default) or RS256 on v2, ES256 on FranceConnect+.
+// default) or RS256 on v2, ES256 on FranceConnect+, and HS256 too on
+// ProConnect. It also checks that userinfo may be JSON.
 func (c *Config) checkAlgorithm() []string {
-	env := c.Environment
+	p := c.Environment.profile()
 	if c.Algorithm == "" {
-		c.Algorithm = "ES256"
-		if env.Version == V1 {
-			c.Algorithm = "HS256"
-		}
+		c.Algorithm = p.algorithms[0]
 	}
-	switch {
-	case env.Version == V1 && c.Algorithm != "HS256":
-		return []string{fmt.Sprintf("Algorithm %q: FranceConnect v1 signs ID tokens with HS256 only", c.Algorithm)}
-	case env.Version == V1:
-		return nil
-	case c.Algorithm == "HS256":
-		return []string{"Algorithm HS256 is not offered on FranceConnect v2: register ES256 or RS256"}
-	case c.Algorithm != "ES256" && c.Algorithm != "RS256":
-		return []string{fmt.Sprintf("Algorithm %q is not supported: use ES256 or RS256", c.Algorithm)}
-	case env.Plus && c.Algorithm != "ES256":
-		return []string{fmt.Sprintf("Algorithm %q: FranceConnect+ signs with ES256 only", c.Algorithm)}
+	var problems []string
+	if msg := p.checkAlgorithm(c.Algorithm); msg != "" {
+		problems = append(problems, msg)
 	}
-	return nil
+	if c.UserInfoJSON && !p.jsonUserInfo {
+		problems = append(problems, fmt.Sprintf("UserInfoJSON: %s always signs userinfo (it is for ProConnect registrations without a userinfo signing algorithm)", p.name))
+	}
+	return problems
 }
 
 // checkACR sets the level: eidas1 on FranceConnect, eidas2 (the default)
-// or eidas3 on FranceConnect+.
+// or eidas3 on FranceConnect+; the set of levels on ProConnect.
 func (c *Config) checkACR() []string {
 	env := c.Environment
+	if env.ProConnect {
+		return c.checkACRValues()
+	}
+	if len(c.ACRValues) > 0 {
+		return []string{"ACRValues is for ProConnect: on FranceConnect set ACR (one eIDAS level, the minimum)"}
+	}
 	if c.ACR == "" {
 		c.ACR = EIDAS1
 		if env.Plus {
@@ -125,22 +124,47 @@ func (c *Config) checkACR() []string {
 	return nil
 }
 
+// checkACRValues sets ProConnect's accepted levels (default eidas1 and
+// above), each known to ProConnect and listed once.
+func (c *Config) checkACRValues() []string {
+	if c.ACR != "" {
+		return []string{fmt.Sprintf("ACR %s: on ProConnect the accepted levels are a set: use ACRValues", safe(string(c.ACR)))}
+	}
+	if len(c.ACRValues) == 0 {
+		c.ACRValues = slices.Clone(defaultProConnectACRs)
+		return nil
+	}
+	var problems []string
+	for i, a := range c.ACRValues {
+		switch {
+		case !lookupLevel(a).proConnect:
+			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is not a ProConnect level (known: %s)", i, safe(string(a)), acrList(proConnectLevels())))
+		case slices.Contains(c.ACRValues[:i], a):
+			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is listed twice", i, a))
+		}
+	}
+	c.ACRValues = slices.Clone(c.ACRValues)
+	return problems
+}
+
 // checkScopes puts openid first and removes duplicates; the default is
-// openid identite_pivot.
+// openid identite_pivot (openid given_name usual_name email siret idp_id
+// on ProConnect).
 func (c *Config) checkScopes() []string {
 	var problems []string
+	p := c.Environment.profile()
 	scopes := []string{ScopeOpenID}
 	if len(c.Scopes) == 0 {
-		c.Scopes = []string{ScopeIdentitePivot}
+		c.Scopes = p.defaultScopes
 	}
 	for _, s := range c.Scopes {
-		switch known := closeScope(s); {
+		switch known := closeScope(s, p.scopes); {
 		case s == "" || strings.ContainsAny(s, " \t\r\n\"\\"):
 			problems = append(problems, fmt.Sprintf("scope %q is not a scope token", s))
-		case (s == ScopeAddress || s == ScopePhone) && c.Environment.Version == V2:
+		case (s == ScopeAddress || s == ScopePhone) && c.Environment.Version == V2 && !c.Environment.ProConnect:
 			problems = append(problems, fmt.Sprintf("scope %s is v1 only: FranceConnect v2 removed address and phone", s))
 		case known != "" && known != s:
-			problems = append(problems, fmt.Sprintf("scope %q is not a FranceConnect scope: did you mean %s?", s, known))
+			problems = append(problems, fmt.Sprintf("scope %q is not a %s scope: did you mean %s?", s, p.name, known))
 		case !slices.Contains(scopes, s):
 			scopes = append(scopes, s)
 		}
@@ -157,9 +181,9 @@ var documentedScopes = []string{ScopeOpenID, ScopeIdentitePivot, ScopeProfile, S
 
 // closeScope returns the documented scope s is a spelling of, ignoring
 // case, '-' against '_' and spaces; "" when there is none.
-func closeScope(s string) string {
+func closeScope(s string, documented []string) string {
 	norm := func(s string) string { return strings.NewReplacer("-", "_", " ", "").Replace(strings.ToLower(s)) }
-	for _, d := range documentedScopes {
+	for _, d := range documented {
 		if norm(s) == d {
 			return d
 		}

@@ -51,6 +51,9 @@ type Environment struct {
 	// Plus is true for FranceConnect+ (eIDAS substantial and high, encrypted
 	// tokens).
 	Plus bool
+	// ProConnect is true for ProConnect, the federation for professionals,
+	// whose profile differs from FranceConnect's (see ProConnectProduction).
+	ProConnect bool
 
 	// Issuer is compared byte for byte with the iss claim of ID tokens and
 	// signed userinfo, and with the iss parameter of callbacks.
@@ -118,18 +121,23 @@ func withEndpoints(e Environment, root, endSession string) Environment {
 
 // presets lists every preset, for the "URL du service" lookup.
 func presets() []Environment {
-	return []Environment{Sandbox, Integration, Production, PlusIntegration, PlusProduction, IntegrationV1, ProductionV1}
+	return []Environment{Sandbox, Integration, Production, PlusIntegration, PlusProduction, IntegrationV1, ProductionV1,
+		ProConnectIntegration, ProConnectProduction, ProConnectIntegrationRIE, ProConnectProductionRIE}
 }
 
 // EnvironmentFromURL returns the preset for the "URL du service" an
-// administrator types into a portal's settings: a FranceConnect host, with
+// administrator types into a portal's settings: a FranceConnect (or
+// ProConnect) host, with
 // or without a trailing slash, with or without its API path
 // ("https://oidc.franceconnect.gouv.fr", "https://oidc.franceconnect.gouv.fr/",
 // "https://oidc.franceconnect.gouv.fr/api/v2" all give [Production]). The
 // host decides the preset; a path that contradicts it (/api/v1 on a v2 host)
 // is an error, so a wrong setting is caught before the first login.
 //
-// Hosts that are not FranceConnect's return an error wrapping
+// The ProConnect hosts give the ProConnect presets
+// ("https://auth.agentconnect.gouv.fr" gives [ProConnectProduction]): check
+// Environment.ProConnect where only one federation makes sense. Hosts that
+// are neither FranceConnect's nor ProConnect's return an error wrapping
 // [ErrUnknownEnvironment]; use [NewEnvironment] for those.
 func EnvironmentFromURL(serviceURL string) (Environment, error) {
 	u, err := url.Parse(strings.TrimSpace(serviceURL))
@@ -151,11 +159,11 @@ func EnvironmentFromURL(serviceURL string) (Environment, error) {
 		path := strings.TrimSuffix(u.Path, "/")
 		want := "/api/" + env.Version.String()
 		if path != "" && path != want {
-			return Environment{}, fmt.Errorf("%w: %s is a FranceConnect %s host, whose API lives under %s, not %s", ErrUnknownEnvironment, host, env.Version, want, path)
+			return Environment{}, fmt.Errorf("%w: %s is a %s %s host, whose API lives under %s, not %s", ErrUnknownEnvironment, host, env.profile().name, env.Version, want, path)
 		}
 		return env, nil
 	}
-	return Environment{}, fmt.Errorf("%w: host %q is not a FranceConnect host (known: %s)", ErrUnknownEnvironment, host, knownHosts())
+	return Environment{}, fmt.Errorf("%w: host %q is not a FranceConnect or ProConnect host (known: %s)", ErrUnknownEnvironment, host, knownHosts())
 }
 
 func knownHosts() string {
@@ -256,6 +264,9 @@ func (e Environment) validate() error {
 	}
 	if e.Plus && e.Version != V2 {
 		return errors.New("environment Plus requires Version V2: FranceConnect+ has no v1 API")
+	}
+	if e.ProConnect && (e.Version != V2 || e.Plus) {
+		return errors.New("environment ProConnect requires Version V2 and no Plus: ProConnect speaks the v2 API, without encryption")
 	}
 	return nil
 }

@@ -29,6 +29,11 @@ var (
 	// AuthOptions.IDPHint is not among the identity providers it allows
 	// for this service.
 	ErrIDPHintRefused = errors.New("franceconnect: identity provider hint not allowed")
+	// ErrLoginRequired (ProConnect): a silent login (AuthOptions.Prompt
+	// "none") found no session to reuse: the provider sent back
+	// login_required, consent_required or interaction_required. Show the
+	// login button.
+	ErrLoginRequired = errors.New("franceconnect: silent login impossible, the user must log in")
 	// ErrProviderError: FranceConnect sent back another error on the callback.
 	ErrProviderError = errors.New("franceconnect: FranceConnect returned an error")
 	// ErrStateMismatch: the callback's (or logout return's) state is missing
@@ -62,8 +67,17 @@ var (
 	ErrIssuedAt = errors.New("franceconnect: token issued at an invalid time")
 	// ErrNonceMismatch: the ID token's nonce is missing or not the one sent.
 	ErrNonceMismatch = errors.New("franceconnect: nonce mismatch")
-	// ErrACRTooLow: acr is missing, unknown, or lower than requested.
+	// ErrACRTooLow: acr is missing, unknown, or lower than requested. It
+	// matches ErrACRUnknown and ErrACRRefused too.
 	ErrACRTooLow = errors.New("franceconnect: eIDAS level too low")
+	// ErrACRUnknown: acr is a value the library does not know (a level
+	// the provider added, or garbage): tell it apart from a refused level
+	// to update the library or Config.ACRValues rather than refuse users.
+	// It matches ErrACRTooLow.
+	ErrACRUnknown = fmt.Errorf("%w: unknown level", ErrACRTooLow)
+	// ErrACRRefused (ProConnect): acr is missing, or a known level that is
+	// not among Config.ACRValues. It matches ErrACRTooLow.
+	ErrACRRefused = fmt.Errorf("%w: level not accepted", ErrACRTooLow)
 	// ErrSubjectMismatch: userinfo's sub differs from the ID token's.
 	ErrSubjectMismatch = errors.New("franceconnect: subject mismatch")
 	// ErrMissingClaim: a required claim (sub, exp, iat...) is absent.
@@ -104,6 +118,8 @@ var (
 	// ErrInvalidGrant: the token endpoint refused the code (unknown, used,
 	// expired, or issued to another redirect URI).
 	ErrInvalidGrant = errors.New("franceconnect: authorization code refused")
+	// ErrAgentNotAllowed: AgentPolicy.Allow refused a ProConnect agent.
+	ErrAgentNotAllowed = errors.New("franceconnect: agent not allowed on this service")
 	// ErrLogout: every error of LogoutReturnHandler wraps it, beside the
 	// cause, so that UserMessage speaks of logout.
 	ErrLogout = errors.New("franceconnect: logout not verified")
@@ -135,11 +151,22 @@ func (e *CallbackError) Error() string {
 	return "franceconnect: FranceConnect returned " + e.Code + ": " + e.Description
 }
 
-// Is reports whether target is ErrProviderError, or ErrAccessDenied for an
-// access_denied error.
+// Is reports whether target is ErrProviderError, or the error of the code:
+// ErrAccessDenied for access_denied, ErrIDPHintRefused for
+// invalid_idp_hint, ErrLoginRequired for login_required, consent_required
+// and interaction_required.
 func (e *CallbackError) Is(target error) bool {
-	return target == ErrProviderError || (target == ErrAccessDenied && e.Code == "access_denied") ||
-		(target == ErrIDPHintRefused && e.Code == "invalid_idp_hint")
+	switch target {
+	case ErrProviderError:
+		return true
+	case ErrAccessDenied:
+		return e.Code == "access_denied"
+	case ErrIDPHintRefused:
+		return e.Code == "invalid_idp_hint"
+	case ErrLoginRequired:
+		return e.Code == "login_required" || e.Code == "consent_required" || e.Code == "interaction_required"
+	}
+	return false
 }
 
 // ProviderError is an HTTP error from the token or userinfo endpoint. It

@@ -185,7 +185,7 @@ func FuzzVerifyIDToken(f *testing.F) {
 
 		fx.p.mu.Lock()
 		defer fx.p.mu.Unlock()
-		id, err := fx.c.verifyUserInfoJWT(fuzzCtx(t), raw, fuzzSub)
+		id, err := fx.c.userInfoIdentity(fuzzCtx(t), raw, fuzzSub)
 		requireDocumentedError(t, err)
 		if err == nil {
 			p, oerr := oracleJWS(fx.p, strings.TrimSpace(raw))
@@ -346,7 +346,7 @@ func FuzzUserInfo(f *testing.F) {
 		}
 		fx.p.mu.Lock()
 		defer fx.p.mu.Unlock()
-		id, err = fx.c.verifyUserInfoJWT(fuzzCtx(t), fx.p.sign(fuzzES256Header, claims), fuzzSub)
+		id, err = fx.c.userInfoIdentity(fuzzCtx(t), fx.p.sign(fuzzES256Header, claims), fuzzSub)
 		requireDocumentedError(t, err)
 		if err == nil {
 			if oerr := oracleUserInfoJWT(id.raw, fuzzSub); oerr != nil {
@@ -579,7 +579,7 @@ func FuzzPlusToken(f *testing.F) {
 				requireDocumentedError(t, err)
 			}
 		}
-		id, err := px.c.verifyUserInfoJWT(ctx, raw, fuzzSub)
+		id, err := px.c.userInfoIdentity(ctx, raw, fuzzSub)
 		requireDocumentedError(t, err)
 		if err == nil {
 			payload := id.raw

@@ -17,16 +17,25 @@ type AuthOptions struct {
 	// Prompt is "", "login", "consent" or "login consent". FranceConnect
 	// honours it only for services on its allow-list ("login" then skips
 	// the consent page), and refuses "none" and "select_account" (Y030007):
-	// AuthCodeURL refuses them at once.
+	// AuthCodeURL refuses them at once. ProConnect accepts "none" too: a
+	// silent login that reuses the user's ProConnect session, or comes back
+	// as ErrLoginRequired.
 	Prompt string
 	// Claims is the JSON claims request parameter, e.g. ClaimsAMR to get
-	// the authentication methods in the ID token.
+	// the authentication methods in the ID token. On ProConnect the acr
+	// request of Config.ACRValues is merged into it.
 	Claims string
 	// IDPHint sends the user straight to one identity provider (e.g.
 	// France Identité). It is sent only when not empty; a hint FranceConnect
 	// has not allowed for the service comes back as error=invalid_idp_hint
 	// (ErrIDPHintRefused).
 	IDPHint string
+	// LoginHint (ProConnect) is the user's e-mail address, to fill in
+	// ProConnect's first page.
+	LoginHint string
+	// SIRETHint (ProConnect) suggests the organisation (14-digit SIRET) to
+	// log in for; the user may pick another, so check Agent.SIRET.
+	SIRETHint string
 }
 
 // ClaimsAMR asks for the amr claim (authentication methods) in the ID token.
@@ -39,7 +48,7 @@ type AuthRequest struct {
 	URL    string    // where to redirect the browser
 	State  string    // compared with the callback's state
 	Nonce  string    // compared with the ID token's nonce
-	ACR    ACR       // minimum eIDAS level accepted
+	ACR    ACR       // minimum eIDAS level accepted (empty on ProConnect: Config.ACRValues)
 	Expiry time.Time // the callback is refused after this instant
 }
 
@@ -54,16 +63,19 @@ func newRandom() string {
 // AuthCodeURL builds the authorization request: the seven parameters
 // FranceConnect requires (response_type=code, client_id, redirect_uri,
 // scope with openid, state, nonce, acr_values), fresh random state and
-// nonce, and the options. It sends nothing FranceConnect rejects: no PKCE,
-// no response_mode.
+// nonce of 43 characters, and the options. It sends nothing FranceConnect
+// rejects: no PKCE, no response_mode. On ProConnect the levels go in the
+// claims parameter instead of acr_values, and nothing else is ever sent:
+// ProConnect refuses unknown parameters (Y000400).
 func (c *Client) AuthCodeURL(opts AuthOptions) (*AuthRequest, error) {
-	if err := opts.validate(); err != nil {
+	p := c.cfg.Environment.profile()
+	if err := opts.validate(p); err != nil {
 		return nil, err
 	}
 	req := &AuthRequest{
 		State:  newRandom(),
 		Nonce:  newRandom(),
-		ACR:    c.cfg.ACR,
+		ACR:    c.cfg.ACR, // empty on ProConnect
 		Expiry: c.cfg.Now().Add(c.cfg.TransactionTTL),
 	}
 	q := url.Values{
@@ -73,13 +85,23 @@ func (c *Client) AuthCodeURL(opts AuthOptions) (*AuthRequest, error) {
 		// byte for byte: it is one opaque value, never parsed here.
 		"redirect_uri": {c.cfg.RedirectURL},
 		"scope":        {strings.Join(c.cfg.Scopes, " ")},
-		"acr_values":   {string(c.cfg.ACR)},
 		"state":        {req.State},
 		"nonce":        {req.Nonce},
 	}
+	claims := opts.Claims
+	if p.acrSet {
+		var err error
+		if claims, err = acrClaimsRequest(claims, c.cfg.ACRValues); err != nil {
+			return nil, err
+		}
+	} else {
+		q.Set("acr_values", string(c.cfg.ACR))
+	}
 	setIf(q, "prompt", opts.Prompt)
-	setIf(q, "claims", opts.Claims)
+	setIf(q, "claims", claims)
 	setIf(q, "idp_hint", opts.IDPHint)
+	setIf(q, "login_hint", opts.LoginHint)
+	setIf(q, "siret_hint", opts.SIRETHint)
 	req.URL = withQuery(c.cfg.Environment.AuthorizationEndpoint, q)
 	return req, nil
 }
@@ -101,17 +123,21 @@ func setIf(q url.Values, k, v string) {
 	}
 }
 
-func (o AuthOptions) validate() error {
-	switch o.Prompt {
-	case "", "login", "consent", "login consent", "consent login":
-	default:
-		return fmt.Errorf("%w: prompt %s: FranceConnect accepts login, consent or both", ErrConfig, safe(o.Prompt))
+func (o AuthOptions) validate(p profile) error {
+	if err := p.checkPrompt(o.Prompt); err != nil {
+		return err
 	}
 	if o.Claims != "" && !jsonObject(o.Claims) {
 		return fmt.Errorf("%w: claims must be a JSON object such as ClaimsAMR", ErrConfig)
 	}
-	if len(o.IDPHint) > 256 {
-		return fmt.Errorf("%w: idp_hint is longer than 256 bytes", ErrConfig)
+	if len(o.IDPHint) > 256 || len(o.LoginHint) > 256 {
+		return fmt.Errorf("%w: idp_hint or login_hint is longer than 256 bytes", ErrConfig)
+	}
+	if (o.LoginHint != "" || o.SIRETHint != "") && !p.hints {
+		return fmt.Errorf("%w: login_hint and siret_hint are ProConnect parameters: %s refuses them", ErrConfig, p.name)
+	}
+	if o.SIRETHint != "" && !ValidSIRET(o.SIRETHint) {
+		return fmt.Errorf("%w: siret_hint is not a SIRET (14 digits with a valid checksum)", ErrConfig)
 	}
 	return nil
 }
@@ -142,7 +168,7 @@ func jsonObject(s string) bool {
 // the proxy's upstream name: no warning there.)
 func (c *Client) LoginHandler(opts AuthOptions) http.Handler {
 	t := c.handlerCookies("LoginHandler", false)
-	if err := opts.validate(); err != nil {
+	if err := opts.validate(c.cfg.Environment.profile()); err != nil {
 		panic("franceconnect: LoginHandler: " + strings.TrimPrefix(err.Error(), "franceconnect: "))
 	}
 	callbackHost := hostOf(c.cfg.RedirectURL)

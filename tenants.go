@@ -142,8 +142,10 @@ func (s *Tenants) previous(name string) *Client {
 // and tenantOf returning strings.TrimSuffix(r.PathValue("space"), "-demandeurs"):
 // a ServeMux wildcard is a whole path segment, so the segment is matched
 // whole and the suffix removed by tenantOf. An unknown tenant gets 404.
+// Options no federation accepts panic at mount; options the tenant's
+// federation refuses (prompt=none on FranceConnect) fail its logins.
 func (s *Tenants) LoginHandler(tenantOf func(*http.Request) string, opts AuthOptions) http.Handler {
-	if err := opts.validate(); err != nil {
+	if err := opts.validate(proConnect); err != nil { // the widest profile
 		panic("franceconnect: Tenants.LoginHandler: " + strings.TrimPrefix(err.Error(), "franceconnect: "))
 	}
 	return s.serve(tenantOf, func(c *Client) http.Handler { return c.LoginHandler(opts) })

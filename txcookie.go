@@ -79,7 +79,7 @@ func (c *Client) newTransactions() (*txCookies, error) {
 		secureOut: c.cfg.PostLogoutRedirectURL == "" || secureURL(c.cfg.PostLogoutRedirectURL),
 		maxAge:    max(1, int(c.cfg.TransactionTTL/time.Second)),
 		owner:     c.tenant,
-		loginAud:  sealAudience("login", c.cfg.Environment.Issuer, c.cfg.ClientID, string(c.cfg.ACR)),
+		loginAud:  sealAudience("login", c.cfg.Environment.Issuer, c.cfg.ClientID, string(c.cfg.ACR)+acrList(c.cfg.ACRValues)),
 		logoutAud: sealAudience("logout", c.cfg.Environment.Issuer, c.cfg.ClientID),
 	}
 	for i := range t.slots {
@@ -196,7 +196,7 @@ func (t *txCookies) finishLogin(w http.ResponseWriter, r *http.Request, q url.Va
 	}
 	var tx loginTx
 	exp, err := t.open(values, t.loginAud, now, &tx)
-	if err == nil && (tx.State == "" || tx.Nonce == "" || tx.ACR.rank() == 0) {
+	if err == nil && (tx.State == "" || tx.Nonce == "") { // the level is checked by Exchange
 		err = fmt.Errorf("%w: incomplete login", ErrInvalidTransaction)
 	}
 	if err != nil {

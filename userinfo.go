@@ -19,9 +19,10 @@ const (
 
 // userInfo fetches userinfo with the access token and verifies it for the
 // ID token's subject: on v2 a JWT signed like the ID token (encrypted like
-// it on FranceConnect+), on v1 plain JSON.
-func (c *Client) userInfo(ctx context.Context, accessToken, subject string) (*Identity, error) {
-	v1 := c.cfg.Environment.Version == V1
+// it on FranceConnect+), on v1 (and on ProConnect with
+// Config.UserInfoJSON) plain JSON. It returns the verified claims.
+func (c *Client) userInfo(ctx context.Context, accessToken, subject string) ([]byte, error) {
+	plain := c.cfg.Environment.Version == V1 || c.cfg.UserInfoJSON
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.Environment.UserInfoEndpoint, nil)
@@ -30,7 +31,7 @@ func (c *Client) userInfo(ctx context.Context, accessToken, subject string) (*Id
 	}
 	hreq.Header.Set("Authorization", "Bearer "+accessToken)
 	want := "application/jwt"
-	if v1 {
+	if plain {
 		want = "application/json"
 	}
 	hreq.Header.Set("Accept", want)
@@ -50,19 +51,21 @@ func (c *Client) userInfo(ctx context.Context, accessToken, subject string) (*Id
 		return nil, fmt.Errorf("%w: userinfo response: %v", ErrProviderUnavailable, err)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != want {
-		return nil, fmt.Errorf("%w: want %s on %s, got %s", ErrUserInfoFormat, want, c.cfg.Environment.Version, safe(mt))
+		return nil, fmt.Errorf("%w: want %s, got %s (Config.UserInfoJSON says which the registration returns)", ErrUserInfoFormat, want, safe(mt))
 	}
-	if !v1 {
+	if !plain {
 		return c.verifyUserInfoJWT(ctx, string(body), subject)
 	}
-	var w wireIdentity
-	if decodeObject(body, &w) != nil {
+	var sub struct {
+		Sub string `json:"sub"`
+	}
+	if decodeObject(body, &sub) != nil {
 		return nil, errIdentityTypes
 	}
-	if err := checkSameSubject(w.Sub, subject); err != nil {
+	if err := checkSameSubject(sub.Sub, subject); err != nil {
 		return nil, err
 	}
-	return w.identity(body)
+	return body, nil
 }
 
 // userInfoError reads a userinfo error answer (JSON body or

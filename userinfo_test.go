@@ -48,7 +48,11 @@ func TestV1UserInfoSubjectExactName(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(tt.body))
 		})
-		id, err := c.userInfo(context.Background(), "access", sub)
+		claims, err := c.userInfo(context.Background(), "access", sub)
+		var id *Identity
+		if err == nil {
+			id, err = ParseIdentity(claims)
+		}
 		if tt.want == nil {
 			require.NoError(t, err, tt.body)
 			assert.Equal(t, sub, id.Subject)

@@ -76,7 +76,7 @@ func (c *Client) verifyIDToken(ctx context.Context, raw string, req *AuthRequest
 		c.checkEnvelope(&tc.envelopeClaims, now, true),
 		checkIssuedAt(tc.Iat, now, c.cfg.ClockSkew),
 		checkNonce(tc.Nonce, req.Nonce),
-		checkACR(tc.ACR, req.ACR.orFloor(c.cfg.ACR)),
+		c.checkLevel(tc.ACR, req),
 		checkSubject(tc.Sub),
 		checkAccessTokenHash(tc.AtHash, accessToken),
 	} {
@@ -101,8 +101,8 @@ var errClaimTypes = fmt.Errorf("%w: claims are not a JSON object of the expected
 
 // verifyUserInfoJWT checks a signed userinfo (v2, decrypted first on
 // FranceConnect+): signature as the ID token, iss, aud, exp when present,
-// sub equal to the ID token's. It returns the identity it carries.
-func (c *Client) verifyUserInfoJWT(ctx context.Context, raw, subject string) (*Identity, error) {
+// sub equal to the ID token's. It returns the verified claims.
+func (c *Client) verifyUserInfoJWT(ctx context.Context, raw, subject string) ([]byte, error) {
 	raw, err := c.openToken(ctx, strings.TrimSpace(raw))
 	if err != nil {
 		return nil, err
@@ -111,13 +111,12 @@ func (c *Client) verifyUserInfoJWT(ctx context.Context, raw, subject string) (*I
 	if err != nil {
 		return nil, err
 	}
-	var uc userInfoClaims
-	if err := decodeObject(payload, &uc); err != nil {
-		// Tell a bad envelope (a malformed token) from a bad identity.
-		if decodeObject(payload, &envelopeClaims{}) != nil {
-			return nil, errClaimTypes
-		}
-		return nil, errIdentityTypes
+	var uc struct {
+		envelopeClaims
+		Sub string `json:"sub"`
+	}
+	if decodeObject(payload, &uc) != nil {
+		return nil, errClaimTypes
 	}
 	if err := c.checkEnvelope(&uc.envelopeClaims, c.cfg.Now(), false); err != nil {
 		return nil, err
@@ -125,7 +124,7 @@ func (c *Client) verifyUserInfoJWT(ctx context.Context, raw, subject string) (*I
 	if err := checkSameSubject(uc.Sub, subject); err != nil {
 		return nil, err
 	}
-	return uc.wireIdentity.identity(payload)
+	return payload, nil
 }
 
 // checkEnvelope checks iss, aud (and azp) and exp, which may be absent
@@ -162,8 +161,8 @@ func (c *Client) verifySignature(ctx context.Context, raw string) ([]byte, error
 	if h.Algorithm != c.cfg.Algorithm { // ParseSignedCompact checked it; say it twice
 		return nil, fmt.Errorf("%w: want %s, got %s", ErrAlgorithm, c.cfg.Algorithm, safe(h.Algorithm))
 	}
-	var key any = []byte(c.cfg.ClientSecret) // v1
-	if c.cfg.Environment.Version == V2 {
+	var key any = []byte(c.cfg.ClientSecret) // HS256: v1, ProConnect
+	if c.keys != nil {
 		key, err = c.keys.Key(ctx, h.KeyID, c.cfg.Algorithm)
 		switch {
 		case errors.Is(err, keys.ErrUnknownKey):
@@ -270,10 +269,21 @@ func checkNonce(got *string, want string) error {
 	return nil
 }
 
+// checkLevel checks acr: at least the request's level and Config.ACR on
+// FranceConnect, one of Config.ACRValues on ProConnect.
+func (c *Client) checkLevel(got *string, req *AuthRequest) error {
+	if c.cfg.Environment.ProConnect {
+		return checkACRSet(got, c.cfg.ACRValues)
+	}
+	return checkACR(got, req.ACR.orFloor(c.cfg.ACR))
+}
+
 func checkACR(got *string, min ACR) error {
 	switch {
 	case got == nil || *got == "":
 		return fmt.Errorf("%w: acr is missing, want %s or higher", ErrACRTooLow, min)
+	case ACR(*got).rank() == 0:
+		return fmt.Errorf("%w: got %s, want %s or higher", ErrACRUnknown, safe(*got), min)
 	case !ACR(*got).AtLeast(min):
 		return fmt.Errorf("%w: want %s or higher, got %s", ErrACRTooLow, min, safe(*got))
 	}

@@ -147,7 +147,7 @@ func TestClaimNamesExactAndUnique(t *testing.T) {
 		}
 	}
 	for _, tt := range userInfos {
-		id, err := fx.c.verifyUserInfoJWT(ctx, fx.p.sign(fuzzES256Header, tt.payload), fuzzSub)
+		id, err := fx.c.userInfoIdentity(ctx, fx.p.sign(fuzzES256Header, tt.payload), fuzzSub)
 		if tt.want != nil {
 			assert.ErrorIs(t, err, tt.want, tt.name)
 			continue
@@ -156,4 +156,14 @@ func TestClaimNamesExactAndUnique(t *testing.T) {
 			assert.Empty(t, id.FamilyName, "Family_Name is not family_name")
 		}
 	}
+}
+
+// userInfoIdentity verifies a userinfo JWT and decodes its identity, as
+// Exchange does on FranceConnect.
+func (c *Client) userInfoIdentity(ctx context.Context, raw, subject string) (*Identity, error) {
+	claims, err := c.verifyUserInfoJWT(ctx, raw, subject)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentity(claims)
 }

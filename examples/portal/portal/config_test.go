@@ -131,7 +131,7 @@ func TestStartRefuses(t *testing.T) {
 	}{
 		{"http outside localhost", with(sandbox("0"), EnvRedirectURL, "http://portail.example/fc/callback", EnvPostLogoutRedirectURL, "http://portail.example/fc/logged-out"),
 			`RedirectURL "http://portail.example/fc/callback" uses http:// outside localhost: use https`},
-		{"HS256 on v2", with(sandbox("0"), EnvAlgorithm, "HS256"), "Algorithm HS256 is not offered on FranceConnect v2"},
+		{"HS256 on v2", with(sandbox("0"), EnvAlgorithm, "HS256"), "Algorithm HS256 is not offered on FranceConnect: register ES256 or RS256"},
 		{"unknown scope", with(sandbox("0"), EnvScopes, `identite_pivot "x"`), "is not a scope token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

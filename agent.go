@@ -1,0 +1,226 @@
+package franceconnect
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4/json"
+)
+
+// ProConnect's scopes (beside ScopeOpenID, ScopeGivenName, ScopeEmail,
+// ScopeIDPID and ScopePhone). Each asks for the claim of the same name.
+const (
+	ScopeUsualName           = "usual_name" // family name in use
+	ScopeUID                 = "uid"        // the identity provider's user id
+	ScopeSIRET               = "siret"
+	ScopeSIREN               = "siren"
+	ScopeOrganizationalUnit  = "organizational_unit"
+	ScopeBelongingPopulation = "belonging_population"
+	ScopeChorusDT            = "chorusdt"
+	ScopeCustom              = "custom"
+)
+
+// proConnectScopes are the scopes ProConnect documents, for typo
+// detection; others are accepted.
+var proConnectScopes = []string{ScopeOpenID, ScopeGivenName, ScopeUsualName, ScopeEmail, ScopeUID, ScopeSIRET,
+	ScopeSIREN, ScopeIDPID, ScopePhone, ScopeOrganizationalUnit, ScopeBelongingPopulation, ScopeChorusDT, ScopeCustom}
+
+// defaultProConnectScopes are requested when Config.Scopes is empty.
+var defaultProConnectScopes = []string{ScopeGivenName, ScopeUsualName, ScopeEmail, ScopeSIRET, ScopeIDPID}
+
+// proConnectLevels lists the levels ProConnect sends.
+func proConnectLevels() []ACR {
+	var out []ACR
+	for _, l := range levels {
+		if l.proConnect {
+			out = append(out, l.acr)
+		}
+	}
+	return out
+}
+
+// Agent is the user ProConnect verified: a public agent or a company's
+// staff member, typed and validated. Fields the scopes did not ask for,
+// or the identity provider does not know, are zero. Claims the library
+// does not type (such as "chorusdt:matricule") are read with
+// [Agent.Claims].
+type Agent struct {
+	// Subject is ProConnect's sub. It is specific to one identity
+	// provider and one service: the same person coming through another
+	// identity provider (another IDPID) has another Subject. Never match
+	// accounts on Subject across identity providers; match on Email, or on
+	// IDPID and UID together.
+	Subject string
+
+	GivenName string // given_name: first names, space separated
+	UsualName string // usual_name: the family name in use
+	Email     string // professional e-mail address
+	UID       string // uid: the user's id at the identity provider
+	// SIRET is the establishment the user logged in for: 14 digits whose
+	// checksum was checked (see ValidSIRET).
+	SIRET string
+	SIREN string // siren: the company, 9 digits, when sent
+	IDPID string // idp_id: the identity provider used
+
+	OrganizationLabel   string   // organization_label: the organisation's name
+	Roles               []string // roles, when the identity provider sends them
+	Phone               string   // phone, free format
+	OrganizationalUnit  string   // organizational_unit: ministry, direction, service
+	BelongingPopulation []string // belonging_population: agent, prestataire, stagiaire...
+	ChorusDT            string   // chorusdt: ministerial entity and staff number
+	Custom              map[string]any
+
+	raw []byte // the verified claims, for Claims
+}
+
+// Claims decodes the verified userinfo claims into v (a pointer to a
+// struct or a map), for claims Agent does not type. Member names match
+// exactly and a claim given twice was refused already.
+func (a *Agent) Claims(v any) error {
+	if a.raw == nil {
+		return errors.New("franceconnect: this Agent was not decoded from claims")
+	}
+	return json.Unmarshal(a.raw, v)
+}
+
+// wireAgent mirrors ProConnect's userinfo.
+type wireAgent struct {
+	Sub                 string         `json:"sub"`
+	GivenName           string         `json:"given_name"`
+	UsualName           string         `json:"usual_name"`
+	Email               string         `json:"email"`
+	UID                 string         `json:"uid"`
+	SIRET               string         `json:"siret"`
+	SIREN               string         `json:"siren"`
+	IDPID               string         `json:"idp_id"`
+	OrganizationLabel   string         `json:"organization_label"`
+	Roles               stringList     `json:"roles"`
+	Phone               string         `json:"phone"`
+	OrganizationalUnit  string         `json:"organizational_unit"`
+	BelongingPopulation stringList     `json:"belonging_population"`
+	ChorusDT            string         `json:"chorusdt"`
+	Custom              map[string]any `json:"custom"`
+}
+
+// ParseAgent decodes and validates ProConnect userinfo claims (a JSON
+// object): sub present, email an address, siret a SIRET and siren a SIREN
+// when present. Errors wrap ErrInvalidIdentity (ErrMissingClaim for a
+// missing sub) and name the claim, never its value.
+func ParseAgent(claims []byte) (*Agent, error) {
+	var w wireAgent
+	if decodeObject(claims, &w) != nil {
+		return nil, errIdentityTypes
+	}
+	a := &Agent{
+		Subject: w.Sub, GivenName: w.GivenName, UsualName: w.UsualName, Email: w.Email, UID: w.UID,
+		SIRET: w.SIRET, SIREN: w.SIREN, IDPID: w.IDPID, OrganizationLabel: w.OrganizationLabel,
+		Roles: w.Roles, Phone: w.Phone, OrganizationalUnit: w.OrganizationalUnit,
+		BelongingPopulation: w.BelongingPopulation, ChorusDT: w.ChorusDT, Custom: w.Custom, raw: claims,
+	}
+	switch {
+	case a.Subject == "":
+		return nil, fmt.Errorf("%w: sub is missing", ErrMissingClaim)
+	case a.Email != "" && !plausibleEmail(a.Email):
+		return nil, fmt.Errorf("%w: email is not an address", ErrInvalidIdentity)
+	case a.SIRET != "" && !ValidSIRET(a.SIRET):
+		return nil, fmt.Errorf("%w: siret is not 14 digits with a valid checksum", ErrInvalidIdentity)
+	case a.SIREN != "" && !ValidSIREN(a.SIREN):
+		return nil, fmt.Errorf("%w: siren is not 9 digits with a valid checksum", ErrInvalidIdentity)
+	}
+	return a, nil
+}
+
+// ValidSIRET reports whether s is a SIRET: 14 digits whose Luhn checksum
+// is valid, or, for the establishments of La Poste (SIREN 356000000),
+// whose digits add up to a multiple of 5, the rule INSEE gives them.
+func ValidSIRET(s string) bool {
+	if len(s) != 14 || !allDigits(s) {
+		return false
+	}
+	return luhn(s) || strings.HasPrefix(s, laPosteSIREN) && digitSum(s)%5 == 0
+}
+
+// laPosteSIREN is the company whose SIRETs follow the sum rule.
+const laPosteSIREN = "356000000"
+
+// ValidSIREN reports whether s is a SIREN: 9 digits whose Luhn checksum
+// is valid.
+func ValidSIREN(s string) bool { return len(s) == 9 && allDigits(s) && luhn(s) }
+
+// luhn checks the Luhn checksum of a string of digits.
+func luhn(s string) bool {
+	sum := 0
+	for i := range len(s) {
+		d := int(s[len(s)-1-i] - '0')
+		if i%2 == 1 {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return sum%10 == 0
+}
+
+func digitSum(s string) int {
+	sum := 0
+	for i := range len(s) {
+		sum += int(s[i] - '0')
+	}
+	return sum
+}
+
+// AgentPolicy restricts a service to some agents, which ProConnect leaves
+// to each service: it logs in anyone its identity providers vouch for.
+// Each non-empty list is a condition that must hold (an agent must match
+// one entry of every list set); the zero AgentPolicy allows everyone.
+// Request the scopes the lists need (siret, idp_id, email): a claim that
+// did not come matches no entry.
+type AgentPolicy struct {
+	// SIRETs are the establishments allowed.
+	SIRETs []string
+	// EmailDomains are the e-mail domains allowed, compared without case:
+	// "interieur.gouv.fr" allows that domain only, ".gouv.fr" (a leading
+	// dot) allows every domain under gouv.fr.
+	EmailDomains []string
+	// IDPIDs are the identity providers allowed (Agent.IDPID).
+	IDPIDs []string
+	// Roles are the roles allowed: the agent needs one of them.
+	Roles []string
+}
+
+// Allow returns nil if a satisfies every condition of p, or an error
+// wrapping ErrAgentNotAllowed that names the condition (never the
+// agent's value).
+func (p AgentPolicy) Allow(a *Agent) error {
+	if a == nil {
+		return fmt.Errorf("%w: no agent", ErrAgentNotAllowed)
+	}
+	switch {
+	case len(p.SIRETs) > 0 && !slices.Contains(p.SIRETs, a.SIRET):
+		return fmt.Errorf("%w: SIRET not allowed", ErrAgentNotAllowed)
+	case len(p.EmailDomains) > 0 && !slices.ContainsFunc(p.EmailDomains, func(d string) bool { return emailInDomain(a.Email, d) }):
+		return fmt.Errorf("%w: e-mail domain not allowed", ErrAgentNotAllowed)
+	case len(p.IDPIDs) > 0 && !slices.Contains(p.IDPIDs, a.IDPID):
+		return fmt.Errorf("%w: identity provider not allowed", ErrAgentNotAllowed)
+	case len(p.Roles) > 0 && !slices.ContainsFunc(a.Roles, func(r string) bool { return slices.Contains(p.Roles, r) }):
+		return fmt.Errorf("%w: no allowed role", ErrAgentNotAllowed)
+	}
+	return nil
+}
+
+// emailInDomain reports whether email's domain is domain, or under it
+// when domain starts with a dot.
+func emailInDomain(email, domain string) bool {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 || domain == "" || domain == "." {
+		return false
+	}
+	got, want := strings.ToLower(email[at+1:]), strings.ToLower(domain)
+	if strings.HasPrefix(want, ".") {
+		return strings.HasSuffix(got, want)
+	}
+	return got == want
+}
