@@ -132,7 +132,7 @@ func (c *Client) logFailure(ctx context.Context, msg string, err error) {
 	switch {
 	case errors.Is(err, ErrConfig), errors.Is(err, ErrInvalidClient):
 		level = slog.LevelError
-	case errors.Is(err, ErrAccessDenied), errors.Is(err, ErrTransactionExpired), errors.Is(err, ErrNoTransaction), errors.Is(err, ErrTenantChanged):
+	case errors.Is(err, ErrAccessDenied), errors.Is(err, ErrLoginRequired), errors.Is(err, ErrTransactionExpired), errors.Is(err, ErrNoTransaction), errors.Is(err, ErrTenantChanged):
 		level = slog.LevelInfo
 	}
 	attrs := []slog.Attr{slog.String("error", err.Error())}

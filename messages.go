@@ -3,6 +3,7 @@ package franceconnect
 import (
 	"errors"
 	"net/http"
+	"strings"
 )
 
 // User-facing messages, in French.
@@ -18,15 +19,19 @@ const (
 	msgLogoutFailed       = "La déconnexion n’a pas abouti. Veuillez réessayer."
 	msgLogoutUnverified   = "Votre déconnexion de FranceConnect n’a pas pu être vérifiée. Vous êtes bien déconnecté de ce site ; fermez votre navigateur pour terminer votre session FranceConnect."
 	msgUnavailableService = "Le service de connexion est momentanément indisponible."
+	msgLoginRequired      = "Vous n’êtes pas connecté à FranceConnect. Utilisez le bouton de connexion."
+	msgAgentNotAllowed    = "Votre compte ne donne pas accès à ce service. Si vous pensez devoir y accéder, contactez son administrateur."
 )
 
 // UserMessage returns a short sentence in French to show the user for an
 // error of the login or logout handlers (or of Exchange): a cancelled
 // login, an expired attempt, an attempt this browser did not start (or
 // replayed), FranceConnect unavailable, a site misconfigured, settings
-// changed during the login, a logout not verified, or a generic failure. It
-// never includes the error's details; log err for those. It returns "" for
-// a nil error.
+// changed during the login, a logout not verified, a silent login without
+// session, an agent AgentPolicy refused, or a generic failure. It never
+// includes the error's details; log err for those. It returns "" for a nil
+// error. It names FranceConnect; [Client.UserMessage] names the client's
+// federation.
 func UserMessage(err error) string {
 	switch {
 	case err == nil:
@@ -35,6 +40,10 @@ func UserMessage(err error) string {
 		return msgLogoutUnverified
 	case errors.Is(err, ErrAccessDenied):
 		return msgCancelled
+	case errors.Is(err, ErrLoginRequired):
+		return msgLoginRequired
+	case errors.Is(err, ErrAgentNotAllowed):
+		return msgAgentNotAllowed
 	case errors.Is(err, ErrIDPHintRefused):
 		return msgIDPHint
 	case errors.Is(err, ErrConfig), errors.Is(err, ErrInvalidClient):
@@ -52,13 +61,22 @@ func UserMessage(err error) string {
 	}
 }
 
+// UserMessage is the package's UserMessage naming the client's federation
+// (ProConnect, FranceConnect+) instead of FranceConnect.
+func (c *Client) UserMessage(err error) string {
+	return strings.ReplaceAll(UserMessage(err), "FranceConnect", c.cfg.Environment.profile().name)
+}
+
 // StatusCode is the HTTP status of a page that shows UserMessage(err): 500
 // for a local misconfiguration, 503 when FranceConnect is unavailable, 200
-// for the user's cancellation (a normal page), 400 otherwise.
+// for the user's cancellation or a silent login without session (normal
+// pages), 403 for an agent AgentPolicy refused, 400 otherwise.
 func StatusCode(err error) int {
 	switch {
-	case errors.Is(err, ErrAccessDenied) && !errors.Is(err, ErrLogout):
+	case errors.Is(err, ErrAccessDenied) && !errors.Is(err, ErrLogout), errors.Is(err, ErrLoginRequired):
 		return http.StatusOK
+	case errors.Is(err, ErrAgentNotAllowed):
+		return http.StatusForbidden
 	case errors.Is(err, ErrConfig), errors.Is(err, ErrInvalidClient):
 		return http.StatusInternalServerError
 	case errors.Is(err, ErrProviderUnavailable):
@@ -80,10 +98,13 @@ func (c *Client) failClosed(w http.ResponseWriter, r *http.Request, err error) {
 
 // returnHandler is the shape of the handlers FranceConnect sends the
 // browser back to (callback, logout return): responses are not cached,
-// and body's error goes to onError (defaultOnError when nil).
+// and body's error goes to onError (the user message in the federation's
+// words when nil).
 func (c *Client) returnHandler(onError func(http.ResponseWriter, *http.Request, error), body func(http.ResponseWriter, *http.Request) error) http.Handler {
 	if onError == nil {
-		onError = defaultOnError
+		onError = func(w http.ResponseWriter, _ *http.Request, err error) {
+			http.Error(w, c.UserMessage(err), StatusCode(err))
+		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")

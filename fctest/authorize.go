@@ -30,8 +30,9 @@ type interaction struct {
 	clientID, redirectURI, state, nonce string
 	scopes                              []string
 	amrInIDToken                        bool
-	acr                                 string // level to deliver
-	v1                                  bool   // asked on /api/v1
+	acr                                 string   // level to deliver
+	levels                              []string // ProConnect: the levels asked
+	v1                                  bool     // asked on /api/v1
 	expires                             time.Time
 	user                                *User // set by Login
 }
@@ -67,8 +68,8 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if msg := checkAuthorizeParams(q, v1); msg != "" {
-		s.errorPage(w, http.StatusBadRequest, yBadParams, msg)
+	if ycode, msg := s.checkParams(q, v1); msg != "" {
+		s.errorPage(w, http.StatusBadRequest, ycode, msg)
 		return
 	}
 	c, ok := s.client(q.Get("client_id"))
@@ -102,18 +103,19 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, sc := range scopes {
-		if _, known := scopeTable(v1)[sc]; !known {
+		if _, known := s.scopeTable(v1)[sc]; !known {
 			fail("invalid_scope", invalidScopeDesc)
 			return
 		}
 	}
 	acr, invalidACR := s.requestedACR(q.Get("acr_values"), v1) // plus.go
-	if invalidACR != "" {
+	levels, claimsOK := requestedLevels(q)                       // ProConnect (proconnect.go)
+	if invalidACR != "" && !s.pc {
 		fail("invalid_acr", invalidACR)
 		return
 	}
 	amr, err := amrRequested(q.Get("claims"))
-	if err != nil {
+	if err != nil || !claimsOK {
 		fail("invalid_request", "could not parse the claims parameter JSON")
 		return
 	}
@@ -123,7 +125,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	prune(s.interactions, func(ia *interaction) bool { return now.After(ia.expires) })
 	s.interactions[uid] = &interaction{
 		clientID: c.ID, redirectURI: redirectURI, state: state, nonce: q.Get("nonce"),
-		scopes: scopes, amrInIDToken: amr, acr: acr, v1: v1, expires: now.Add(interactionTTL),
+		scopes: scopes, amrInIDToken: amr, acr: acr, levels: levels, v1: v1, expires: now.Add(interactionTTL),
 	}
 	var users []User
 	for _, login := range s.userOrder {
@@ -131,7 +133,11 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	current := s.sessionUser(r)
-	if c.Prompt && strings.Contains(q.Get("prompt"), "login") {
+	if s.pc && q.Get("prompt") == "none" { // silent login: the session, or an error
+		s.silentLogin(w, uid, current)
+		return
+	}
+	if (c.Prompt || s.pc) && strings.Contains(q.Get("prompt"), "login") {
 		current = "" // prompt=login: a new authentication, no « Continuer en tant que »
 	}
 	s.chooserPage(w, apiPrefix(v1), uid, cmp.Or(c.Name, c.ID), users, current)
@@ -161,15 +167,26 @@ func (s *Server) handleInteractionLogin(w http.ResponseWriter, r *http.Request) 
 		s.errorPage(w, http.StatusBadRequest, yBadFormat, "Identité de test inconnue.")
 		return
 	}
+	s.issueCode(w, uid, ia, u, now) // unlocks s.mu
+}
+
+// issueCode ends the interaction uid with a code for u, or with
+// access_denied under CallbackAccessDenied, and redirects to the client.
+// The caller holds s.mu; issueCode releases it.
+func (s *Server) issueCode(w http.ResponseWriter, uid string, ia *interaction, u User, now time.Time) {
 	delete(s.interactions, uid)
-	denied := s.faults[CallbackAccessDenied]
+	denied := s.faults[CallbackAccessDenied] || slices.Contains(s.clients[ia.clientID].Faults, CallbackAccessDenied)
 	var code string
 	if !denied {
+		acr := ia.acr
+		if s.pc {
+			acr = deliveredACR(u, ia.levels)
+		}
 		code = randomToken()
 		prune(s.codes, func(c *authCode) bool { return now.After(c.expires) })
 		s.codes[code] = &authCode{
 			clientID: ia.clientID, redirectURI: ia.redirectURI, nonce: ia.nonce,
-			scopes: ia.scopes, amrInIDToken: ia.amrInIDToken, acr: ia.acr, user: u.clone(),
+			scopes: ia.scopes, amrInIDToken: ia.amrInIDToken, acr: acr, user: u.clone(),
 			authTime: now, expires: now.Add(codeTTL), v1: ia.v1,
 		}
 	}
@@ -180,6 +197,22 @@ func (s *Server) handleInteractionLogin(w http.ResponseWriter, r *http.Request) 
 	}
 	s.startSession(w, u.Login)
 	s.redirect(w, ia.clientID, ia.redirectURI, [][2]string{{"code", code}}, ia.state, ia.v1)
+}
+
+// silentLogin answers prompt=none (ProConnect): a code for the user of the
+// browser's session, or error=login_required without one.
+func (s *Server) silentLogin(w http.ResponseWriter, uid, current string) {
+	s.mu.Lock()
+	ia, u, ok := s.interactions[uid], s.users[current], current != ""
+	if !ok || ia == nil {
+		delete(s.interactions, uid)
+		s.mu.Unlock()
+		if ia != nil {
+			s.redirectError(w, ia.clientID, ia.redirectURI, ia.state, "login_required", "End-User authentication is required", false)
+		}
+		return
+	}
+	s.issueCode(w, uid, ia, u, s.now())
 }
 
 func (s *Server) handleInteractionAbort(w http.ResponseWriter, r *http.Request) {

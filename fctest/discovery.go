@@ -80,6 +80,7 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		RequireRequestURIRegistration:     true,
 	}
 	s.plusDiscovery(&doc)
+	s.proConnectDiscovery(&doc)
 	if s.has(DiscoveryWrongIssuer) {
 		doc.Issuer = evilIssuer
 	}

@@ -219,6 +219,9 @@ func (f Fault) String() string {
 	if name, ok := plusFaultNames[f]; ok {
 		return name
 	}
+	if name, ok := proConnectFaultNames[f]; ok {
+		return name
+	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
 
@@ -234,6 +237,7 @@ func Faults() []Fault {
 		{UserInfoSubMismatch, OversizedUserInfo},
 		{LogoutWrongState, LogoutNoState},
 		{IDTokenNotEncrypted, UserInfoJWENoCty}, // FranceConnect+ (plus.go)
+		{UserInfoSigned, IDTokenACRUnknown},     // ProConnect (proconnect.go)
 	} {
 		for f := r[0]; f <= r[1]; f++ {
 			all = append(all, f)

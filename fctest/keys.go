@@ -27,6 +27,9 @@ const (
 	ES256 = "ES256"
 	// RS256 is RSASSA-PKCS1-v1_5 with SHA-256.
 	RS256 = "RS256"
+	// HS256 is HMAC SHA-256 keyed with the client secret, which ProConnect
+	// offers (and FranceConnect v1 used).
+	HS256 = "HS256"
 )
 
 // keyPair is a server's signing keys: one EC P-256 key for ES256 and one

@@ -89,7 +89,7 @@ func (s *Server) verifyHint(jwt string, v1 bool) (iss, aud string, ok bool) {
 	var key any
 	kp := s.currentKeys()
 	switch {
-	case v1 && alg == "HS256":
+	case (v1 || c.Alg == HS256) && alg == HS256:
 		key = []byte(c.Secret)
 	case !v1 && alg == ES256 && c.Alg == ES256:
 		key = &kp.ec.PublicKey

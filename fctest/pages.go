@@ -11,7 +11,7 @@ var chooserTmpl = template.Must(template.New("chooser").Parse(`<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>FranceConnect (fctest) – Choisissez une identité de test</title>
+<title>{{.Brand}} (fctest) – Choisissez une identité de test</title>
 <style>
 body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#161616}
 button{display:block;width:100%;margin:.5rem 0;padding:.75rem 1rem;font-size:1rem;text-align:left;background:#000091;color:#fff;border:0;cursor:pointer}
@@ -19,12 +19,12 @@ button:hover,button:focus{background:#1212ff}
 </style>
 </head>
 <body>
-<header><p><strong>FranceConnect</strong> · serveur de test <code>fctest</code></p></header>
+<header><p><strong>{{.Brand}}</strong> · serveur de test <code>fctest</code></p></header>
 <main>
 <h1>Choisissez une identité de test</h1>
-<p>Le service <code>{{.ClientID}}</code> demande à vous identifier (niveau eIDAS faible).</p>
+<p>Le service <code>{{.ClientID}}</code> demande à vous identifier{{if eq .Brand "FranceConnect"}} (niveau eIDAS faible){{end}}.</p>
 <form method="post" action="{{.Prefix}}/interaction/{{.UID}}/login">
-{{if .Current}}<p data-session="active">Vous êtes déjà connecté à FranceConnect :</p>
+{{if .Current}}<p data-session="active">Vous êtes déjà connecté à {{.Brand}} :</p>
 <button type="submit" name="login" value="{{.Current.Login}}">Continuer en tant que {{.Current.Label}}</button>
 <p>Ou choisissez une autre identité :</p>
 {{end}}{{range .Users}}<button type="submit" name="login" value="{{.Login}}">{{.Label}}</button>
@@ -38,10 +38,16 @@ button:hover,button:focus{background:#1212ff}
 func (s *Server) chooserPage(w http.ResponseWriter, prefix, uid, clientID string, users []User, current string) {
 	type entry struct{ Login, Label string }
 	data := struct {
-		Prefix, UID, ClientID string
-		Users                 []entry
-		Current               *entry
-	}{Prefix: prefix, UID: uid, ClientID: clientID}
+		Brand, Prefix, UID, ClientID string
+		Users                        []entry
+		Current                      *entry
+	}{Brand: "FranceConnect", Prefix: prefix, UID: uid, ClientID: clientID}
+	switch {
+	case s.pc:
+		data.Brand = "ProConnect"
+	case s.plus:
+		data.Brand = "FranceConnect+"
+	}
 	for _, u := range users {
 		data.Users = append(data.Users, entry{u.Login, u.label()})
 		if u.Login == current && current != "" {

@@ -54,6 +54,15 @@ func checkAuthorizeParams(q url.Values, v1 bool) string {
 	return ""
 }
 
+// checkParams validates the authorize parameters as the server's
+// federation does, and returns the Y-code and message of the error page.
+func (s *Server) checkParams(q url.Values, v1 bool) (yCode, msg string) {
+	if s.pc {
+		return checkProConnectParams(q)
+	}
+	return yBadParams, checkAuthorizeParams(q, v1)
+}
+
 // resolveACR applies FranceConnect's rule: the lowest known level among the
 // requested ones, eidas1 when none is known.
 func resolveACR(values string) string {

@@ -137,7 +137,7 @@ var (
 // There is no /api/v1. Scopes and claims are FranceConnect's (the rnipp_*
 // scopes of FranceConnect+ are not implemented). The FranceConnect+
 // faults ([PlusFaults]) alter the encryption.
-func NewPlusServer() *Server { return newServer(true, nil, false) }
+func NewPlusServer() *Server { return newServer(modePlus, nil, false) }
 
 // Plus reports whether s is a FranceConnect+ server ([NewPlusServer]).
 func (s *Server) Plus() bool { return s.plus }
@@ -226,6 +226,8 @@ func (s *Server) requestedACR(values string, v1 bool) (acr, invalid string) {
 // tokenACR is the acr claim of an ID token for code.
 func (s *Server) tokenACR(code *authCode) string {
 	switch {
+	case s.pc:
+		return code.acr
 	case !s.plus || code.acr == "":
 		return "eidas1"
 	case code.user.ACR != "":

@@ -38,6 +38,7 @@ type Server struct {
 	URL string
 
 	plus  bool // FranceConnect+ mode (plus.go)
+	pc    bool // ProConnect mode (proconnect.go)
 	srv   *httptest.Server
 	skew  atomic.Int64 // added to the clock, in nanoseconds (tests)
 	stats struct {
@@ -70,8 +71,12 @@ type Registration struct {
 	// PostLogoutRedirectURIs are the registered logout return URLs.
 	PostLogoutRedirectURIs []string
 	// Alg signs the client's ID tokens and userinfo: "ES256" (default) or
-	// "RS256". FranceConnect+ accepts ES256 only.
+	// "RS256"; on a ProConnect server also "HS256", keyed with Secret.
+	// FranceConnect+ accepts ES256 only.
 	Alg string
+	// UserInfoJSON (ProConnect) registers no userinfo signing algorithm:
+	// userinfo is plain JSON.
+	UserInfoJSON bool
 	// EncryptionKeys are the client's public encryption keys, FranceConnect+
 	// only (see NewPlusServer): ID tokens and userinfo are encrypted for the
 	// first one, with its alg (RSA-OAEP, RSA-OAEP-256 or ECDH-ES; by
@@ -110,11 +115,11 @@ type Stats struct {
 // NewServer starts a mock FranceConnect v2 on a loopback port. Stop it
 // with Close. It knows the identities of [Users] and no client: register
 // one with [Server.Register].
-func NewServer() *Server { return newServer(false, nil, false) }
+func NewServer() *Server { return newServer(modeFranceConnect, nil, false) }
 
 // NewTLSServer is NewServer on https, as httptest.NewTLSServer: give its
 // HTTPClient (which trusts its certificate) to Config.HTTPClient.
-func NewTLSServer() *Server { return newServer(false, nil, true) }
+func NewTLSServer() *Server { return newServer(modeFranceConnect, nil, true) }
 
 // HTTPClient returns a client for the server's own URL (which trusts its
 // certificate, for NewTLSServer).
@@ -122,11 +127,21 @@ func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
 
 // NewServerOn is NewServer on ln, a listener of yours (an address chosen in
 // advance, as cmd/fcmock does). Close closes ln.
-func NewServerOn(ln net.Listener) *Server { return newServer(false, ln, false) }
+func NewServerOn(ln net.Listener) *Server { return newServer(modeFranceConnect, ln, false) }
 
-func newServer(plus bool, ln net.Listener, tls bool) *Server {
+// mode is the federation a server mocks.
+type mode int
+
+const (
+	modeFranceConnect mode = iota
+	modePlus
+	modeProConnect
+)
+
+func newServer(m mode, ln net.Listener, tls bool) *Server {
 	s := &Server{
-		plus:         plus,
+		plus:         m == modePlus,
+		pc:           m == modeProConnect,
 		keys:         sharedKeys(),
 		clients:      map[string]Registration{},
 		users:        map[string]User{},
@@ -136,7 +151,11 @@ func newServer(plus bool, ln net.Listener, tls bool) *Server {
 		codes:        map[string]*authCode{},
 		tokens:       map[string]*accessToken{},
 	}
-	for _, u := range Users() {
+	users := Users()
+	if s.pc {
+		users = Agents()
+	}
+	for _, u := range users {
 		s.AddUser(u)
 	}
 	s.srv = httptest.NewUnstartedServer(s.routes())
@@ -178,10 +197,14 @@ func (s *Server) issuer(v1 bool) string {
 
 // Environment returns the franceconnect.Environment pointing at this
 // server, named "fctest" ("fctest-plus", with Plus set, for a
-// FranceConnect+ server).
+// FranceConnect+ server; "fctest-proconnect", with ProConnect set, for a
+// ProConnect server).
 func (s *Server) Environment() franceconnect.Environment {
-	if s.plus {
+	switch {
+	case s.plus:
 		return s.plusEnvironment()
+	case s.pc:
+		return s.proConnectEnvironment()
 	}
 	env, err := franceconnect.NewEnvironment(s.Issuer())
 	if err != nil {
@@ -205,7 +228,9 @@ func (s *Server) EnvironmentV1() franceconnect.Environment {
 // Register registers c and returns it as registered: ID and Secret
 // generated when empty (64 hex chars each), Alg defaulting to "ES256".
 // Registering an existing ID replaces that client. It panics if Alg is
-// neither "ES256" nor "RS256", the two algorithms FranceConnect v2 offers.
+// neither "ES256" nor "RS256", the two algorithms FranceConnect v2 offers
+// (on a ProConnect server, "HS256" too), and on UserInfoJSON elsewhere
+// than on a ProConnect server.
 func (s *Server) Register(c Registration) Registration {
 	if c.ID == "" {
 		c.ID = randomHex(32)
@@ -217,8 +242,15 @@ func (s *Server) Register(c Registration) Registration {
 	case "":
 		c.Alg = ES256
 	case ES256, RS256:
+	case HS256:
+		if !s.pc {
+			panic("fctest: Registration.Alg HS256: FranceConnect v2 offers ES256 or RS256 (HS256 is ProConnect's, see NewProConnectServer)")
+		}
 	default:
 		panic(fmt.Sprintf("fctest: Registration.Alg %q: FranceConnect v2 offers ES256 or RS256", c.Alg))
+	}
+	if c.UserInfoJSON && !s.pc {
+		panic("fctest: Registration.UserInfoJSON: FranceConnect always signs userinfo (JSON userinfo is ProConnect's, see NewProConnectServer)")
 	}
 	c = s.registerPlus(c) // encryption keys (plus.go)
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
@@ -297,7 +329,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST "+p+"/token/revocation", s.handleRevocation)
 	mux.HandleFunc(p+"/userinfo", s.handleUserInfo)
 	mux.HandleFunc(p+"/session/end", s.handleSessionEnd)
-	if !s.plus { // FranceConnect+ has no v1
+	if !s.plus && !s.pc { // FranceConnect+ and ProConnect have no v1
 		v1 := "/api/v1"
 		mux.HandleFunc(v1+"/authorize", s.handleAuthorize)
 		mux.HandleFunc("POST "+v1+"/interaction/{uid}/login", s.handleInteractionLogin)

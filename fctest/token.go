@@ -25,8 +25,9 @@ type tokenResponse struct {
 	AccessToken string `json:"access_token"`
 	ExpiresIn   int    `json:"expires_in"`
 	IDToken     string `json:"id_token"`
-	Scope       string `json:"scope,omitempty"`
-	TokenType   string `json:"token_type"`
+	Scope        string `json:"scope,omitempty"`
+	TokenType    string `json:"token_type"`
+	RefreshToken string `json:"refresh_token,omitempty"` // ProConnect
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
@@ -128,6 +129,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if v1 {
 		resp.Scope = ""
 	}
+	if s.pc {
+		resp.RefreshToken = randomToken()
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, resp)
@@ -182,6 +186,7 @@ func (s *Server) idToken(c Registration, code *authCode, accessToken string, now
 		{IDTokenWrongNonce, "nonce", randomToken()},
 		{IDTokenMissingNonce, "nonce", nil},
 		{IDTokenACRLow, "acr", "eidas0"},
+		{IDTokenACRUnknown, "acr", removedACR},
 		{IDTokenMissingACR, "acr", nil},
 		{IDTokenAtHash, "at_hash", atHash(accessToken)},
 		{IDTokenAtHashWrong, "at_hash", atHash(accessToken + "x")},
@@ -197,7 +202,7 @@ func (s *Server) idToken(c Registration, code *authCode, accessToken string, now
 		}
 	}
 	kp := s.currentKeys()
-	m := signMode{alg: c.Alg}
+	m := signMode{alg: c.Alg, hmacKey: c.hmacKey()}
 	if code.v1 {
 		m.hmacKey = []byte(c.Secret)
 	}
@@ -208,7 +213,7 @@ func (s *Server) idToken(c Registration, code *authCode, accessToken string, now
 		m.hmacKey = []byte(c.Secret)
 	case s.hasFor(c.ID, IDTokenHS256WithPublicKey):
 		m.hmacKey, m.hmacWithKid = kp.publicPEM(c.Alg), true
-	case s.hasFor(c.ID, IDTokenOtherAlg) && code.v1:
+	case s.hasFor(c.ID, IDTokenOtherAlg) && m.hmacKey != nil:
 		m.hmacKey = nil // ES256 where HS256 is expected
 		m.alg = ES256
 	case s.hasFor(c.ID, IDTokenOtherAlg):

@@ -46,13 +46,13 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	claims := at.user.identityClaims(at.scopes, at.v1)
+	claims := at.user.identityClaims(at.scopes, s.scopeTable(at.v1))
 	claims["sub"] = subject(c.ID, at.user.Login)
 	if s.hasFor(cid, UserInfoSubMismatch) {
 		claims["sub"] = subject(c.ID, at.user.Login+"-someone-else")
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if s.hasFor(cid, UserInfoJSON) || at.v1 {
+	if (s.hasFor(cid, UserInfoJSON) || at.v1 || c.UserInfoJSON) && !s.hasFor(cid, UserInfoSigned) {
 		writeJSON(w, http.StatusOK, claims)
 		return
 	}
@@ -68,6 +68,7 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	jwt, err := s.currentKeys().sign(claims, signMode{
 		alg:     c.Alg,
+		hmacKey: c.hmacKey(),
 		algNone: s.hasFor(cid, UserInfoAlgNone),
 		corrupt: s.hasFor(cid, UserInfoBadSignature),
 	})

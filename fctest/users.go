@@ -33,17 +33,35 @@ type User struct {
 	IDPBirthdate      string   // idp_birthdate: as sent by the identity provider (may be YYYY-00-DD)
 	IDPID             string   // idp_id: the identity provider used
 	AMR               []string // amr: authentication methods, e.g. ["pwd"]
-	// ACR is the eIDAS level the identity provider vouches for, on
-	// FranceConnect+ only: when set, the ID token's acr is this level
-	// (even below the requested one, which FranceConnect+ itself would
-	// refuse: it lets a test check that the client does); when empty, the
-	// requested level. FranceConnect always sends eidas1.
+	// ACR is the level the identity provider vouches for, on
+	// FranceConnect+ and ProConnect: when set, the ID token's acr is this
+	// level (even one the client did not ask for, which FranceConnect+
+	// itself would refuse: it lets a test check that the client does;
+	// ProConnect raises eidas1 to eidas1-mfa when asked, as its e-mail code
+	// does); when empty, the requested level (eidas1 on ProConnect).
+	// FranceConnect always sends eidas1.
 	ACR string
 
 	// Address and PhoneNumber are sent by the legacy v1 API only, for the
 	// address and phone scopes.
 	Address     *franceconnect.Address
 	PhoneNumber string
+
+	// ProConnect's claims (NewProConnectServer), each sent for the scope
+	// of its name; ProConnect adds OrganizationLabel and Roles whatever the
+	// scopes. GivenName, Email and IDPID serve on ProConnect too; ACR is
+	// the level the agent's identity provider vouches for (see Agents).
+	UsualName           string         // usual_name
+	UID                 string         // uid
+	SIRET               string         // siret
+	SIREN               string         // siren
+	OrganizationLabel   string         // organization_label
+	Roles               []string       // roles
+	Phone               string         // phone
+	OrganizationalUnit  string         // organizational_unit
+	BelongingPopulation string         // belonging_population
+	ChorusDT            string         // chorusdt
+	Custom              map[string]any // custom
 
 	// Extra are claims userinfo sends whatever the scopes, as the claims of
 	// data-provider scopes FranceConnect adds over time.
@@ -133,6 +151,8 @@ func (u User) clone() User {
 	u.GivenNameArray = slices.Clone(u.GivenNameArray)
 	u.AMR = slices.Clone(u.AMR)
 	u.Extra = maps.Clone(u.Extra)
+	u.Roles = slices.Clone(u.Roles)
+	u.Custom = maps.Clone(u.Custom)
 	if u.Address != nil {
 		a := *u.Address
 		u.Address = &a
@@ -183,22 +203,27 @@ func withSingleClaimScopes(table map[string][]string) map[string][]string {
 	return table
 }
 
-// scopeTable returns the scope → claims table of the API version.
-func scopeTable(v1 bool) map[string][]string {
-	if v1 {
+// scopeTable returns the scope → claims table of the API version (of
+// ProConnect on a ProConnect server).
+func (s *Server) scopeTable(v1 bool) map[string][]string {
+	switch {
+	case v1:
 		return scopeClaimsV1
+	case s.pc:
+		return proConnectScopeClaims
 	}
 	return scopeClaims
 }
 
-// identityClaims returns the user's claims granted by scopes (sub excluded).
-func (u User) identityClaims(scopes []string, v1 bool) map[string]any {
+// identityClaims returns the user's claims granted by scopes in table
+// (sub excluded).
+func (u User) identityClaims(scopes []string, table map[string][]string) map[string]any {
 	out := maps.Clone(u.Extra)
 	if out == nil {
 		out = map[string]any{}
 	}
 	for _, sc := range scopes {
-		for _, name := range scopeTable(v1)[sc] {
+		for _, name := range table[sc] {
 			if v, ok := u.claim(name); ok {
 				out[name] = v
 			}
@@ -214,6 +239,9 @@ func (u User) claim(name string) (any, bool) {
 		"given_name": u.GivenName, "family_name": u.FamilyName, "preferred_username": u.PreferredUsername,
 		"birthdate": u.Birthdate, "gender": u.Gender, "birthcountry": u.Birthcountry, "email": u.Email,
 		"idp_birthdate": u.IDPBirthdate, "idp_id": u.IDPID, "phone_number": u.PhoneNumber,
+		"usual_name": u.UsualName, "uid": u.UID, "siret": u.SIRET, "siren": u.SIREN,
+		"organization_label": u.OrganizationLabel, "phone": u.Phone, "organizational_unit": u.OrganizationalUnit,
+		"belonging_population": u.BelongingPopulation, "chorusdt": u.ChorusDT,
 	}
 	if s, ok := strs[name]; ok {
 		return s, s != ""
@@ -229,6 +257,10 @@ func (u User) claim(name string) (any, bool) {
 		return u.Birthplace, true
 	case "amr":
 		return slices.Clone(u.AMR), len(u.AMR) > 0
+	case "roles":
+		return slices.Clone(u.Roles), len(u.Roles) > 0
+	case "custom":
+		return maps.Clone(u.Custom), len(u.Custom) > 0
 	case "address":
 		if u.Address == nil {
 			return nil, false
