@@ -199,17 +199,21 @@ func (p AgentPolicy) Allow(a *Agent) error {
 		return fmt.Errorf("%w: no agent", ErrAgentNotAllowed)
 	}
 	switch {
-	case len(p.SIRETs) > 0 && !slices.Contains(p.SIRETs, a.SIRET):
+	case len(p.SIRETs) > 0 && !listed(p.SIRETs, a.SIRET):
 		return fmt.Errorf("%w: SIRET not allowed", ErrAgentNotAllowed)
 	case len(p.EmailDomains) > 0 && !slices.ContainsFunc(p.EmailDomains, func(d string) bool { return emailInDomain(a.Email, d) }):
 		return fmt.Errorf("%w: e-mail domain not allowed", ErrAgentNotAllowed)
-	case len(p.IDPIDs) > 0 && !slices.Contains(p.IDPIDs, a.IDPID):
+	case len(p.IDPIDs) > 0 && !listed(p.IDPIDs, a.IDPID):
 		return fmt.Errorf("%w: identity provider not allowed", ErrAgentNotAllowed)
-	case len(p.Roles) > 0 && !slices.ContainsFunc(a.Roles, func(r string) bool { return slices.Contains(p.Roles, r) }):
+	case len(p.Roles) > 0 && !slices.ContainsFunc(a.Roles, func(r string) bool { return listed(p.Roles, r) }):
 		return fmt.Errorf("%w: no allowed role", ErrAgentNotAllowed)
 	}
 	return nil
 }
+
+// listed reports whether v is a non-empty entry of list: an empty entry
+// (a blank setting) allows nobody.
+func listed(list []string, v string) bool { return v != "" && slices.Contains(list, v) }
 
 // emailInDomain reports whether email's domain is domain, or under it
 // when domain starts with a dot.

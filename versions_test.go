@@ -17,18 +17,26 @@ import (
 type flavor struct {
 	name    string
 	version franceconnect.APIVersion
-	alg     string // registered at the mock; HS256 means v1
+	alg     string // registered at the mock; HS256 means v1 on FranceConnect
+	// proConnect: a ProConnect mock and client, whose userinfo is JSON
+	// when userInfoJSON.
+	proConnect, userInfoJSON bool
 }
 
 var flavors = []flavor{
-	{"v2-ES256", franceconnect.V2, "ES256"},
-	{"v2-RS256", franceconnect.V2, "RS256"},
-	{"v1-HS256", franceconnect.V1, "HS256"},
+	{name: "v2-ES256", version: franceconnect.V2, alg: "ES256"},
+	{name: "v2-RS256", version: franceconnect.V2, alg: "RS256"},
+	{name: "v1-HS256", version: franceconnect.V1, alg: "HS256"},
+	{name: "proconnect-RS256", version: franceconnect.V2, alg: "RS256", proConnect: true},
+	{name: "proconnect-HS256-json", version: franceconnect.V2, alg: "HS256", proConnect: true, userInfoJSON: true},
 }
 
 // flavorSetup returns a mock and a Client of the given flavor.
 func flavorSetup(t *testing.T, f flavor, mutate ...func(*franceconnect.Config)) (*fctest.Server, *franceconnect.Client) {
 	t.Helper()
+	if f.proConnect {
+		return pcSetup(t, f.alg, f.userInfoJSON, mutate...)
+	}
 	if f.version == franceconnect.V2 {
 		return mockSetup(t, f.alg, mutate...)
 	}
@@ -86,8 +94,14 @@ func TestLoginAndLogoutEveryFlavor(t *testing.T) {
 			}
 			res, err := c.Exchange(context.Background(), req, q)
 			require.NoError(t, err)
-			assert.Equal(t, "DUBOIS", res.Identity.FamilyName)
 			assert.Equal(t, franceconnect.EIDAS1, res.IDToken.ACR)
+			if f.proConnect {
+				assert.Nil(t, res.Identity)
+				assert.Equal(t, fctest.DefaultUser.Email, res.Agent.Email)
+			} else {
+				assert.Nil(t, res.Agent)
+				assert.Equal(t, "DUBOIS", res.Identity.FamilyName)
+			}
 			if f.version == franceconnect.V1 {
 				assert.Equal(t, "FC", res.IDToken.IDP)
 				assert.Zero(t, srv.Stats().JWKSFetches, "no JWKS on v1")

@@ -257,6 +257,9 @@ func TestEveryFaultTested(t *testing.T) {
 	for f := range plusFaults { // plus_test.go
 		covered[f] = true
 	}
+	for f := range pcFaults { // proconnect_test.go
+		covered[f] = true
+	}
 	all := fctest.Faults()
 	if len(all) != len(covered) {
 		t.Errorf("%d faults, %d covered", len(all), len(covered))
