@@ -70,6 +70,10 @@ type Settings struct {
 	// mock mode, where Start fills it in). CookieKeys may be set in mock
 	// mode too (FC_COOKIE_KEY); otherwise Start draws a random key.
 	FC franceconnect.Config
+	// PC is the Espace agents' ProConnect client configuration (see
+	// agents.go): filled in by Start in mock mode, from the PC_* variables
+	// with a real environment, nil when they are not set.
+	PC *franceconnect.Config
 }
 
 // helpError is the answer to -h: the usage, wrapping flag.ErrHelp.
@@ -91,13 +95,14 @@ against a built-in mock FranceConnect (fctest). Environment variables:
   FC_COOKIE_KEY                 base64 of 32 random bytes (openssl rand -base64 32); comma-separated to rotate
   FC_ALGORITHM                  ES256 (default) | RS256 (v2); HS256 on v1
   FC_SCOPES                     space-separated scopes (default: identite_pivot email preferred_username idp_birthdate idp_id)
-`
+` + agentsEnvHelp
 
 // realModeVars select a real environment; any of them leaves mock mode.
 var realModeVars = []string{EnvClientID, EnvEnvironment, EnvServiceURL}
 
 // realOnlyVars make sense only with a real environment.
-var realOnlyVars = []string{EnvClientSecret, EnvRedirectURL, EnvPostLogoutRedirectURL, EnvAlgorithm, EnvScopes}
+var realOnlyVars = []string{EnvClientSecret, EnvRedirectURL, EnvPostLogoutRedirectURL, EnvAlgorithm, EnvScopes,
+	EnvPCServiceURL, EnvPCClientID, EnvPCClientSecret, EnvPCRedirectURL, EnvPCPostLogoutRedirectURL, EnvPCAlgorithm, EnvPCUserInfo}
 
 // Load reads the settings from the command-line arguments (without the
 // program name) and the environment (getenv, e.g. os.Getenv). It reports
@@ -201,6 +206,8 @@ func Load(args []string, getenv func(string) string) (Settings, error) {
 			add("%s: %v", EnvServiceURL, err)
 		case env.Plus:
 			add("%s %s is a FranceConnect+ environment, which this demo portal does not support (it needs encryption keys)", EnvServiceURL, serviceURL)
+		case env.ProConnect:
+			add("%s %s is a ProConnect address: give it as %s, for the Espace agents", EnvServiceURL, serviceURL, EnvPCServiceURL)
 		}
 		s.FC.Environment = env
 	default:
@@ -238,6 +245,7 @@ func Load(args []string, getenv func(string) string) (Settings, error) {
 	if len(s.FC.CookieKeys) == 0 && get(EnvCookieKey) == "" {
 		add("%s is required with a real environment: 32 random bytes in base64 (openssl rand -base64 32), the same on every replica", EnvCookieKey)
 	}
+	loadAgents(&s, get, getenv, add)
 	return s, joinProblems(problems)
 }
 
@@ -351,7 +359,7 @@ func pathOf(u *url.URL) string {
 
 func reserved(p string) bool {
 	switch p {
-	case HomePath, ProfilePath, LoginPath, LogoutPath:
+	case HomePath, ProfilePath, LoginPath, LogoutPath, AgentsLoginPath:
 		return true
 	}
 	return strings.HasPrefix(p, staticPrefix)

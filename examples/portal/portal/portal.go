@@ -12,7 +12,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -49,6 +48,10 @@ type handlerOptions struct {
 	Logger      *slog.Logger
 	Now         func() time.Time
 	MaxSessions int
+	// Agents is the Espace agents' ProConnect client (nil: no Espace
+	// agents), configured with AgentsConfig.
+	Agents       *franceconnect.Client
+	AgentsConfig *franceconnect.Config
 }
 
 // handler is the portal.
@@ -65,6 +68,7 @@ type handler struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	logout   http.Handler
+	agents   http.Handler // the Espace agents' logout (nil without it)
 }
 
 // tokenKey carries the RawIDToken of the session being logged out to the
@@ -105,7 +109,11 @@ func newHandler(fc *franceconnect.Client, o handlerOptions) (*handler, error) {
 	// The login and logout forms end at FranceConnect: form-action must
 	// allow its origin (Chromium checks the redirects of a form too).
 	formAction := []string{"'self'"}
-	for _, e := range []string{h.env.AuthorizationEndpoint, h.env.EndSessionEndpoint} {
+	endpoints := []string{h.env.AuthorizationEndpoint, h.env.EndSessionEndpoint}
+	if o.Agents != nil {
+		endpoints = append(endpoints, o.Agents.Environment().AuthorizationEndpoint, o.Agents.Environment().EndSessionEndpoint)
+	}
+	for _, e := range endpoints {
 		if u, err := url.Parse(e); err == nil && u.Host != "" {
 			if o := u.Scheme + "://" + u.Host; !slices.Contains(formAction, o) {
 				formAction = append(formAction, o)
@@ -129,6 +137,11 @@ func newHandler(fc *franceconnect.Client, o handlerOptions) (*handler, error) {
 	})
 	h.mux.HandleFunc("POST "+LogoutPath, h.startLogout)
 	h.mux.Handle("GET "+pathOf(pu), fc.LogoutReturnHandler(h.loggedOut, h.logoutFailed))
+	if o.Agents != nil {
+		if err := h.mountAgents(o.Agents, *o.AgentsConfig); err != nil {
+			return nil, err
+		}
+	}
 	return h, nil
 }
 
@@ -167,6 +180,8 @@ type pageData struct {
 	LogoutPath  string
 	Message     *message
 	Session     *sessionView
+	// AgentsLoginPath is the Espace agents' login, "" without it.
+	AgentsLoginPath string
 }
 
 func (h *handler) page(title string) pageData {
@@ -178,6 +193,12 @@ func (h *handler) page(title string) pageData {
 		ButtonStyle: h.button,
 		LoginPath:   LoginPath,
 		LogoutPath:  LogoutPath,
+		AgentsLoginPath: func() string {
+			if h.agents == nil {
+				return ""
+			}
+			return AgentsLoginPath
+		}(),
 	}
 }
 
@@ -192,47 +213,6 @@ func (h *handler) render(w http.ResponseWriter, status int, name string, data pa
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
-}
-
-// Messages of the home page, chosen by a fixed code in the query string
-// (never a text from the URL). %s is the agreement of "déconnecté".
-var homeMessages = map[string]message{
-	"ok":         {Kind: "success", Code: "logged-out", Text: "Vous êtes déconnecté%s du portail et de FranceConnect."},
-	"incomplete": {Kind: "info", Code: "logged-out-unverified", Text: "Vous êtes déconnecté%s du portail. Le retour de FranceConnect n’a pas pu être vérifié : fermez votre navigateur pour être certain de terminer votre session FranceConnect."},
-}
-
-// loginMessages are the messages of a failed login, by a fixed code in the
-// query string: the callback redirects to the home page, so that a reload
-// does not replay it.
-var loginMessages = map[string]message{}
-
-func init() {
-	for code, err := range map[string]error{
-		"annulee": franceconnect.ErrAccessDenied, "expiree": franceconnect.ErrTransactionExpired,
-		"inconnue": franceconnect.ErrNoTransaction, "indisponible": franceconnect.ErrProviderUnavailable,
-		"configuration": franceconnect.ErrConfig, "echec": errors.New("other"),
-	} {
-		kind := "error"
-		if code == "annulee" {
-			kind = "info"
-		}
-		loginMessages[code] = message{Kind: kind, Code: "login-" + code, Text: franceconnect.UserMessage(err)}
-	}
-}
-
-// loginCode is the code of loginMessages for err.
-func loginCode(err error) string {
-	for _, c := range []struct {
-		code string
-		err  error
-	}{{"annulee", franceconnect.ErrAccessDenied}, {"configuration", franceconnect.ErrConfig}, {"configuration", franceconnect.ErrInvalidClient},
-		{"expiree", franceconnect.ErrTransactionExpired}, {"expiree", franceconnect.ErrInvalidGrant}, {"inconnue", franceconnect.ErrStateMismatch},
-		{"indisponible", franceconnect.ErrProviderUnavailable}} {
-		if errors.Is(err, c.err) {
-			return c.code
-		}
-	}
-	return "echec"
 }
 
 // agreementCookie keeps, from logout to the logout return, the grammatical
@@ -311,7 +291,11 @@ func (h *handler) startLogout(w http.ResponseWriter, r *http.Request) {
 	h.sessions.remove(id)
 	http.SetCookie(w, h.sessionCookie("", -1))
 	http.SetCookie(w, &http.Cookie{Name: agreementCookie, Value: url.QueryEscape(newSessionView(s).Agreement), Path: "/", MaxAge: 600, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
-	h.logout.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, s.RawIDToken)))
+	logout := h.logout
+	if s.Agent != nil {
+		logout = h.agents
+	}
+	logout.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, s.RawIDToken)))
 }
 
 func (h *handler) loggedOut(w http.ResponseWriter, r *http.Request) {

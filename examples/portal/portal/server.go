@@ -23,6 +23,9 @@ type Instance struct {
 	URL string
 	// Mock is the embedded mock FranceConnect, nil with a real environment.
 	Mock *fctest.Server
+	// AgentsMock is the embedded mock ProConnect of the Espace agents, nil
+	// with a real environment.
+	AgentsMock *fctest.Server
 	// Settings are the settings the portal runs with (in mock mode, FC is
 	// the configuration registered on the mock, secret included).
 	Settings Settings
@@ -60,6 +63,7 @@ func StartWith(s Settings, logw io.Writer) (*Instance, error) {
 		_ = ln.Close()
 		if inst.Mock != nil {
 			inst.Mock.Close()
+			inst.AgentsMock.Close()
 		}
 		return nil, err
 	}
@@ -87,6 +91,9 @@ func StartWith(s Settings, logw io.Writer) (*Instance, error) {
 			_, _ = rand.Read(key) // a new key per run: pending logins do not survive a restart
 			cfg.CookieKeys = [][]byte{key}
 		}
+		var pc franceconnect.Config
+		inst.AgentsMock, pc = agentsMock(base, cfg.CookieKeys)
+		s.PC = &pc
 	} else if ru, err := url.Parse(cfg.RedirectURL); err == nil && ru.Host != "" {
 		// Where users open the portal: the callback URL's origin (a
 		// reverse proxy's, or this machine's when it is a loopback URL).
@@ -99,7 +106,15 @@ func StartWith(s Settings, logw io.Writer) (*Instance, error) {
 		return fail(fmt.Errorf("invalid configuration: %w", err))
 	}
 	inst.Settings.FC = cfg
-	h, err := newHandler(fc, handlerOptions{Config: cfg, ButtonStyle: s.ButtonStyle, Mock: s.Mock, Logger: logger})
+	var agents *franceconnect.Client
+	if s.PC != nil {
+		pc := agentsConfig(*s.PC, cfg)
+		if agents, err = franceconnect.New(pc); err != nil {
+			return fail(fmt.Errorf("invalid Espace agents configuration: %w", err))
+		}
+		inst.Settings.PC = &pc
+	}
+	h, err := newHandler(fc, handlerOptions{Config: cfg, ButtonStyle: s.ButtonStyle, Mock: s.Mock, Logger: logger, Agents: agents, AgentsConfig: inst.Settings.PC})
 	if err != nil {
 		return fail(err)
 	}
@@ -129,6 +144,7 @@ func (i *Instance) Close() error {
 	}
 	if i.Mock != nil {
 		i.Mock.Close()
+		i.AgentsMock.Close()
 	}
 	return err
 }
@@ -143,6 +159,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if inst.Mock != nil {
 		fmt.Fprintf(stdout, "Portail de démonstration : %s\n", inst.URL)
 		fmt.Fprintf(stdout, "FranceConnect simulé (fctest) : %s\n", inst.Mock.Issuer())
+		fmt.Fprintf(stdout, "ProConnect simulé pour l’espace agents (fctest) : %s\n", inst.AgentsMock.Issuer())
 		fmt.Fprintf(stdout, "Ouvrez %s dans un navigateur, cliquez sur « S’identifier avec FranceConnect » et choisissez une identité de test. Ctrl+C pour arrêter.\n", inst.URL)
 	} else {
 		fmt.Fprintf(stdout, "Portail : %s (FranceConnect %s, %s)\n", inst.URL, inst.Settings.FC.Environment.Name, inst.Settings.FC.Environment.Issuer)

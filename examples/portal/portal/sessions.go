@@ -12,7 +12,8 @@ import (
 
 // session is what the portal keeps, server side, about a logged-in user.
 type session struct {
-	Identity   *franceconnect.Identity
+	Identity   *franceconnect.Identity // a citizen (FranceConnect)
+	Agent      *franceconnect.Agent    // or an agent (ProConnect)
 	IDToken    *franceconnect.IDTokenClaims
 	RawIDToken string // for logout (id_token_hint)
 	CSRF       string // the logout form's token

@@ -25,9 +25,13 @@ type sessionView struct {
 	CSRF        string
 	Identity    []row
 	Auth        []row
+	Agent       bool // logged in through ProConnect
 }
 
 func newSessionView(s *session) *sessionView {
+	if s.Agent != nil {
+		return agentView(s)
+	}
 	id := s.Identity
 	v := &sessionView{CSRF: s.CSRF}
 	switch id.Gender {
