@@ -122,6 +122,8 @@ type interopClient struct {
 	RedirectURIs           []string `json:"redirect_uris"`
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	ForceACR               string   `json:"force_acr,omitempty"`
+	// UserInfo "json" registers no userinfo signing algorithm (ProConnect).
+	UserInfo string `json:"userinfo,omitempty"`
 	// EncKey is the public encryption key of a FranceConnect+-shaped
 	// client; encAlg names the fctest.ClientKey whose private part the
 	// library gets.
@@ -158,6 +160,7 @@ func newInteropClient(id, alg, version, redirect string) interopClient {
 type interopOP struct {
 	node, dir string
 	clients   []interopClient
+	profile   string // PROFILE: "" (FranceConnect) or "proconnect"
 	Port      int
 	PortV1    int
 	log       *interopLog // stdout and stderr of every run, shown on failure
@@ -169,8 +172,14 @@ type interopOP struct {
 
 func startInteropOP(t *testing.T, keys interopKeys, clients []interopClient) *interopOP {
 	t.Helper()
+	return startInteropProfile(t, "", keys, clients)
+}
+
+// startInteropProfile is startInteropOP with a PROFILE (see provider.js).
+func startInteropProfile(t *testing.T, profile string, keys interopKeys, clients []interopClient) *interopOP {
+	t.Helper()
 	node, dir := interopNode(t)
-	p := &interopOP{node: node, dir: dir, clients: clients, log: &interopLog{}}
+	p := &interopOP{node: node, dir: dir, clients: clients, profile: profile, log: &interopLog{}}
 	t.Cleanup(func() {
 		p.stop(t)
 		if t.Failed() {
@@ -225,6 +234,7 @@ func (p *interopOP) run(keys interopKeys, clients []byte) error {
 		"KEYS="+string(keys.jwks),
 		"CLIENTS="+string(clients),
 		"FORCE_ACR=",
+		"PROFILE="+p.profile,
 		// If this test binary dies without cleanup (timeout panic), the
 		// provider sees EOF on stdin and exits: no orphan.
 		"EXIT_ON_STDIN_EOF=1",

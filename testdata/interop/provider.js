@@ -9,6 +9,10 @@
 //                  (JWE, enc A256GCM), as core-fcp-high does
 //   FORCE_ACR      acr put in the tokens whatever was requested (e.g. eidas1 when eidas2 was asked);
 //                  a client's own "force_acr" in CLIENTS does the same for that client only
+//   PROFILE=proconnect  the v2 instance is shaped like ProConnect (core-fca-low): its acr values
+//                  requested through the claims parameter, agent claims, refresh tokens, siret_hint and
+//                  idp_hint accepted, HS256 clients on v2, and userinfo as JSON for the clients whose
+//                  "userinfo" is "json" (signed with the client's alg otherwise)
 //   EXIT_ON_STDIN_EOF=1  exit when stdin closes (the Go test's death ends the provider)
 // Prints "LISTENING_V1 <port>" then "LISTENING <port>" on stdout once both instances accept.
 // v2: issuer http://127.0.0.1:PORT/api/v2, FC v2 route names, signed (JWT) userinfo.
@@ -31,19 +35,21 @@ function genKeys() {
 const jwks = env.KEYS ? JSON.parse(env.KEYS) : env.KEYS_FILE ? JSON.parse(fs.readFileSync(env.KEYS_FILE, 'utf8')) : genKeys();
 const clientList = JSON.parse(env.CLIENTS || '[]');
 const forcedAcr = Object.fromEntries(clientList.filter((c) => c.force_acr).map((c) => [c.client_id, c.force_acr]));
+const proConnect = env.PROFILE === 'proconnect';
 const clients = clientList.map((c) => ({
-  version: c.version || (c.alg === 'HS256' ? 'v1' : 'v2'),
+  version: c.version || (c.alg === 'HS256' && !proConnect ? 'v1' : 'v2'),
   client_id: c.client_id,
   client_secret: c.client_secret,
   redirect_uris: c.redirect_uris,
   post_logout_redirect_uris: c.post_logout_redirect_uris || [],
-  grant_types: ['authorization_code'],
+  grant_types: proConnect ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
   response_types: ['code'],
   token_endpoint_auth_method: 'client_secret_post',
   id_token_signed_response_alg: c.alg,
   require_auth_time: true, // FC's ID tokens carry auth_time
   // FC v2 signs userinfo with the ID token alg; v1 answers plain JSON.
-  ...(c.alg !== 'HS256' && c.version !== 'v1' ? { userinfo_signed_response_alg: c.alg } : {}),
+  // ProConnect signs it only when the registration names an alg (JSON otherwise).
+  ...((proConnect ? c.userinfo !== 'json' : c.alg !== 'HS256' && c.version !== 'v1') ? { userinfo_signed_response_alg: c.alg } : {}),
   // FranceConnect+: encrypted for the client's key (the Go side keeps the private part).
   ...(c.enc_key ? {
     jwks: { keys: [c.enc_key] },
@@ -72,10 +78,30 @@ const claimsV1 = { // v1 had no given_name_array/idp_*, and identite_pivot carri
   given_name: ['given_name'], family_name: ['family_name'], gender: ['gender'], birthdate: ['birthdate'],
   birthplace: ['birthplace'], birthcountry: ['birthcountry'], email: ['email'], preferred_username: ['preferred_username'],
 };
-const LEVELS = ['eidas1', 'eidas2', 'eidas3'];
+// A ProConnect agent (made-up person, real public SIRET of the DINUM).
+const AGENT = {
+  given_name: 'Jean', usual_name: 'MARTIN', email: 'jean.martin@numerique.gouv.fr', uid: 'jmartin',
+  siret: '13002526500013', siren: '130025265', idp_id: 'proconnect-identite', organization_label: 'DINUM',
+  belonging_population: 'agent', phone: '01 23 45 67 89',
+};
+const claimsPC = Object.fromEntries(['given_name', 'usual_name', 'email', 'uid', 'siret', 'siren', 'idp_id',
+  'phone', 'organizational_unit', 'belonging_population', 'chorusdt', 'custom'].map((c) => [c, [c]]));
+claimsPC.openid = ['sub', 'organization_label'];
+const LEVELS = proConnect
+  ? ['eidas0', 'eidas0-mfa', 'eidas1', 'eidas1-mfa', 'eidas2', 'eidas3', 'https://proconnect.gouv.fr/assurance/certification-dirigeant']
+  : ['eidas1', 'eidas2', 'eidas3'];
 // FC keeps the lowest known requested level; FORCE_ACR overrides (misbehaving provider).
-const chooseAcr = (clientId, requested) => forcedAcr[clientId] || env.FORCE_ACR
-  || LEVELS.find((l) => String(requested || '').split(' ').includes(l)) || 'eidas1';
+// ProConnect: the agent's eidas1, or the first level of the claims request when eidas1 is not in it.
+function chooseAcr(clientId, requested, claims) {
+  const forced = forcedAcr[clientId] || env.FORCE_ACR;
+  if (forced) return forced;
+  if (proConnect) {
+    let values = [];
+    try { values = JSON.parse(claims || '{}').id_token?.acr?.values || []; } catch { values = []; }
+    return values.length === 0 || values.includes('eidas1') ? 'eidas1' : values[0];
+  }
+  return LEVELS.find((l) => String(requested || '').split(' ').includes(l)) || 'eidas1';
+}
 
 function makeProvider(version, issuer, prefix) {
   const routes = version === 'v2'
@@ -86,7 +112,9 @@ function makeProvider(version, issuer, prefix) {
     jwks,
     routes,
     acrValues: LEVELS,
-    claims: version === 'v2' ? claimsV2 : claimsV1,
+    claims: proConnect ? claimsPC : version === 'v2' ? claimsV2 : claimsV1,
+    extraParams: proConnect ? ['siret_hint', 'idp_hint'] : [],
+    issueRefreshToken: async (ctx, client) => proConnect && client.grantTypeAllowed('refresh_token'),
     scopes: ['openid'],
     responseTypes: ['code'],
     subjectTypes: ['pairwise'],
@@ -116,7 +144,7 @@ function makeProvider(version, issuer, prefix) {
     interactions: { url: (ctx, interaction) => `${prefix}/interaction/${interaction.uid}` },
     findAccount: (ctx, id) => ({
       accountId: id,
-      claims: () => ({ sub: id, ...(version === 'v2' ? ANGELA : { ...ANGELA, given_name_array: undefined, idp_birthdate: undefined, idp_id: undefined }) }),
+      claims: () => ({ sub: id, ...(proConnect ? AGENT : version === 'v2' ? ANGELA : { ...ANGELA, given_name_array: undefined, idp_birthdate: undefined, idp_id: undefined }) }),
     }),
     renderError: async (ctx, out) => { ctx.type = 'html'; ctx.body = `<!DOCTYPE html><html><body><h1>${esc(out.error)}</h1><p>${esc(out.error_description)}</p></body></html>`; },
   });
@@ -132,7 +160,7 @@ async function interact(provider, req, res) {
   const { uid, prompt, params, session, grantId } = await provider.interactionDetails(req, res);
   let result;
   if (prompt.name === 'login') {
-    result = { login: { accountId: 'angela-dubois', acr: chooseAcr(params.client_id, params.acr_values), amr: ['pwd'] } };
+    result = { login: { accountId: proConnect ? 'jean-martin' : 'angela-dubois', acr: chooseAcr(params.client_id, params.acr_values, params.claims), amr: ['pwd'] } };
   } else {
     const grant = grantId ? await provider.Grant.find(grantId) : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
     const d = prompt.details;
