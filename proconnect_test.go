@@ -399,3 +399,30 @@ func TestProConnectDiscovery(t *testing.T) {
 	}
 	assert.Len(t, doc.ACRs, 7)
 }
+
+// The handlers serve the ProConnect profile unchanged: the pending login's
+// cookie, the Agent in the result, ProConnect's words in the default error
+// page.
+func TestProConnectHandlers(t *testing.T) {
+	t.Parallel()
+	srv, c := pcSetup(t, "ES256", false, func(cfg *franceconnect.Config) {
+		cfg.RedirectURL, cfg.CookieKeys = hCallback, [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
+	})
+	b := newHBrowser(t)
+	var o hOutcome
+	cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{LoginHint: "paul.durand@laposte.fr"}), hLogin, agent(t, "agent_la_poste"))
+	b.get(t, o.callback(c), cb)
+	res := o.requireSuccess(t)
+	assert.Equal(t, "35600000049837", res.Agent.SIRET)
+	assert.NoError(t, franceconnect.AgentPolicy{EmailDomains: []string{"laposte.fr"}}.Allow(res.Agent))
+
+	// A cancelled login through the default error page speaks of ProConnect.
+	srv.Inject(fctest.CallbackAccessDenied)
+	cb = b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin, agent(t, "agent"))
+	resp := b.get(t, c.CallbackHandler(func(http.ResponseWriter, *http.Request, *franceconnect.Result, string) {
+		t.Error("onSuccess after a cancelled login")
+	}, nil), cb)
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "Vous avez annulé la connexion avec ProConnect.\n", string(body))
+}

@@ -101,6 +101,9 @@ func checkServiceURL(raw string) *SettingsProblem {
 		}
 		return &SettingsProblem{"ServiceURL", fr, strings.TrimPrefix(err.Error(), "franceconnect: ")}
 	}
+	if env.ProConnect {
+		return &SettingsProblem{"ServiceURL", "Cette adresse est celle de ProConnect, la connexion des agents et des professionnels : pour FranceConnect, indiquez " + serviceURLHelp + ".", "a ProConnect address in the FranceConnect settings"}
+	}
 	if env.Version == V1 {
 		return &SettingsProblem{"ServiceURL", "Cette adresse est celle de FranceConnect v1, fermé en septembre 2025 : demandez vos identifiants v2 dans l’espace partenaires et indiquez " + serviceURLHelp + ".", "FranceConnect v1 closed in September 2025: use a v2 environment"}
 	}

@@ -38,6 +38,7 @@ func TestSettingsCheck(t *testing.T) {
 		{"port", func(s *franceconnect.Settings) { s.ServiceURL = "https://oidc.franceconnect.gouv.fr:443" }, "ServiceURL", "sans port"},
 		{"query", func(s *franceconnect.Settings) { s.ServiceURL = "https://oidc.franceconnect.gouv.fr/?x=1" }, "ServiceURL", "sans port, paramètre"},
 		{"v1", func(s *franceconnect.Settings) { s.ServiceURL = "https://app.franceconnect.gouv.fr" }, "ServiceURL", "septembre 2025"},
+		{"ProConnect", func(s *franceconnect.Settings) { s.ServiceURL = "https://auth.agentconnect.gouv.fr" }, "ServiceURL", "celle de ProConnect"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
