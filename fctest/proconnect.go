@@ -2,6 +2,7 @@ package fctest
 
 import (
 	"encoding/json"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -22,6 +23,10 @@ import (
 // the agents of [Agents] and no client. Its Environment has ProConnect
 // set. Stop it with Close.
 func NewProConnectServer() *Server { return newServer(modeProConnect, nil, false) }
+
+// NewProConnectServerOn is NewProConnectServer on ln, a listener of yours
+// (as cmd/fcmock -proconnect does). Close closes ln.
+func NewProConnectServerOn(ln net.Listener) *Server { return newServer(modeProConnect, ln, false) }
 
 // ProConnect reports whether s is a ProConnect server.
 func (s *Server) ProConnect() bool { return s.pc }

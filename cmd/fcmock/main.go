@@ -18,6 +18,12 @@
 // one mock serves a portal's happy path and its negative cases side by
 // side.
 //
+// With -proconnect it mocks ProConnect instead (fctest.NewProConnectServer:
+// the agents of fctest.Agents, levels through the claims parameter,
+// prompt=none, Y000400 on an unknown parameter), where a client's alg may
+// also be HS256 and "userinfo": "json" (userinfo=json) registers no
+// userinfo signing algorithm.
+//
 // With -qualify LOGIN_URL -logged-in TEXT [-logout URL -logged-out TEXT],
 // it runs FranceConnect's qualification self-check on the portal (see
 // fctest.Server.Qualify), judging it by what it does next and by the texts
@@ -65,6 +71,7 @@ type client struct {
 	RedirectURIs           []string `json:"redirect_uris"`
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	Alg                    string   `json:"alg"`
+	UserInfo               string   `json:"userinfo"` // "json" (ProConnect) or "" (signed)
 	Faults                 []string `json:"faults"`
 }
 
@@ -94,10 +101,12 @@ func (c *clientFlags) Set(v string) error {
 			cl.PostLogoutRedirectURIs = append(cl.PostLogoutRedirectURIs, val)
 		case "alg":
 			cl.Alg = val
+		case "userinfo":
+			cl.UserInfo = val
 		case "faults":
 			cl.Faults = append(cl.Faults, strings.Split(val, "+")...)
 		default:
-			return fmt.Errorf("unknown key %q (id, secret, name, redirect, logout, alg, faults)", k)
+			return fmt.Errorf("unknown key %q (id, secret, name, redirect, logout, alg, userinfo, faults)", k)
 		}
 	}
 	*c = append(*c, cl)
@@ -113,8 +122,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	loggedIn := fs.String("logged-in", "", "with -qualify: a text of the portal's page once a user is logged in")
 	logout := fs.String("logout", "", "with -qualify: the portal's logout URL, posted with an empty form")
 	loggedOut := fs.String("logged-out", "", "with -qualify: a text of the portal's page after a verified logout")
+	proConnect := fs.Bool("proconnect", false, "mock ProConnect (the agents' federation) instead of FranceConnect")
 	var flags clientFlags
-	fs.Var(&flags, "client", "a registration: id=...,secret=...,redirect=URL,logout=URL[,alg=ES256|RS256][,faults=Name+Name][,name=...] (repeatable)")
+	fs.Var(&flags, "client", "a registration: id=...,secret=...,redirect=URL,logout=URL[,alg=ES256|RS256|HS256][,userinfo=json][,faults=Name+Name][,name=...] (repeatable; HS256 and userinfo=json with -proconnect)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -137,10 +147,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if c.ID == "" || len(c.Secret) < 32 || len(c.RedirectURIs) == 0 {
 			return fmt.Errorf("client %d: id, a secret of 32 characters or more, and a redirect URL are required", i+1)
 		}
-		if c.Alg != "" && c.Alg != "ES256" && c.Alg != "RS256" {
-			return fmt.Errorf("client %s: alg %q: ES256 or RS256", c.ID, c.Alg)
+		switch {
+		case c.Alg == "HS256" && *proConnect:
+		case c.Alg != "" && c.Alg != "ES256" && c.Alg != "RS256":
+			return fmt.Errorf("client %s: alg %q: ES256 or RS256 (HS256 with -proconnect)", c.ID, c.Alg)
 		}
-		regs[i] = fctest.Registration{Name: c.Name, ID: c.ID, Secret: c.Secret, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Alg: c.Alg}
+		if c.UserInfo != "" && (c.UserInfo != "json" || !*proConnect) {
+			return fmt.Errorf("client %s: userinfo %q: only \"json\", with -proconnect", c.ID, c.UserInfo)
+		}
+		regs[i] = fctest.Registration{Name: c.Name, ID: c.ID, Secret: c.Secret, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
+			Alg: c.Alg, UserInfoJSON: c.UserInfo == "json"}
 		for _, name := range c.Faults {
 			f, err := fctest.ParseFault(name)
 			if err != nil {
@@ -156,14 +172,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := fctest.NewServerOn(ln)
+	srv, name := fctest.NewServerOn, "FranceConnect"
+	if *proConnect {
+		srv, name = fctest.NewProConnectServerOn, "ProConnect"
+	}
+	return serve(ctx, srv(ln), name, regs, out, *qualify, *loggedIn, *logout, *loggedOut)
+}
+
+// serve registers regs on srv and serves until ctx ends, or runs the
+// qualification self-check.
+func serve(ctx context.Context, srv *fctest.Server, name string, regs []fctest.Registration, out io.Writer, qualify, loggedIn, logout, loggedOut string) error {
 	defer srv.Close()
 	for _, r := range regs {
 		srv.Register(r)
 	}
-	fmt.Fprintf(out, "fcmock: FranceConnect mock on %s\nissuer: %s\ndiscovery: %s/.well-known/openid-configuration\nclients: %d\n", srv.URL, srv.Issuer(), srv.Issuer(), len(regs))
-	if *qualify != "" {
-		return runQualification(srv, out, *qualify, *loggedIn, *logout, *loggedOut)
+	fmt.Fprintf(out, "fcmock: "+name+" mock on %s\nissuer: %s\ndiscovery: %s/.well-known/openid-configuration\nclients: %d\n", srv.URL, srv.Issuer(), srv.Issuer(), len(regs))
+	if qualify != "" {
+		return runQualification(srv, out, qualify, loggedIn, logout, loggedOut)
 	}
 	<-ctx.Done()
 	return nil

@@ -147,6 +147,8 @@ func TestBadArguments(t *testing.T) {
 		{"-client", "id=x"},
 		{"-client", "id=x,secret=" + secret + ",redirect=" + portal + ",faults=NoSuchFault"},
 		{"-client", "id=x,secret=" + secret + ",redirect=" + portal + ",alg=HS256"},
+		{"-client", "id=x,secret=" + secret + ",redirect=" + portal + ",userinfo=json"},
+		{"-proconnect", "-client", "id=x,secret=" + secret + ",redirect=" + portal + ",userinfo=xml"},
 		{"-client", "nokey"},
 		{"-config", "/nonexistent/clients.json"},
 	} {
@@ -213,5 +215,47 @@ func TestQualifyBlackBox(t *testing.T) {
 	}
 	if strings.Count(out.String(), "[OK]") != 12 || strings.Contains(out.String(), "ÉCHEC") {
 		t.Errorf("report:\n%s", out.String())
+	}
+}
+
+// With -proconnect the command serves ProConnect: an HS256 client with JSON
+// userinfo logs in with the library's ProConnect profile.
+func TestProConnectMock(t *testing.T) {
+	t.Parallel()
+	iss := startMock(t, "-proconnect", "-client", "id=pc,secret="+secret+",redirect="+portal+"/agents/callback,alg=HS256,userinfo=json")
+	env, err := franceconnect.NewProConnectEnvironment(iss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := franceconnect.New(franceconnect.Config{Environment: env, ClientID: "pc", ClientSecret: secret,
+		RedirectURL: portal + "/agents/callback", Algorithm: "HS256", UserInfoJSON: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := c.AuthCodeURL(franceconnect.AuthOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(req.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := formAction.FindSubmatch(page)
+	if m == nil || !strings.Contains(string(page), "ProConnect") {
+		t.Fatalf("chooser page:\n%s", page)
+	}
+	u, _ := url.Parse(req.URL)
+	resp, err = noFollow.PostForm(u.Scheme+"://"+u.Host+string(m[1]), url.Values{"login": {"agent"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cb, _ := url.Parse(resp.Header.Get("Location"))
+	res, err := c.Exchange(context.Background(), req, cb.Query())
+	if err != nil || res.Agent == nil || res.Agent.UsualName != "MARTIN" {
+		t.Fatalf("Exchange: %v", err)
 	}
 }
