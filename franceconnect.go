@@ -47,5 +47,10 @@
 //
 // Both API versions are served from one API: the [Environment] decides
 // ([V2], or the legacy [V1]); FranceConnect+ environments add encrypted
-// tokens. Package fctest is a mock FranceConnect for tests.
+// tokens. ProConnect, the sibling federation for public agents and
+// professionals, is a second profile over the same pipeline: with a
+// ProConnect environment ([ProConnectProduction]...), the accepted levels
+// are a set ([Config.ACRValues]), silent login and hints are allowed, and
+// the result carries a typed [Agent] instead of an [Identity]. Package
+// fctest is a mock FranceConnect (and ProConnect) for tests.
 package franceconnect

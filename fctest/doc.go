@@ -55,6 +55,17 @@
 // listener of yours (the standalone command cmd/fcmock serves the mock
 // this way for portals in any language).
 //
+// [NewProConnectServer] mocks ProConnect, the agents' federation: the
+// agents of [Agents], levels requested through the claims parameter (an
+// eidas1 agent is raised to eidas1-mfa when only that is asked, as
+// ProConnect's e-mail code does), prompt=none answered from the mock's
+// session or with login_required, login_hint and siret_hint accepted and
+// any undocumented parameter refused with Y000400, state and nonce of 32
+// characters at least, HS256 registrations keyed with the secret, JSON
+// userinfo for [Registration.UserInfoJSON], and a refresh token in every
+// token response. The faults apply as on FranceConnect, with
+// [UserInfoSigned] and [IDTokenACRUnknown] besides.
+//
 // [Server.Qualify] runs FranceConnect's qualification self-check on a
 // portal registered on the mock, judging it by what it does next, and
 // returns a report to attach to the qualification request.
