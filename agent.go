@@ -1,12 +1,9 @@
 package franceconnect
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/go-jose/go-jose/v4/json"
 )
 
 // ProConnect's scopes (beside ScopeOpenID, ScopeGivenName, ScopeEmail,
@@ -78,12 +75,7 @@ type Agent struct {
 // Claims decodes the verified userinfo claims into v (a pointer to a
 // struct or a map), for claims Agent does not type. Member names match
 // exactly and a claim given twice was refused already.
-func (a *Agent) Claims(v any) error {
-	if a.raw == nil {
-		return errors.New("franceconnect: this Agent was not decoded from claims")
-	}
-	return json.Unmarshal(a.raw, v)
-}
+func (a *Agent) Claims(v any) error { return decodeVerified(a.raw, "Agent", v) }
 
 // wireAgent mirrors ProConnect's userinfo.
 type wireAgent struct {

@@ -28,26 +28,32 @@ func mockSetup(t *testing.T, alg string, mutate ...func(*franceconnect.Config)) 
 	t.Helper()
 	srv := fctest.NewServer()
 	t.Cleanup(srv.Close)
-	reg := srv.Register(fctest.Registration{
-		RedirectURIs:           []string{"https://portail.example/fc/callback", tenantRedirect},
-		PostLogoutRedirectURIs: []string{"https://portail.example/"},
-		Alg:                    alg,
-	})
-	cfg := franceconnect.Config{
-		Environment:           srv.Environment(),
-		ClientID:              reg.ID,
-		ClientSecret:          reg.Secret,
-		RedirectURL:           "https://portail.example/fc/callback",
-		PostLogoutRedirectURL: "https://portail.example/",
-		Algorithm:             alg,
-		Scopes:                []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeEmail, franceconnect.ScopeIDPBirthdate},
+	reg := fctest.Registration{RedirectURIs: []string{"https://portail.example/fc/callback", tenantRedirect}, Alg: alg}
+	base := franceconnect.Config{
+		Algorithm: alg,
+		Scopes:    []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeEmail, franceconnect.ScopeIDPBirthdate},
 	}
+	return srv, clientOn(t, srv, reg, base, mutate...)
+}
+
+// clientOn registers reg on srv (the tests' callback and post-logout URLs
+// by default) and returns a Client of base configured for it, then
+// changed by mutate.
+func clientOn(t *testing.T, srv *fctest.Server, reg fctest.Registration, base franceconnect.Config, mutate ...func(*franceconnect.Config)) *franceconnect.Client {
+	t.Helper()
+	if reg.RedirectURIs == nil {
+		reg.RedirectURIs = []string{"https://portail.example/fc/callback"}
+	}
+	reg.PostLogoutRedirectURIs = []string{"https://portail.example/"}
+	reg = srv.Register(reg)
+	base.Environment, base.ClientID, base.ClientSecret = srv.Environment(), reg.ID, reg.Secret
+	base.RedirectURL, base.PostLogoutRedirectURL = "https://portail.example/fc/callback", "https://portail.example/"
 	for _, m := range mutate {
-		m(&cfg)
+		m(&base)
 	}
-	c, err := franceconnect.New(cfg)
+	c, err := franceconnect.New(base)
 	require.NoError(t, err)
-	return srv, c
+	return c
 }
 
 // mockLogin runs the browser part against the mock and returns the callback's

@@ -128,11 +128,15 @@ func (i *Identity) BornInFrance() bool { return i.Birthcountry == CountryFrance 
 // struct or a map), for claims the library does not type, such as those of
 // newer data-provider scopes. Member names match exactly and a claim given
 // twice was refused already.
-func (i *Identity) Claims(v any) error {
-	if i.raw == nil {
-		return errors.New("franceconnect: this Identity was not decoded from claims")
+func (i *Identity) Claims(v any) error { return decodeVerified(i.raw, "Identity", v) }
+
+// decodeVerified decodes the verified claims raw of an Identity or an
+// Agent (what) into v.
+func decodeVerified(raw []byte, what string, v any) error {
+	if raw == nil {
+		return errors.New("franceconnect: this " + what + " was not decoded from claims")
 	}
-	return json.Unmarshal(i.raw, v)
+	return json.Unmarshal(raw, v)
 }
 
 // wireIdentity mirrors the wire format.

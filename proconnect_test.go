@@ -25,30 +25,14 @@ func pcSetup(t *testing.T, alg string, userInfoJSON bool, mutate ...func(*france
 	t.Helper()
 	srv := fctest.NewProConnectServer()
 	t.Cleanup(srv.Close)
-	reg := srv.Register(fctest.Registration{
-		RedirectURIs:           []string{"https://portail.example/fc/callback"},
-		PostLogoutRedirectURIs: []string{"https://portail.example/"},
-		Alg:                    alg,
-		UserInfoJSON:           userInfoJSON,
-	})
-	cfg := franceconnect.Config{
-		Environment:           srv.Environment(),
-		ClientID:              reg.ID,
-		ClientSecret:          reg.Secret,
-		RedirectURL:           "https://portail.example/fc/callback",
-		PostLogoutRedirectURL: "https://portail.example/",
-		Algorithm:             alg,
-		UserInfoJSON:          userInfoJSON,
+	base := franceconnect.Config{
+		Algorithm:    alg,
+		UserInfoJSON: userInfoJSON,
 		Scopes: []string{franceconnect.ScopeGivenName, franceconnect.ScopeUsualName, franceconnect.ScopeEmail,
 			franceconnect.ScopeUID, franceconnect.ScopeSIRET, franceconnect.ScopeSIREN, franceconnect.ScopeIDPID,
 			franceconnect.ScopeBelongingPopulation},
 	}
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	c, err := franceconnect.New(cfg)
-	require.NoError(t, err)
-	return srv, c
+	return srv, clientOn(t, srv, fctest.Registration{Alg: alg, UserInfoJSON: userInfoJSON}, base, mutate...)
 }
 
 // agent returns the built-in test agent of that login.
