@@ -11,7 +11,8 @@ import (
 	"github.com/go-jose/go-jose/v4/json"
 )
 
-// ACR is an eIDAS level of assurance as FranceConnect names it.
+// ACR is a level of assurance as FranceConnect and ProConnect name it: an
+// eIDAS level, or one of ProConnect's (see EIDAS1MFA).
 type ACR string
 
 // The eIDAS levels, ordered: EIDAS1 < EIDAS2 < EIDAS3. FranceConnect
@@ -34,7 +35,9 @@ func (a ACR) orFloor(floor ACR) ACR {
 	return a
 }
 
-// AtLeast reports whether a is a known level at least min.
+// AtLeast reports whether a is a known level of FranceConnect's ladder
+// (eidas1, eidas2, eidas3) at least min. ProConnect's levels are a set:
+// see Config.ACRValues and ACR.MFA.
 func (a ACR) AtLeast(min ACR) bool {
 	return a.rank() != 0 && a.rank() >= min.rank()
 }

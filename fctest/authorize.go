@@ -109,7 +109,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	acr, invalidACR := s.requestedACR(q.Get("acr_values"), v1) // plus.go
-	levels, claimsOK := requestedLevels(q)                       // ProConnect (proconnect.go)
+	levels, claimsOK := requestedLevels(q)                     // ProConnect (proconnect.go)
 	if invalidACR != "" && !s.pc {
 		fail("invalid_acr", invalidACR)
 		return

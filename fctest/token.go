@@ -20,11 +20,11 @@ type accessToken struct {
 }
 
 // tokenResponse is FranceConnect's token answer: exactly these five fields
-// (v1: no scope).
+// (v1: no scope; ProConnect adds refresh_token).
 type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	ExpiresIn   int    `json:"expires_in"`
-	IDToken     string `json:"id_token"`
+	AccessToken  string `json:"access_token"`
+	ExpiresIn    int    `json:"expires_in"`
+	IDToken      string `json:"id_token"`
 	Scope        string `json:"scope,omitempty"`
 	TokenType    string `json:"token_type"`
 	RefreshToken string `json:"refresh_token,omitempty"` // ProConnect
