@@ -66,7 +66,7 @@ const (
 	ScopeIDPID             = "idp_id"             // identifier of the identity provider used (v2)
 	ScopeAMR               = "amr"                // authentication methods (v2)
 	ScopeAddress           = "address"            // v1 only
-	ScopePhone             = "phone"              // v1 only
+	ScopePhone             = "phone"              // v1 only on FranceConnect; ProConnect's phone claim
 )
 
 // Gender as FranceConnect sends it.

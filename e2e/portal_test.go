@@ -10,7 +10,8 @@
 //
 // Without FC_BROWSER=1 the tests skip; with it, a missing Chromium is a
 // failure. FC_SCREENSHOT=1 also writes the screenshots of ../docs/ (the
-// profile page of the default identity, the multi-tenant pages). CHROMIUM names another binary.
+// home page with both buttons, the profile page of the default identity and
+// of an agent, the multi-tenant pages). CHROMIUM names another binary.
 package e2e
 
 import (
