@@ -105,6 +105,11 @@ func ParseAgent(claims []byte) (*Agent, error) {
 	if decodeObject(claims, &w) != nil {
 		return nil, errIdentityTypes
 	}
+	return w.agent(claims)
+}
+
+// agent validates w, decoded from claims.
+func (w *wireAgent) agent(claims []byte) (*Agent, error) {
 	a := &Agent{
 		Subject: w.Sub, GivenName: w.GivenName, UsualName: w.UsualName, Email: w.Email, UID: w.UID,
 		SIRET: w.SIRET, SIREN: w.SIREN, IDPID: w.IDPID, OrganizationLabel: w.OrganizationLabel,

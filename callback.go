@@ -124,17 +124,13 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	}
 	c.logDebug(ctx, "franceconnect: ID token verified, fetching userinfo")
 
-	claims, err := c.userInfo(ctx, tok.AccessToken, idt.Subject)
+	user := c.newUserInfoClaims()
+	claims, err := c.userInfo(ctx, tok.AccessToken, idt.Subject, user)
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{IDToken: idt, RawIDToken: rawIDToken, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}
-	if c.cfg.Environment.ProConnect {
-		res.Agent, err = ParseAgent(claims)
-	} else {
-		res.Identity, err = ParseIdentity(claims)
-	}
-	if err != nil {
+	if err := user.setUser(res, claims); err != nil {
 		return nil, err
 	}
 	return res, nil

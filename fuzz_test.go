@@ -611,7 +611,10 @@ func TestMegabyteOfDotsAllocs(t *testing.T) {
 		run  func(tok string) error
 	}{
 		{"ID token", func(tok string) error { _, err := fx.c.verifyIDToken(ctx, tok, fx.req, fuzzAccess); return err }},
-		{"userinfo", func(tok string) error { _, err := fx.c.verifyUserInfoJWT(ctx, tok, fuzzSub); return err }},
+		{"userinfo", func(tok string) error {
+			_, err := fx.c.verifyUserInfoJWT(ctx, tok, fuzzSub, &identityUserInfo{})
+			return err
+		}},
 		{"id_token_hint", func(tok string) error { _, err := fx.c.LogoutURL(tok, LogoutOptions{}); return err }},
 	} {
 		var allocs [2]float64

@@ -180,7 +180,7 @@ func TestOpenTokenOnFranceConnect(t *testing.T) {
 	assert.Equal(t, innerJWS, got)
 
 	// Through the ID token and userinfo checks too.
-	_, err = c.verifyUserInfoJWT(context.Background(), jwe, "x")
+	_, err = c.verifyUserInfoJWT(context.Background(), jwe, "x", &identityUserInfo{})
 	assert.ErrorIs(t, err, ErrAlgorithm)
 }
 

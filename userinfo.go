@@ -20,8 +20,9 @@ const (
 // userInfo fetches userinfo with the access token and verifies it for the
 // ID token's subject: on v2 a JWT signed like the ID token (encrypted like
 // it on FranceConnect+), on v1 (and on ProConnect with
-// Config.UserInfoJSON) plain JSON. It returns the verified claims.
-func (c *Client) userInfo(ctx context.Context, accessToken, subject string) ([]byte, error) {
+// Config.UserInfoJSON) plain JSON. It reads the claims into dst and
+// returns them.
+func (c *Client) userInfo(ctx context.Context, accessToken, subject string, dst userInfoClaims) ([]byte, error) {
 	plain := c.cfg.Environment.Version == V1 || c.cfg.UserInfoJSON
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
@@ -54,18 +55,57 @@ func (c *Client) userInfo(ctx context.Context, accessToken, subject string) ([]b
 		return nil, fmt.Errorf("%w: want %s, got %s (Config.UserInfoJSON says which the registration returns)", ErrUserInfoFormat, want, safe(mt))
 	}
 	if !plain {
-		return c.verifyUserInfoJWT(ctx, string(body), subject)
+		return c.verifyUserInfoJWT(ctx, string(body), subject, dst)
 	}
-	var sub struct {
-		Sub string `json:"sub"`
-	}
-	if decodeObject(body, &sub) != nil {
+	if decodeObject(body, dst) != nil {
 		return nil, errIdentityTypes
 	}
-	if err := checkSameSubject(sub.Sub, subject); err != nil {
+	if err := checkSameSubject(dst.subject(), subject); err != nil {
 		return nil, err
 	}
 	return body, nil
+}
+
+// userInfoClaims are a userinfo's claims as the client's profile reads
+// them in one pass: the envelope of a signed userinfo and the user, an
+// Identity on FranceConnect, an Agent on ProConnect.
+type userInfoClaims interface {
+	envelope() *envelopeClaims
+	subject() string
+	// setUser validates the user read from claims and sets it in res.
+	setUser(res *Result, claims []byte) error
+}
+
+// newUserInfoClaims returns what the profile reads userinfo into.
+func (c *Client) newUserInfoClaims() userInfoClaims {
+	if c.cfg.Environment.ProConnect {
+		return &agentUserInfo{}
+	}
+	return &identityUserInfo{}
+}
+
+type identityUserInfo struct {
+	envelopeClaims
+	wireIdentity
+}
+
+func (u *identityUserInfo) envelope() *envelopeClaims { return &u.envelopeClaims }
+func (u *identityUserInfo) subject() string           { return u.Sub }
+func (u *identityUserInfo) setUser(res *Result, claims []byte) (err error) {
+	res.Identity, err = u.identity(claims)
+	return err
+}
+
+type agentUserInfo struct {
+	envelopeClaims
+	wireAgent
+}
+
+func (u *agentUserInfo) envelope() *envelopeClaims { return &u.envelopeClaims }
+func (u *agentUserInfo) subject() string           { return u.Sub }
+func (u *agentUserInfo) setUser(res *Result, claims []byte) (err error) {
+	res.Agent, err = u.agent(claims)
+	return err
 }
 
 // userInfoError reads a userinfo error answer (JSON body or

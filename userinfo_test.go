@@ -48,11 +48,13 @@ func TestV1UserInfoSubjectExactName(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(tt.body))
 		})
-		claims, err := c.userInfo(context.Background(), "access", sub)
-		var id *Identity
+		u := &identityUserInfo{}
+		claims, err := c.userInfo(context.Background(), "access", sub, u)
+		var res Result
 		if err == nil {
-			id, err = ParseIdentity(claims)
+			err = u.setUser(&res, claims)
 		}
+		id := res.Identity
 		if tt.want == nil {
 			require.NoError(t, err, tt.body)
 			assert.Equal(t, sub, id.Subject)
@@ -70,7 +72,7 @@ func TestUserInfoDeadlineWithoutClientTimeout(t *testing.T) {
 	assert.Equal(t, defaultHTTPTimeout, c.timeout, "a client without Timeout gets the default")
 	c.timeout = 100 * time.Millisecond
 	start := time.Now()
-	_, err := c.userInfo(context.Background(), "access", "sub")
+	_, err := c.userInfo(context.Background(), "access", "sub", &identityUserInfo{})
 	assert.ErrorIs(t, err, ErrProviderUnavailable)
 	assert.Less(t, time.Since(start), 2*time.Second)
 }

@@ -101,8 +101,9 @@ var errClaimTypes = fmt.Errorf("%w: claims are not a JSON object of the expected
 
 // verifyUserInfoJWT checks a signed userinfo (v2, decrypted first on
 // FranceConnect+): signature as the ID token, iss, aud, exp when present,
-// sub equal to the ID token's. It returns the verified claims.
-func (c *Client) verifyUserInfoJWT(ctx context.Context, raw, subject string) ([]byte, error) {
+// sub equal to the ID token's. It reads the claims into dst, in one pass,
+// and returns them.
+func (c *Client) verifyUserInfoJWT(ctx context.Context, raw, subject string, dst userInfoClaims) ([]byte, error) {
 	raw, err := c.openToken(ctx, strings.TrimSpace(raw))
 	if err != nil {
 		return nil, err
@@ -111,17 +112,17 @@ func (c *Client) verifyUserInfoJWT(ctx context.Context, raw, subject string) ([]
 	if err != nil {
 		return nil, err
 	}
-	var uc struct {
-		envelopeClaims
-		Sub string `json:"sub"`
+	if err := decodeObject(payload, dst); err != nil {
+		// Tell a bad envelope (a malformed token) from a bad identity.
+		if decodeObject(payload, &envelopeClaims{}) != nil {
+			return nil, errClaimTypes
+		}
+		return nil, errIdentityTypes
 	}
-	if decodeObject(payload, &uc) != nil {
-		return nil, errClaimTypes
-	}
-	if err := c.checkEnvelope(&uc.envelopeClaims, c.cfg.Now(), false); err != nil {
+	if err := c.checkEnvelope(dst.envelope(), c.cfg.Now(), false); err != nil {
 		return nil, err
 	}
-	if err := checkSameSubject(uc.Sub, subject); err != nil {
+	if err := checkSameSubject(dst.subject(), subject); err != nil {
 		return nil, err
 	}
 	return payload, nil

@@ -161,9 +161,14 @@ func TestClaimNamesExactAndUnique(t *testing.T) {
 // userInfoIdentity verifies a userinfo JWT and decodes its identity, as
 // Exchange does on FranceConnect.
 func (c *Client) userInfoIdentity(ctx context.Context, raw, subject string) (*Identity, error) {
-	claims, err := c.verifyUserInfoJWT(ctx, raw, subject)
+	u := &identityUserInfo{}
+	claims, err := c.verifyUserInfoJWT(ctx, raw, subject, u)
 	if err != nil {
 		return nil, err
 	}
-	return ParseIdentity(claims)
+	var res Result
+	if err := u.setUser(&res, claims); err != nil {
+		return nil, err
+	}
+	return res.Identity, nil
 }
