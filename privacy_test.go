@@ -106,11 +106,11 @@ func jwtAndSegments(jwt string) []string {
 // by many users ("male" is even inside "female"), not identifying values.
 func identityValues() []string {
 	var out []string
-	for _, u := range fctest.Users() {
+	for _, u := range append(fctest.Users(), fctest.Agents()...) {
 		out = append(out, u.GivenName, u.FamilyName, u.PreferredUsername, u.Birthdate, u.IDPBirthdate,
-			u.Birthplace, u.Birthcountry, u.Email)
+			u.Birthplace, u.Birthcountry, u.Email, u.UsualName, u.UID, u.SIRET)
 		out = append(out, u.GivenNameArray...)
-		for _, w := range strings.Fields(u.GivenName + " " + u.FamilyName) {
+		for _, w := range strings.Fields(u.GivenName + " " + u.FamilyName + " " + u.UsualName) {
 			if len(w) >= 4 { // "DE", "LA" would match anything
 				out = append(out, w)
 			}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -409,4 +410,54 @@ func TestProConnectHandlers(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "Vous avez annulé la connexion avec ProConnect.\n", string(body))
+}
+
+// No agent datum, token or secret in the logs or the errors of ProConnect
+// logins, logouts and every fault of the mock.
+func TestProConnectPrivacy(t *testing.T) {
+	t.Parallel()
+	var logs debugLog
+	rec := newSecretRecorder(t)
+	var secret string
+	srv, c := pcSetup(t, "HS256", true, func(cfg *franceconnect.Config) {
+		cfg.Logger = logs.logger()
+		cfg.HTTPClient = &http.Client{Transport: rec, Timeout: 10 * time.Second}
+		cfg.ACRValues = []franceconnect.ACR{franceconnect.EIDAS1, franceconnect.EIDAS1MFA, franceconnect.ACRCertificationDirigeant}
+		secret = cfg.ClientSecret
+	})
+	rec.add(secret)
+	var errs []string
+	login := func(u fctest.User) *franceconnect.Result {
+		req, q := mockLogin(t, srv, c, u, franceconnect.AuthOptions{LoginHint: u.Email})
+		rec.add(req.State, req.Nonce, q.Get("code"))
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		res, err := c.Exchange(ctx, req, q)
+		if err != nil {
+			errs = append(errs, err.Error(), c.UserMessage(err))
+			return nil
+		}
+		rec.add(res.AccessToken, res.RefreshToken, res.Agent.Subject)
+		rec.add(jwtAndSegments(res.RawIDToken)...)
+		return res
+	}
+	for _, u := range fctest.Agents() {
+		res := login(u)
+		require.NotNil(t, res, u.Login)
+		lreq, err := c.LogoutURL(res.RawIDToken, franceconnect.LogoutOptions{})
+		require.NoError(t, err)
+		back, err := srv.Logout(lreq.URL)
+		require.NoError(t, err)
+		require.NoError(t, c.VerifyLogout(lreq, mustURL(t, back).Query()))
+		if err := (franceconnect.AgentPolicy{SIRETs: []string{"00000000000000"}}).Allow(res.Agent); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	for _, f := range fctest.Faults() {
+		srv.Reset()
+		srv.Inject(f)
+		login(fctest.Agents()[0])
+	}
+	require.Greater(t, len(errs), 20, "the faults produced errors")
+	requireNoSecret(t, logs.String(), errs, rec, srv.URL, c.Environment().Issuer)
 }
