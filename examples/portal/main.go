@@ -4,13 +4,15 @@
 //
 // starts it on http://127.0.0.1:8080 with an embedded mock FranceConnect
 // (fctest): click the button, pick a test identity, see the verified
-// identité pivot, log out. No credentials, no internet.
+// identité pivot, log out. Its « Espace agents » does the same with an
+// embedded mock ProConnect. No credentials, no internet.
 //
 // Flags: -addr host:port (or PORT), -button default|contrast (or
 // FC_BUTTON_STYLE). With FC_ENVIRONMENT or FC_SERVICE_URL, FC_CLIENT_ID,
 // FC_CLIENT_SECRET, FC_REDIRECT_URL, FC_POST_LOGOUT_REDIRECT_URL and
 // FC_COOKIE_KEY (and optionally FC_ALGORITHM, FC_SCOPES) it talks to a real
-// FranceConnect environment instead; see package
+// FranceConnect environment instead, and with the PC_* variables to a real
+// ProConnect for the Espace agents; see package
 // github.com/franceconnect-go/franceconnect/examples/portal/portal.
 package main
 

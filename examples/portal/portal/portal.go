@@ -1,6 +1,7 @@
 // Package portal is the demo portal of examples/portal: a small French
 // portal with the FranceConnect button, a profile page showing the
-// verified identité pivot, and logout through FranceConnect. It runs
+// verified identité pivot, and logout through FranceConnect; and an
+// « Espace agents » with the ProConnect button (agents.go). It runs
 // against an in-process fctest mock by default, or against a real
 // FranceConnect environment configured by environment variables (see
 // Load). It is a package of its own, not package main, so that the
