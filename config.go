@@ -104,9 +104,12 @@ type Config struct {
 	// fail closed (HTTP 500 and an ErrConfig error).
 	CookieKeys [][]byte
 	// CookieName prefixes the handlers' cookie names (default "fc_tx"):
-	// "<prefix>_<8 chars of state>" per pending login, "<prefix>_out" for a
-	// pending logout, "<prefix>_idx" for the list of pending logins.
-	// Change it only if it clashes with the portal's own cookies.
+	// "<prefix>_0" to "<prefix>_2" for the pending logins (three at most,
+	// the oldest giving way), "<prefix>_out" for a pending logout, each
+	// with the __Host- prefix on https. Change it if it clashes with the
+	// portal's own cookies, and give each client of a host its own (e.g.
+	// "pc_tx" for a ProConnect client beside the FranceConnect one), so
+	// that they do not share the three slots.
 	CookieName string
 	// DefaultReturnPath is where CallbackHandler sends the user after login
 	// when the login request named no acceptable local path and
