@@ -98,7 +98,7 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	if err := checkIssuerParam(q, c.cfg.Environment); err != nil {
 		return nil, err
 	}
-	if err := checkCallbackError(q); err != nil {
+	if err := checkCallbackError(q, c.cfg.Environment.profile().name); err != nil {
 		return nil, err
 	}
 	code, err := callbackCode(q)
@@ -149,13 +149,14 @@ func (c *Client) checkRequest(req *AuthRequest) error {
 	return nil
 }
 
-// checkCallbackError turns an error parameter into a *CallbackError.
-func checkCallbackError(q url.Values) error {
+// checkCallbackError turns an error parameter into a *CallbackError from
+// provider (FranceConnect, ProConnect...).
+func checkCallbackError(q url.Values, provider string) error {
 	code := q.Get("error")
 	if code == "" {
 		return nil
 	}
-	return &CallbackError{Code: printable(code, 64), Description: printable(q.Get("error_description"), maxDescription)}
+	return &CallbackError{Code: printable(code, 64), Description: printable(q.Get("error_description"), maxDescription), provider: provider}
 }
 
 func checkState(q url.Values, want string) error {

@@ -29,10 +29,10 @@ func TestCallbackChecks(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"no error", checkCallbackError(q("code=x")), nil},
-		{"access denied", checkCallbackError(q("error=access_denied&error_description=User+auth+aborted")), ErrAccessDenied},
-		{"invalid_acr", checkCallbackError(q("error=invalid_acr")), ErrProviderError},
-		{"server_error", checkCallbackError(q("error=server_error")), ErrProviderError},
+		{"no error", checkCallbackError(q("code=x"), ""), nil},
+		{"access denied", checkCallbackError(q("error=access_denied&error_description=User+auth+aborted"), ""), ErrAccessDenied},
+		{"invalid_acr", checkCallbackError(q("error=invalid_acr"), ""), ErrProviderError},
+		{"server_error", checkCallbackError(q("error=server_error"), ""), ErrProviderError},
 
 		{"state ok", checkState(q("state="+state), state), nil},
 		{"state other", checkState(q("state=other"), state), ErrStateMismatch},
@@ -70,13 +70,13 @@ func TestCallbackChecks(t *testing.T) {
 
 func TestCallbackErrorIsTyped(t *testing.T) {
 	t.Parallel()
-	err := checkCallbackError(url.Values{"error": {"access_denied"}, "error_description": {"User auth aborted\r\nforged log line"}})
+	err := checkCallbackError(url.Values{"error": {"access_denied"}, "error_description": {"User auth aborted\r\nforged log line"}}, "")
 	var ce *CallbackError
 	assert.True(t, errors.As(err, &ce))
 	assert.Equal(t, "access_denied", ce.Code)
 	assert.NotContains(t, ce.Description, "\n", "control characters neutralised")
 	for _, r := range []string{"\u2028", "\u2029", "\u0085", "\u202e", "\u200f", "\x1b[31m", "\x7f", "\xff"} {
-		err := checkCallbackError(url.Values{"error": {"access_denied" + r}, "error_description": {"User" + r + "auth"}})
+		err := checkCallbackError(url.Values{"error": {"access_denied" + r}, "error_description": {"User" + r + "auth"}}, "")
 		var ce *CallbackError
 		if assert.True(t, errors.As(err, &ce)) {
 			assert.NotContains(t, ce.Code+ce.Description, r, "%q is not printable", r)

@@ -1,6 +1,7 @@
 package franceconnect
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -142,13 +143,15 @@ var (
 type CallbackError struct {
 	Code        string // e.g. access_denied, invalid_acr, server_error
 	Description string // e.g. "User auth aborted"
+	provider    string // who sent it, for Error (FranceConnect when empty)
 }
 
 func (e *CallbackError) Error() string {
+	msg := "franceconnect: " + cmp.Or(e.provider, "FranceConnect") + " returned " + e.Code
 	if e.Description == "" {
-		return "franceconnect: FranceConnect returned " + e.Code
+		return msg
 	}
-	return "franceconnect: FranceConnect returned " + e.Code + ": " + e.Description
+	return msg + ": " + e.Description
 }
 
 // Is reports whether target is ErrProviderError, or the error of the code:

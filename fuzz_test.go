@@ -77,7 +77,7 @@ func FuzzCallbackQuery(f *testing.F) {
 		q, _ := url.ParseQuery(raw) // as r.URL.Query() does, errors ignored
 
 		// Step by step, with the oracle beside each check.
-		cbErr := checkCallbackError(q)
+		cbErr := checkCallbackError(q, "")
 		requireDocumentedError(t, cbErr, ErrProviderError)
 		if (cbErr != nil) != (q.Get("error") != "") {
 			t.Fatalf("error parameter %q, checkCallbackError %v", q.Get("error"), cbErr)

@@ -247,6 +247,7 @@ func TestProConnectSilentLogin(t *testing.T) {
 	var ce *franceconnect.CallbackError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "login_required", ce.Code)
+	assert.ErrorContains(t, err, "ProConnect returned login_required", "the error names who sent it")
 	assert.Nil(t, res)
 	assert.Zero(t, srv.Stats().TokenRequests)
 	assert.Equal(t, http.StatusOK, franceconnect.StatusCode(err), "a normal page: show the login button")
