@@ -462,3 +462,34 @@ func TestProConnectPrivacy(t *testing.T) {
 	require.Greater(t, len(errs), 20, "the faults produced errors")
 	requireNoSecret(t, logs.String(), errs, rec, srv.URL, c.Environment().Issuer)
 }
+
+// A tenant set serves a ProConnect registration beside FranceConnect ones,
+// on the same mount and the same shared post-logout URL.
+func TestTenantsWithProConnect(t *testing.T) {
+	t.Parallel()
+	p := newGrantPortal(t, "a")
+	pc := fctest.NewProConnectServer()
+	t.Cleanup(pc.Close)
+	urls, err := franceconnect.GrantPortalURLs(hPortal, "agents")
+	require.NoError(t, err)
+	reg := pc.Register(fctest.Registration{RedirectURIs: []string{urls.RedirectURL}, PostLogoutRedirectURIs: []string{urls.PostLogoutRedirectURL}})
+	require.NoError(t, p.set.Set("agents", urls.Config(franceconnect.Config{Environment: pc.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret})))
+
+	b := newHBrowser(t)
+	cbA := b.start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
+	cbPC := b.start(t, pc, p.mux, spacePath("agents", "login"), agent(t, "agent"))
+	for _, cb := range []string{cbPC, cbA} {
+		b.get(t, p.mux, cb)
+		require.NoError(t, p.err)
+	}
+	assert.Equal(t, "DUBOIS", p.logins["a"].Identity.FamilyName)
+	assert.Equal(t, "MARTIN", p.logins["agents"].Agent.UsualName)
+
+	resp := b.post(t, p.mux, spacePath("agents", "logout"))
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	require.True(t, strings.HasPrefix(resp.Header.Get("Location"), pc.Issuer()+"/session/end?"))
+	back := hFollowLogout(t, resp.Header.Get("Location"))
+	b.get(t, p.mux, back)
+	require.NoError(t, p.err)
+	assert.Equal(t, "agents", p.loggedO, "the shared post-logout URL finds the ProConnect tenant")
+}
