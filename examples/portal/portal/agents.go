@@ -122,7 +122,7 @@ func agentView(s *session) *sessionView {
 		{Key: "usual_name", Label: "Nom d’usage", Claim: "usual_name", Value: orText(a.UsualName, notSent)},
 		{Key: "email", Label: "Adresse électronique professionnelle", Claim: "email", Value: orText(a.Email, "Non transmise")},
 		{Key: "organization_label", Label: "Organisation", Claim: "organization_label", Value: orText(a.OrganizationLabel, "Non transmise")},
-		{Key: "siret", Label: "SIRET de l’établissement", Claim: "siret", Value: orText(a.SIRET, notSent), Note: "Somme de contrôle vérifiée."},
+		{Key: "siret", Label: "SIRET de l’établissement", Claim: "siret", Value: orText(a.SIRET, notSent), Note: map[bool]string{true: "Somme de contrôle vérifiée."}[a.SIRET != ""]},
 		{Key: "belonging_population", Label: "Population", Claim: "belonging_population", List: a.BelongingPopulation, Value: notSent},
 		{Key: "uid", Label: "Identifiant chez le fournisseur d’identité", Claim: "uid", Value: orText(a.UID, notSent)},
 	}
