@@ -27,17 +27,6 @@ var proConnectScopes = []string{ScopeOpenID, ScopeGivenName, ScopeUsualName, Sco
 // defaultProConnectScopes are requested when Config.Scopes is empty.
 var defaultProConnectScopes = []string{ScopeGivenName, ScopeUsualName, ScopeEmail, ScopeSIRET, ScopeIDPID}
 
-// proConnectLevels lists the levels ProConnect sends.
-func proConnectLevels() []ACR {
-	var out []ACR
-	for _, l := range levels {
-		if l.proConnect {
-			out = append(out, l.acr)
-		}
-	}
-	return out
-}
-
 // Agent is the user ProConnect verified: a public agent or a company's
 // staff member, typed and validated. Fields the scopes did not ask for,
 // or the identity provider does not know, are zero. Claims the library

@@ -124,7 +124,7 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	}
 	c.logDebug(ctx, "franceconnect: ID token verified, fetching userinfo")
 
-	user := c.newUserInfoClaims()
+	user := c.cfg.Environment.profile().user()
 	claims, err := c.userInfo(ctx, tok.AccessToken, idt.Subject, user)
 	if err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 // counts as expired) or, on FranceConnect, whose level is not an eIDAS
 // level.
 func (c *Client) checkRequest(req *AuthRequest) error {
-	if !c.cfg.Environment.ProConnect && req.ACR.rank() == 0 {
+	if !c.cfg.Environment.profile().acrSet && req.ACR.rank() == 0 {
 		return fmt.Errorf("%w: AuthRequest.ACR %s is not an eIDAS level: keep the AuthRequest AuthCodeURL returned", ErrConfig, safe(string(req.ACR)))
 	}
 	if req.Expiry.IsZero() || c.cfg.Now().After(req.Expiry) {

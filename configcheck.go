@@ -101,7 +101,7 @@ func (c *Config) checkAlgorithm() []string {
 // or eidas3 on FranceConnect+; the set of levels on ProConnect.
 func (c *Config) checkACR() []string {
 	env := c.Environment
-	if env.ProConnect {
+	if env.profile().acrSet {
 		return c.checkACRValues()
 	}
 	if len(c.ACRValues) > 0 {
@@ -137,8 +137,8 @@ func (c *Config) checkACRValues() []string {
 	var problems []string
 	for i, a := range c.ACRValues {
 		switch {
-		case !lookupLevel(a).proConnect:
-			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is not a ProConnect level (known: %s)", i, safe(string(a)), acrList(proConnectLevels())))
+		case !a.known():
+			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is not a ProConnect level (known: %s)", i, safe(string(a)), acrList(knownLevels())))
 		case slices.Contains(c.ACRValues[:i], a):
 			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is listed twice", i, a))
 		}
@@ -161,7 +161,7 @@ func (c *Config) checkScopes() []string {
 		switch known := closeScope(s, p.scopes); {
 		case s == "" || strings.ContainsAny(s, " \t\r\n\"\\"):
 			problems = append(problems, fmt.Sprintf("scope %q is not a scope token", s))
-		case (s == ScopeAddress || s == ScopePhone) && c.Environment.Version == V2 && !c.Environment.ProConnect:
+		case slices.Contains(p.removedScopes, s):
 			problems = append(problems, fmt.Sprintf("scope %s is v1 only: FranceConnect v2 removed address and phone", s))
 		case known != "" && known != s:
 			problems = append(problems, fmt.Sprintf("scope %q is not a %s scope: did you mean %s?", s, p.name, known))

@@ -85,9 +85,20 @@ func StatusCode(err error) int {
 	return http.StatusBadRequest
 }
 
-// defaultOnError is the handlers' answer when the portal gives no onError.
-func defaultOnError(w http.ResponseWriter, _ *http.Request, err error) {
-	http.Error(w, UserMessage(err), StatusCode(err))
+// onErrorOr returns onError, or when the portal gives none the handlers'
+// default answer: the user message in c's words (FranceConnect's when c
+// is nil) with its status.
+func onErrorOr(onError func(http.ResponseWriter, *http.Request, error), c *Client) func(http.ResponseWriter, *http.Request, error) {
+	if onError != nil {
+		return onError
+	}
+	message := UserMessage
+	if c != nil {
+		message = c.UserMessage
+	}
+	return func(w http.ResponseWriter, _ *http.Request, err error) {
+		http.Error(w, message(err), StatusCode(err))
+	}
 }
 
 // failClosed answers 500 for a handler that cannot work, and logs why.
@@ -101,11 +112,7 @@ func (c *Client) failClosed(w http.ResponseWriter, r *http.Request, err error) {
 // and body's error goes to onError (the user message in the federation's
 // words when nil).
 func (c *Client) returnHandler(onError func(http.ResponseWriter, *http.Request, error), body func(http.ResponseWriter, *http.Request) error) http.Handler {
-	if onError == nil {
-		onError = func(w http.ResponseWriter, _ *http.Request, err error) {
-			http.Error(w, c.UserMessage(err), StatusCode(err))
-		}
-	}
+	onError = onErrorOr(onError, c)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		if err := body(w, r); err != nil {

@@ -67,25 +67,25 @@ const (
 )
 
 // level is what the library knows of an acr value: its rank on
-// FranceConnect's ladder (0 for a value FranceConnect does not send),
-// whether it includes a second factor, and whether ProConnect sends it.
+// FranceConnect's ladder (0 for a value FranceConnect does not send) and
+// whether it includes a second factor.
 type level struct {
-	acr        ACR
-	rank       int
-	mfa        bool
-	proConnect bool
+	acr  ACR
+	rank int
+	mfa  bool
 }
 
-// levels lists every known acr value. A level ProConnect adds or removes
-// is one line here.
+// levels lists every acr value the library knows: ProConnect's, of which
+// FranceConnect's ladder is a part. A level ProConnect adds or removes is
+// one line here.
 var levels = []level{
-	{EIDAS0, 0, false, true},
-	{EIDAS0MFA, 0, true, true},
-	{EIDAS1, 1, false, true},
-	{EIDAS1MFA, 0, true, true},
-	{EIDAS2, 2, true, true},
-	{EIDAS3, 3, true, true},
-	{ACRCertificationDirigeant, 0, false, true},
+	{EIDAS0, 0, false},
+	{EIDAS0MFA, 0, true},
+	{EIDAS1, 1, false},
+	{EIDAS1MFA, 0, true},
+	{EIDAS2, 2, true},
+	{EIDAS3, 3, true},
+	{ACRCertificationDirigeant, 0, false},
 }
 
 // lookupLevel returns what is known of a (the zero level when nothing).
@@ -96,6 +96,18 @@ func lookupLevel(a ACR) level {
 		}
 	}
 	return level{}
+}
+
+// known reports whether a is in the table of levels.
+func (a ACR) known() bool { return lookupLevel(a).acr != "" }
+
+// knownLevels lists the table's levels, for messages.
+func knownLevels() []ACR {
+	out := make([]ACR, len(levels))
+	for i, l := range levels {
+		out[i] = l.acr
+	}
+	return out
 }
 
 // MFA reports whether a includes a second authentication factor: the
@@ -113,7 +125,7 @@ func checkACRSet(got *string, accepted []ACR) error {
 	switch {
 	case got == nil || *got == "":
 		return fmt.Errorf("%w: acr is missing, want one of %s", ErrACRRefused, acrList(accepted))
-	case !lookupLevel(ACR(*got)).proConnect:
+	case !ACR(*got).known():
 		return fmt.Errorf("%w: got %s, want one of %s", ErrACRUnknown, safe(*got), acrList(accepted))
 	case !slices.Contains(accepted, ACR(*got)):
 		return fmt.Errorf("%w: got %s, want one of %s", ErrACRRefused, *got, acrList(accepted))

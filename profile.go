@@ -25,21 +25,27 @@ type profile struct {
 	// jsonUserInfo: a registration may return userinfo as JSON on v2.
 	jsonUserInfo bool
 	// scopes are the documented scopes, for typo detection;
-	// defaultScopes those requested when Config.Scopes is empty.
-	scopes, defaultScopes []string
+	// defaultScopes those requested when Config.Scopes is empty;
+	// removedScopes those of v1 that v2 no longer has.
+	scopes, defaultScopes, removedScopes []string
+	// user returns what userinfo is read into: an Identity, or an Agent.
+	user func() userInfoClaims
 }
 
 var (
 	franceConnectV2 = profile{name: "FranceConnect", algorithms: []string{"ES256", "RS256"},
-		scopes: documentedScopes, defaultScopes: []string{ScopeIdentitePivot}}
+		scopes: documentedScopes, defaultScopes: []string{ScopeIdentitePivot}, removedScopes: v1OnlyScopes, user: newIdentityUserInfo}
 	franceConnectV1 = profile{name: "FranceConnect", algorithms: []string{"HS256"},
-		scopes: documentedScopes, defaultScopes: []string{ScopeIdentitePivot}}
+		scopes: documentedScopes, defaultScopes: []string{ScopeIdentitePivot}, user: newIdentityUserInfo}
 	franceConnectP = profile{name: "FranceConnect+", algorithms: []string{"ES256"},
-		scopes: documentedScopes, defaultScopes: []string{ScopeIdentitePivot}}
+		scopes: documentedScopes, defaultScopes: []string{ScopeIdentitePivot}, removedScopes: v1OnlyScopes, user: newIdentityUserInfo}
 	proConnect = profile{name: "ProConnect", algorithms: []string{"ES256", "RS256", "HS256"},
 		acrSet: true, silent: true, hints: true, jsonUserInfo: true,
-		scopes: proConnectScopes, defaultScopes: defaultProConnectScopes}
+		scopes: proConnectScopes, defaultScopes: defaultProConnectScopes, user: newAgentUserInfo}
 )
+
+// v1OnlyScopes are the scopes FranceConnect v2 removed.
+var v1OnlyScopes = []string{ScopeAddress, ScopePhone}
 
 // profile returns the environment's profile.
 func (e Environment) profile() profile {

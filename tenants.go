@@ -173,21 +173,19 @@ func (s *Tenants) CallbackHandler(tenantOf func(*http.Request) string, onSuccess
 	if onSuccess == nil {
 		panic("franceconnect: Tenants.CallbackHandler: onSuccess is nil")
 	}
-	if onError == nil {
-		onError = defaultOnError
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := tenantOf(r)
 		c, err := s.Client(name)
 		if err != nil {
 			w.Header().Set("Cache-Control", "no-store")
-			onError(w, r, err)
+			onErrorOr(onError, nil)(w, r, err)
 			return
 		}
+		page := onErrorOr(onError, c) // in the words of the tenant's federation
 		c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *Result, returnTo string) {
 			onSuccess(w, r, name, res, returnTo)
 		}, func(w http.ResponseWriter, r *http.Request, err error) {
-			onError(w, r, s.explain(name, w, r, err))
+			page(w, r, s.explain(name, w, r, err))
 		}).ServeHTTP(w, r)
 	})
 }
@@ -223,9 +221,6 @@ func (s *Tenants) LogoutReturnHandler(onSuccess func(w http.ResponseWriter, r *h
 	if onSuccess == nil {
 		panic("franceconnect: Tenants.LogoutReturnHandler: onSuccess is nil")
 	}
-	if onError == nil {
-		onError = defaultOnError
-	}
 	name := cmp.Or(s.shared.CookieName, defaultCookiePrefix) + "_out"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		owner, ok := logoutOwner(r, cookieName(true, name))
@@ -238,7 +233,7 @@ func (s *Tenants) LogoutReturnHandler(onSuccess func(w http.ResponseWriter, r *h
 		}
 		if err != nil {
 			w.Header().Set("Cache-Control", "no-store")
-			onError(w, r, err)
+			onErrorOr(onError, nil)(w, r, err)
 			return
 		}
 		c.LogoutReturnHandler(func(w http.ResponseWriter, r *http.Request) { onSuccess(w, r, owner) }, onError).ServeHTTP(w, r)

@@ -76,37 +76,34 @@ type userInfoClaims interface {
 	setUser(res *Result, claims []byte) error
 }
 
-// newUserInfoClaims returns what the profile reads userinfo into.
-func (c *Client) newUserInfoClaims() userInfoClaims {
-	if c.cfg.Environment.ProConnect {
-		return &agentUserInfo{}
+func newIdentityUserInfo() userInfoClaims { return &identityUserInfo{} }
+func newAgentUserInfo() userInfoClaims    { return &agentUserInfo{} }
+
+// The two users; envelope and subject come with the embedded types.
+type (
+	identityUserInfo struct {
+		envelopeClaims
+		wireIdentity
 	}
-	return &identityUserInfo{}
-}
+	agentUserInfo struct {
+		envelopeClaims
+		wireAgent
+	}
+)
 
-type identityUserInfo struct {
-	envelopeClaims
-	wireIdentity
-}
-
-func (u *identityUserInfo) envelope() *envelopeClaims { return &u.envelopeClaims }
-func (u *identityUserInfo) subject() string           { return u.Sub }
 func (u *identityUserInfo) setUser(res *Result, claims []byte) (err error) {
 	res.Identity, err = u.identity(claims)
 	return err
 }
 
-type agentUserInfo struct {
-	envelopeClaims
-	wireAgent
-}
-
-func (u *agentUserInfo) envelope() *envelopeClaims { return &u.envelopeClaims }
-func (u *agentUserInfo) subject() string           { return u.Sub }
 func (u *agentUserInfo) setUser(res *Result, claims []byte) (err error) {
 	res.Agent, err = u.agent(claims)
 	return err
 }
+
+func (e *envelopeClaims) envelope() *envelopeClaims { return e }
+func (w *wireIdentity) subject() string             { return w.Sub }
+func (w *wireAgent) subject() string                { return w.Sub }
 
 // userInfoError reads a userinfo error answer (JSON body or
 // WWW-Authenticate header) into a *ProviderError.

@@ -273,7 +273,7 @@ func checkNonce(got *string, want string) error {
 // checkLevel checks acr: at least the request's level and Config.ACR on
 // FranceConnect, one of Config.ACRValues on ProConnect.
 func (c *Client) checkLevel(got *string, req *AuthRequest) error {
-	if c.cfg.Environment.ProConnect {
+	if c.cfg.Environment.profile().acrSet {
 		return checkACRSet(got, c.cfg.ACRValues)
 	}
 	return checkACR(got, req.ACR.orFloor(c.cfg.ACR))
@@ -283,7 +283,7 @@ func checkACR(got *string, min ACR) error {
 	switch {
 	case got == nil || *got == "":
 		return fmt.Errorf("%w: acr is missing, want %s or higher", ErrACRTooLow, min)
-	case ACR(*got).rank() == 0:
+	case !ACR(*got).known():
 		return fmt.Errorf("%w: got %s, want %s or higher", ErrACRUnknown, safe(*got), min)
 	case !ACR(*got).AtLeast(min):
 		return fmt.Errorf("%w: want %s or higher, got %s", ErrACRTooLow, min, safe(*got))

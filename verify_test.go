@@ -61,6 +61,7 @@ func TestChecks(t *testing.T) {
 		{"acr higher", checkACR(ptr("eidas3"), EIDAS2), nil},
 		{"acr lower", checkACR(ptr("eidas1"), EIDAS2), ErrACRTooLow},
 		{"acr unknown", checkACR(ptr("eidas0"), EIDAS1), ErrACRTooLow},
+		{"acr off the table", checkACR(ptr("eidas9"), EIDAS1), ErrACRUnknown},
 		{"acr missing", checkACR(nil, EIDAS1), ErrACRTooLow},
 
 		{"sub ok", checkSubject(strings.Repeat("a", 64) + "v1"), nil},

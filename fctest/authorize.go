@@ -175,7 +175,7 @@ func (s *Server) handleInteractionLogin(w http.ResponseWriter, r *http.Request) 
 // The caller holds s.mu; issueCode releases it.
 func (s *Server) issueCode(w http.ResponseWriter, uid string, ia *interaction, u User, now time.Time) {
 	delete(s.interactions, uid)
-	denied := s.faults[CallbackAccessDenied] || slices.Contains(s.clients[ia.clientID].Faults, CallbackAccessDenied)
+	denied := s.hasForLocked(ia.clientID, CallbackAccessDenied)
 	var code string
 	if !denied {
 		acr := ia.acr

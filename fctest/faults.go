@@ -272,6 +272,11 @@ func (s *Server) has(f Fault) bool { return s.hasFor("", f) }
 func (s *Server) hasFor(clientID string, f Fault) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.hasForLocked(clientID, f)
+}
+
+// hasForLocked is hasFor for a caller holding s.mu.
+func (s *Server) hasForLocked(clientID string, f Fault) bool {
 	return s.faults[f] || slices.Contains(s.clients[clientID].Faults, f)
 }
 

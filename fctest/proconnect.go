@@ -145,16 +145,10 @@ func deliveredACR(u User, requested []string) string {
 // proConnectScopeClaims is ProConnect's scope → claims table: each scope
 // asks for the claim of its name; organization_label and roles come with
 // openid, as ProConnect adds them.
-var proConnectScopeClaims = map[string][]string{
+var proConnectScopeClaims = withSingleClaimScopes(map[string][]string{
 	"openid": {"organization_label", "roles"},
-}
-
-func init() {
-	for _, sc := range []string{"given_name", "usual_name", "email", "uid", "siret", "siren", "idp_id",
-		"phone", "organizational_unit", "belonging_population", "chorusdt", "custom"} {
-		proConnectScopeClaims[sc] = []string{sc}
-	}
-}
+}, "given_name", "usual_name", "email", "uid", "siret", "siren", "idp_id",
+	"phone", "organizational_unit", "belonging_population", "chorusdt", "custom")
 
 // hmacKey is the client's HS256 key: its secret, when it registered
 // HS256 (ProConnect).

@@ -204,7 +204,7 @@ func (s *Server) idToken(c Registration, code *authCode, accessToken string, now
 	kp := s.currentKeys()
 	m := signMode{alg: c.Alg, hmacKey: c.hmacKey()}
 	if code.v1 {
-		m.hmacKey = []byte(c.Secret)
+		m.hmacKey = []byte(c.Secret) // v1 signs with the secret whatever the registration
 	}
 	switch {
 	case s.hasFor(c.ID, IDTokenAlgNone):

@@ -181,7 +181,7 @@ var scopeClaims = withSingleClaimScopes(map[string][]string{
 	"idp_birthdate":  {"idp_birthdate"},
 	"amr":            {"amr"},
 	"idp_id":         {"idp_id"},
-})
+}, singleClaimScopes...)
 
 // scopeClaimsV1 is the legacy API's table: no given_name_array,
 // idp_birthdate, idp_id or amr scope; preferred_username in
@@ -194,10 +194,12 @@ var scopeClaimsV1 = withSingleClaimScopes(map[string][]string{
 	"given_name":     {"given_name"},
 	"address":        {"address"},
 	"phone":          {"phone_number"},
-})
+}, singleClaimScopes...)
 
-func withSingleClaimScopes(table map[string][]string) map[string][]string {
-	for _, s := range singleClaimScopes {
+// withSingleClaimScopes adds to table each scope that asks for the one
+// claim of its name.
+func withSingleClaimScopes(table map[string][]string, scopes ...string) map[string][]string {
+	for _, s := range scopes {
 		table[s] = []string{s}
 	}
 	return table

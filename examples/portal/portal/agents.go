@@ -2,10 +2,8 @@ package portal
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/franceconnect-go/franceconnect"
 	"github.com/franceconnect-go/franceconnect/fctest"
@@ -153,35 +151,11 @@ func (h *handler) mountAgents(pc *franceconnect.Client, cfg franceconnect.Config
 		return err
 	}
 	h.mux.Handle("GET "+AgentsLoginPath, pc.LoginHandler(franceconnect.AuthOptions{}))
-	h.mux.Handle("GET "+pathOf(ru), pc.CallbackHandler(h.agentLoggedIn, h.agentLoginFailed))
-	h.mux.Handle("GET "+pathOf(pu), pc.LogoutReturnHandler(
-		func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, HomePath+"?deconnexion=agents-ok", http.StatusSeeOther)
-		},
-		func(w http.ResponseWriter, r *http.Request, err error) {
-			h.log.Warn("portal: agent logout return refused", "error", err.Error())
-			http.Redirect(w, r, HomePath+"?deconnexion=agents-incomplete", http.StatusSeeOther)
-		}))
-	h.agents = pc.LogoutHandler(func(r *http.Request) (string, error) {
-		tok, _ := r.Context().Value(tokenKey{}).(string)
-		return tok, nil
-	})
+	h.mux.Handle("GET "+pathOf(ru), pc.CallbackHandler(h.loggedIn, h.loginFailed(agentsSpace)))
+	h.mux.Handle("GET "+pathOf(pu), pc.LogoutReturnHandler(h.loggedOut(agentsSpace), h.logoutFailed(agentsSpace)))
+	h.agents = pc.LogoutHandler(sessionIDToken)
 	return nil
 }
 
-// agentLoggedIn starts an agent's session, as loggedIn does a citizen's.
-func (h *handler) agentLoggedIn(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, returnPath string) {
-	if id, _ := h.sessions.get(r); id != "" {
-		h.sessions.remove(id)
-	}
-	id := h.sessions.create(&session{Agent: res.Agent, IDToken: res.IDToken, RawIDToken: res.RawIDToken})
-	http.SetCookie(w, h.sessionCookie(id, int(defaultSessionTTL/time.Second)))
-	h.log.Info("portal: agent login", "acr", string(res.IDToken.ACR), "mfa", res.IDToken.ACR.MFA())
-	http.Redirect(w, r, returnPath, http.StatusSeeOther)
-}
-
-// agentLoginFailed is loginFailed with ProConnect's words.
-func (h *handler) agentLoginFailed(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Warn("portal: agent login failed", "error", err.Error())
-	http.Redirect(w, r, HomePath+"?connexion=agents-"+loginCode(err), http.StatusSeeOther)
-}
+// agentsSpace prefixes the codes of the Espace agents' messages.
+const agentsSpace = "agents-"

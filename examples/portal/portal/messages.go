@@ -2,6 +2,7 @@ package portal
 
 import (
 	"errors"
+	"maps"
 	"strings"
 
 	"github.com/franceconnect-go/franceconnect"
@@ -20,9 +21,9 @@ var homeMessages = map[string]message{
 var loginMessages = map[string]message{}
 
 func init() {
-	for code, m := range homeMessages {
-		m.Code, m.Text = "agents-"+m.Code, strings.ReplaceAll(m.Text, "FranceConnect", "ProConnect")
-		homeMessages["agents-"+code] = m
+	for code, m := range maps.Clone(homeMessages) { // not the entries added here
+		m.Code, m.Text = agentsSpace+m.Code, strings.ReplaceAll(m.Text, "FranceConnect", "ProConnect")
+		homeMessages[agentsSpace+code] = m
 	}
 	for code, err := range map[string]error{
 		"annulee": franceconnect.ErrAccessDenied, "expiree": franceconnect.ErrTransactionExpired,
@@ -34,7 +35,7 @@ func init() {
 			kind = "info"
 		}
 		loginMessages[code] = message{Kind: kind, Code: "login-" + code, Text: franceconnect.UserMessage(err)}
-		loginMessages["agents-"+code] = message{Kind: kind, Code: "login-agents-" + code,
+		loginMessages[agentsSpace+code] = message{Kind: kind, Code: "login-" + agentsSpace + code,
 			Text: strings.ReplaceAll(franceconnect.UserMessage(err), "FranceConnect", "ProConnect")}
 	}
 }

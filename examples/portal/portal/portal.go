@@ -131,13 +131,10 @@ func newHandler(fc *franceconnect.Client, o handlerOptions) (*handler, error) {
 	h.mux.HandleFunc("GET /{$}", h.home)
 	h.mux.HandleFunc("GET "+ProfilePath, h.profile)
 	h.mux.Handle("GET "+LoginPath, fc.LoginHandler(loginOpts))
-	h.mux.Handle("GET "+pathOf(ru), fc.CallbackHandler(h.loggedIn, h.loginFailed))
-	h.logout = fc.LogoutHandler(func(r *http.Request) (string, error) {
-		tok, _ := r.Context().Value(tokenKey{}).(string)
-		return tok, nil
-	})
+	h.mux.Handle("GET "+pathOf(ru), fc.CallbackHandler(h.loggedIn, h.loginFailed("")))
+	h.logout = fc.LogoutHandler(sessionIDToken)
 	h.mux.HandleFunc("POST "+LogoutPath, h.startLogout)
-	h.mux.Handle("GET "+pathOf(pu), fc.LogoutReturnHandler(h.loggedOut, h.logoutFailed))
+	h.mux.Handle("GET "+pathOf(pu), fc.LogoutReturnHandler(h.loggedOut(""), h.logoutFailed("")))
 	if o.Agents != nil {
 		if err := h.mountAgents(o.Agents, *o.AgentsConfig); err != nil {
 			return nil, err
@@ -252,25 +249,35 @@ func (h *handler) profile(w http.ResponseWriter, r *http.Request) {
 }
 
 // loggedIn starts the portal's session: a new random ID (never the one the
-// browser came with), the verified identity and the raw ID token for
-// logout.
+// browser came with), the verified identity (a citizen's, or an agent's)
+// and the raw ID token for logout.
 func (h *handler) loggedIn(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, returnPath string) {
 	if id, _ := h.sessions.get(r); id != "" {
 		h.sessions.remove(id)
 	}
-	id := h.sessions.create(&session{Identity: res.Identity, IDToken: res.IDToken, RawIDToken: res.RawIDToken})
+	id := h.sessions.create(&session{Identity: res.Identity, Agent: res.Agent, IDToken: res.IDToken, RawIDToken: res.RawIDToken})
 	http.SetCookie(w, h.sessionCookie(id, int(defaultSessionTTL/time.Second)))
-	h.log.Info("portal: login", "acr", string(res.IDToken.ACR))
+	h.log.Info("portal: login", "acr", string(res.IDToken.ACR), "mfa", res.IDToken.ACR.MFA(), "agent", res.Agent != nil)
 	http.Redirect(w, r, returnPath, http.StatusSeeOther)
 }
 
 // loginFailed sends the browser to the home page with the library's
 // message in French (a cancelled login is a normal page, and a reload of
 // the callback URL replays nothing); err holds no personal data and goes
-// to the log.
-func (h *handler) loginFailed(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Warn("portal: login failed", "error", err.Error())
-	http.Redirect(w, r, HomePath+"?connexion="+loginCode(err), http.StatusSeeOther)
+// to the log. space is "" for citizens, "agents-" for the Espace agents,
+// whose messages name ProConnect.
+func (h *handler) loginFailed(space string) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		h.log.Warn("portal: login failed", "space", space, "error", err.Error())
+		http.Redirect(w, r, HomePath+"?connexion="+space+loginCode(err), http.StatusSeeOther)
+	}
+}
+
+// sessionIDToken gives the library's LogoutHandler the RawIDToken
+// startLogout put in the request's context.
+func sessionIDToken(r *http.Request) (string, error) {
+	tok, _ := r.Context().Value(tokenKey{}).(string)
+	return tok, nil
 }
 
 // startLogout ends the portal's session, then hands over to the library's
@@ -299,13 +306,19 @@ func (h *handler) startLogout(w http.ResponseWriter, r *http.Request) {
 	logout.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, s.RawIDToken)))
 }
 
-func (h *handler) loggedOut(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, HomePath+"?deconnexion=ok", http.StatusSeeOther)
+// loggedOut and logoutFailed send the browser home with the message of
+// the space ("" or "agents-") the user logged out of.
+func (h *handler) loggedOut(space string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, HomePath+"?deconnexion="+space+"ok", http.StatusSeeOther)
+	}
 }
 
-func (h *handler) logoutFailed(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Warn("portal: logout return refused", "error", err.Error())
-	http.Redirect(w, r, HomePath+"?deconnexion=incomplete", http.StatusSeeOther)
+func (h *handler) logoutFailed(space string) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		h.log.Warn("portal: logout return refused", "space", space, "error", err.Error())
+		http.Redirect(w, r, HomePath+"?deconnexion="+space+"incomplete", http.StatusSeeOther)
+	}
 }
 
 func (h *handler) sessionCookie(value string, maxAge int) *http.Cookie {
