@@ -6,26 +6,15 @@ import (
 	"strings"
 )
 
-// ProConnect's scopes (beside ScopeOpenID, ScopeGivenName, ScopeEmail,
-// ScopeIDPID and ScopePhone). Each asks for the claim of the same name.
+// ProConnect's scopes beside ScopeOpenID, ScopeEmail and ScopeIDPID (and
+// "given_name", "phone", "organizational_unit", "belonging_population",
+// "chorusdt", "custom"). Each asks for the claim of the same name.
 const (
-	ScopeUsualName           = "usual_name" // family name in use
-	ScopeUID                 = "uid"        // the identity provider's user id
-	ScopeSIRET               = "siret"
-	ScopeSIREN               = "siren"
-	ScopeOrganizationalUnit  = "organizational_unit"
-	ScopeBelongingPopulation = "belonging_population"
-	ScopeChorusDT            = "chorusdt"
-	ScopeCustom              = "custom"
+	ScopeUsualName = "usual_name" // family name in use
+	ScopeUID       = "uid"        // the identity provider's user id
+	ScopeSIRET     = "siret"
+	ScopeSIREN     = "siren"
 )
-
-// proConnectScopes are the scopes ProConnect documents, for typo
-// detection; others are accepted.
-var proConnectScopes = []string{ScopeOpenID, ScopeGivenName, ScopeUsualName, ScopeEmail, ScopeUID, ScopeSIRET,
-	ScopeSIREN, ScopeIDPID, ScopePhone, ScopeOrganizationalUnit, ScopeBelongingPopulation, ScopeChorusDT, ScopeCustom}
-
-// defaultProConnectScopes are requested when Config.Scopes is empty.
-var defaultProConnectScopes = []string{ScopeGivenName, ScopeUsualName, ScopeEmail, ScopeSIRET, ScopeIDPID}
 
 // Agent is the user ProConnect verified: a public agent or a company's
 // staff member, typed and validated. Fields the scopes did not ask for,
@@ -85,11 +74,11 @@ type wireAgent struct {
 	Custom              map[string]any `json:"custom"`
 }
 
-// ParseAgent decodes and validates ProConnect userinfo claims (a JSON
+// parseAgent decodes and validates ProConnect userinfo claims (a JSON
 // object): sub present, email an address, siret a SIRET and siren a SIREN
-// when present. Errors wrap ErrInvalidIdentity (ErrMissingClaim for a
-// missing sub) and name the claim, never its value.
-func ParseAgent(claims []byte) (*Agent, error) {
+// when present. Errors wrap ErrInvalidIdentity and name the claim, never
+// its value.
+func parseAgent(claims []byte) (*Agent, error) {
 	var w wireAgent
 	if decodeObject(claims, &w) != nil {
 		return nil, errIdentityTypes
@@ -107,12 +96,12 @@ func (w *wireAgent) agent(claims []byte) (*Agent, error) {
 	}
 	switch {
 	case a.Subject == "":
-		return nil, fmt.Errorf("%w: sub is missing", ErrMissingClaim)
+		return nil, fmt.Errorf("%w: sub is missing", ErrInvalidIdentity)
 	case a.Email != "" && !plausibleEmail(a.Email):
 		return nil, fmt.Errorf("%w: email is not an address", ErrInvalidIdentity)
 	case a.SIRET != "" && !ValidSIRET(a.SIRET):
 		return nil, fmt.Errorf("%w: siret is not 14 digits with a valid checksum", ErrInvalidIdentity)
-	case a.SIREN != "" && !ValidSIREN(a.SIREN):
+	case a.SIREN != "" && !validSIREN(a.SIREN):
 		return nil, fmt.Errorf("%w: siren is not 9 digits with a valid checksum", ErrInvalidIdentity)
 	}
 	return a, nil
@@ -131,9 +120,9 @@ func ValidSIRET(s string) bool {
 // laPosteSIREN is the company whose SIRETs follow the sum rule.
 const laPosteSIREN = "356000000"
 
-// ValidSIREN reports whether s is a SIREN: 9 digits whose Luhn checksum
+// validSIREN reports whether s is a SIREN: 9 digits whose Luhn checksum
 // is valid.
-func ValidSIREN(s string) bool { return len(s) == 9 && allDigits(s) && luhn(s) }
+func validSIREN(s string) bool { return len(s) == 9 && allDigits(s) && luhn(s) }
 
 // luhn checks the Luhn checksum of a string of digits.
 func luhn(s string) bool {

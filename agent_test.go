@@ -64,7 +64,7 @@ func TestParseAgent(t *testing.T) {
 		name, claims string
 		want         error
 	}{
-		{"no sub", `{"email":"a@b.fr"}`, franceconnect.ErrMissingClaim},
+		{"no sub", `{"email":"a@b.fr"}`, franceconnect.ErrInvalidIdentity},
 		{"bad SIRET", `{"sub":"s","siret":"11000201100045"}`, franceconnect.ErrInvalidIdentity},
 		{"SIRET as a number", `{"sub":"s","siret":11000201100044}`, franceconnect.ErrInvalidIdentity},
 		{"bad SIREN", `{"sub":"s","siren":"110002012"}`, franceconnect.ErrInvalidIdentity},
@@ -145,21 +145,21 @@ func TestProConnectEnvironments(t *testing.T) {
 		env, err := franceconnect.EnvironmentFromURL(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, env, in)
-		assert.True(t, env.ProConnect, in)
+		assert.Equal(t, franceconnect.ProConnect, env.Federation, in)
 		assert.Equal(t, env.Issuer+"/jwks", env.JWKSURI)
 	}
 	_, err := franceconnect.EnvironmentFromURL("https://auth.agentconnect.gouv.fr/api/v1")
-	assert.ErrorContains(t, err, "ProConnect v2 host")
+	assert.ErrorContains(t, err, "is a ProConnect host, whose API lives under /api/v2")
 	assert.Equal(t, "https://auth.agentconnect.gouv.fr/api/v2", franceconnect.ProConnectProduction.Issuer)
 	assert.Equal(t, "https://auth.agentconnect.gouv.fr/api/v2/session/end", franceconnect.ProConnectProduction.EndSessionEndpoint)
 
-	env, err := franceconnect.NewProConnectEnvironment("http://127.0.0.1:9000/api/v2")
+	env, err := franceconnect.NewEnvironment(franceconnect.ProConnect, "http://127.0.0.1:9000/api/v2")
 	require.NoError(t, err)
-	assert.True(t, env.ProConnect)
+	assert.Equal(t, franceconnect.ProConnect, env.Federation)
 	bad := env
-	bad.Plus = true
+	bad.Federation = 9
 	_, err = franceconnect.New(franceconnect.Config{Environment: bad, ClientID: "id", ClientSecret: "secret", RedirectURL: "https://p.example/cb"})
-	assert.ErrorContains(t, err, "ProConnect requires Version V2 and no Plus")
+	assert.ErrorContains(t, err, "environment Federation is Federation(9)")
 }
 
 func TestProConnectConfig(t *testing.T) {
@@ -179,12 +179,12 @@ func TestProConnectConfig(t *testing.T) {
 		{"HS256", base(pc), func(c *franceconnect.Config) { c.Algorithm = "HS256" }, ""},
 		{"HS256 with a short secret", base(pc), func(c *franceconnect.Config) { c.Algorithm = "HS256"; c.ClientSecret = "short" }, "at least 32 bytes"},
 		{"PS256", base(pc), func(c *franceconnect.Config) { c.Algorithm = "PS256" }, `"PS256" is not supported: use ES256 or RS256 or HS256`},
-		{"a ladder level", base(pc), func(c *franceconnect.Config) { c.ACR = franceconnect.EIDAS1 }, "use ACRValues"},
 		{"unknown level", base(pc), func(c *franceconnect.Config) { c.ACRValues = []franceconnect.ACR{"eidas1-otp"} }, `ACRValues[0] "eidas1-otp" is not a ProConnect level`},
 		{"level twice", base(pc), func(c *franceconnect.Config) { c.ACRValues = []franceconnect.ACR{"eidas2", "eidas2"} }, "ACRValues[1] eidas2 is listed twice"},
 		{"scope typo", base(pc), func(c *franceconnect.Config) { c.Scopes = []string{"usual-name"} }, `"usual-name" is not a ProConnect scope: did you mean usual_name?`},
-		{"phone is a ProConnect scope", base(pc), func(c *franceconnect.Config) { c.Scopes = []string{franceconnect.ScopePhone} }, ""},
-		{"ACRValues on FranceConnect", base(fc), func(c *franceconnect.Config) { c.ACRValues = []franceconnect.ACR{"eidas1"} }, "ACRValues is for ProConnect"},
+		{"phone is a ProConnect scope", base(pc), func(c *franceconnect.Config) { c.Scopes = []string{"phone"} }, ""},
+		{"ACRValues on FranceConnect", base(fc), func(c *franceconnect.Config) { c.ACRValues = []franceconnect.ACR{"eidas1"} }, ""},
+		{"a ProConnect level on FranceConnect", base(fc), func(c *franceconnect.Config) { c.ACRValues = []franceconnect.ACR{"eidas1-mfa"} }, `"eidas1-mfa" is not available on FranceConnect (eidas1)`},
 		{"JSON userinfo on FranceConnect", base(fc), func(c *franceconnect.Config) { c.UserInfoJSON = true }, "UserInfoJSON: FranceConnect always signs userinfo"},
 		{"HS256 on FranceConnect", base(fc), func(c *franceconnect.Config) { c.Algorithm = "HS256" }, "Algorithm HS256 is not offered on FranceConnect"},
 	}

@@ -152,9 +152,9 @@ func (p *benchProvider) userInfoClaims() map[string]any {
 // client returns our Client for alg (v1 for HS256), its key cache warm.
 func (p *benchProvider) client(tb testing.TB, alg string) *Client {
 	tb.Helper()
-	env, err := NewEnvironment(p.issuer)
+	env, err := NewEnvironment(FranceConnect, p.issuer)
 	if alg == "HS256" {
-		env, err = NewV1Environment(p.srv.URL)
+		env, err = NewEnvironment(FranceConnectV1, p.srv.URL)
 		alg = "" // v1 implies HS256
 	}
 	if err != nil {
@@ -229,7 +229,7 @@ func benchBare(b *testing.B, raw string, alg jose.SignatureAlgorithm, key, into 
 func BenchmarkVerifyIDToken(b *testing.B) {
 	p := newBenchProvider(b)
 	ctx := context.Background()
-	req := &AuthRequest{Nonce: benchNonce, ACR: EIDAS1}
+	req := &AuthRequest{Nonce: benchNonce}
 	for _, alg := range []string{"ES256", "RS256", "HS256"} {
 		raw := p.sign(b, alg, p.idTokenClaims(alg == "HS256"))
 		var key any
@@ -327,7 +327,7 @@ func TestBenchTokensVerify(t *testing.T) {
 	ctx := context.Background()
 	for _, alg := range []string{"ES256", "RS256", "HS256"} {
 		c := p.client(t, alg)
-		_, err := c.verifyIDToken(ctx, p.sign(t, alg, p.idTokenClaims(alg == "HS256")), &AuthRequest{Nonce: benchNonce, ACR: EIDAS1}, benchAccess)
+		_, err := c.verifyIDToken(ctx, p.sign(t, alg, p.idTokenClaims(alg == "HS256")), &AuthRequest{Nonce: benchNonce}, benchAccess)
 		if err != nil {
 			t.Errorf("%s: %v", alg, err)
 		}

@@ -83,7 +83,7 @@ type benchEnv struct {
 
 func newBenchEnv(tb testing.TB, user fctest.User) *benchEnv {
 	tb.Helper()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	srv.AddUser(user)
 	tb.Cleanup(srv.Close)
 	reg := srv.Register(fctest.Registration{RedirectURIs: []string{benchRedirect}, Alg: fctest.ES256})
@@ -141,7 +141,7 @@ type pending struct {
 }
 
 func (p pending) tx() franceconnect.BaselineTransaction {
-	return franceconnect.BaselineTransaction{State: p.req.State, Nonce: p.req.Nonce, ACR: string(p.req.ACR)}
+	return franceconnect.BaselineTransaction{State: p.req.State, Nonce: p.req.Nonce, ACR: string(franceconnect.EIDAS1)}
 }
 
 // logins runs n browser-less logins (codes live 30 s: use them soon).
@@ -424,7 +424,7 @@ func benchCallbackPaired(b *testing.B, user fctest.User) {
 // BenchmarkAuthCodeURL: the authorization request (fresh state and nonce,
 // URL), beside x/oauth2's.
 func BenchmarkAuthCodeURL(b *testing.B) {
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	defer srv.Close()
 	env := srv.Environment()
 	ours, err := franceconnect.New(franceconnect.Config{
@@ -477,7 +477,7 @@ func BenchmarkCallbackHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	login := c.LoginHandler(franceconnect.AuthOptions{})
-	handler := c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, returnTo string) {
+	handler := c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result) {
 		w.WriteHeader(http.StatusFound)
 	}, func(w http.ResponseWriter, r *http.Request, err error) { b.Fatal(err) })
 	// callbackRequest starts a login through the login handler and returns

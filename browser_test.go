@@ -1,9 +1,9 @@
 package franceconnect_test
 
 import (
-	"crypto/sha256"
+	"fmt"
+	"maps"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/franceconnect-go/franceconnect"
 	"github.com/franceconnect-go/franceconnect/fctest"
+	"github.com/franceconnect-go/franceconnect/internal/browsertest"
 )
 
 const (
@@ -23,16 +24,13 @@ const (
 )
 
 // hKey is cookie key number b: 32 bytes that look random.
-func hKey(b byte) []byte {
-	k := sha256.Sum256([]byte{b})
-	return k[:]
-}
+var hKey = browsertest.Key
 
 // hSetup starts a mock with one registered client and returns the Config
 // of a portal for it, with one cookie key.
 func hSetup(t *testing.T) (*fctest.Server, franceconnect.Config) {
 	t.Helper()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	t.Cleanup(srv.Close)
 	return srv, hRegister(srv, hCallback)
 }
@@ -64,49 +62,9 @@ func hClient(t *testing.T, cfg franceconnect.Config, mutate ...func(*franceconne
 
 // hBrowser is a browser: a cookie jar, and requests served by a handler
 // in process.
-type hBrowser struct{ jar *cookiejar.Jar }
+type hBrowser = browsertest.Browser
 
-func newHBrowser(t *testing.T) *hBrowser {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	return &hBrowser{jar: jar}
-}
-
-// get sends GET rawURL with the jar's cookies to h and stores the cookies
-// h sets.
-func (b *hBrowser) get(t *testing.T, h http.Handler, rawURL string) *http.Response {
-	return b.do(t, h, http.MethodGet, rawURL)
-}
-
-// post is get with POST, as a form button sends it.
-func (b *hBrowser) post(t *testing.T, h http.Handler, rawURL string) *http.Response {
-	return b.do(t, h, http.MethodPost, rawURL)
-}
-
-func (b *hBrowser) do(t *testing.T, h http.Handler, method, rawURL string) *http.Response {
-	t.Helper()
-	req := httptest.NewRequest(method, rawURL, nil)
-	for _, ck := range b.jar.Cookies(req.URL) {
-		req.AddCookie(ck)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	resp := rec.Result()
-	b.jar.SetCookies(req.URL, resp.Cookies())
-	return resp
-}
-
-// start runs the login handler and logs u in on the mock; it returns the
-// callback URL.
-func (b *hBrowser) start(t *testing.T, srv *fctest.Server, login http.Handler, loginURL string, u fctest.User) string {
-	t.Helper()
-	resp := b.get(t, login, loginURL)
-	require.Equal(t, http.StatusFound, resp.StatusCode)
-	cb, err := srv.Login(resp.Header.Get("Location"), u)
-	require.NoError(t, err)
-	return cb
-}
+var newHBrowser = browsertest.New
 
 // hOutcome records what CallbackHandler (or LogoutReturnHandler) decided.
 type hOutcome struct {
@@ -119,11 +77,11 @@ type hOutcome struct {
 }
 
 func (o *hOutcome) callback(c *franceconnect.Client) http.Handler {
-	return c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, ret string) {
+	return c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result) {
 		o.mu.Lock()
-		o.res, o.ret, o.err, o.calls = res, ret, nil, o.calls+1
+		o.res, o.ret, o.err, o.calls = res, res.ReturnTo, nil, o.calls+1
 		o.mu.Unlock()
-		http.Redirect(w, r, ret, http.StatusFound)
+		http.Redirect(w, r, res.ReturnTo, http.StatusFound)
 	}, func(w http.ResponseWriter, r *http.Request, err error) {
 		o.mu.Lock()
 		o.res, o.ret, o.err, o.calls = nil, "", err, o.calls+1
@@ -132,17 +90,29 @@ func (o *hOutcome) callback(c *franceconnect.Client) http.Handler {
 	})
 }
 
+// logoutReturn is c's LogoutReturnHandler, recording a verified return
+// (the handler's 303 to the post-logout URL without its state) or the
+// error.
 func (o *hOutcome) logoutReturn(c *franceconnect.Client) http.Handler {
-	return c.LogoutReturnHandler(func(w http.ResponseWriter, r *http.Request) {
-		o.mu.Lock()
-		o.logout, o.err, o.calls = true, nil, o.calls+1
-		o.mu.Unlock()
-		http.Redirect(w, r, "/", http.StatusFound)
-	}, func(w http.ResponseWriter, r *http.Request, err error) {
+	h := c.LogoutReturnHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "page") // a plain visit
+	}), func(w http.ResponseWriter, r *http.Request, err error) {
 		o.mu.Lock()
 		o.logout, o.err, o.calls = false, err, o.calls+1
 		o.mu.Unlock()
 		http.Error(w, franceconnect.UserMessage(err), http.StatusBadRequest)
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code == http.StatusSeeOther {
+			o.mu.Lock()
+			o.logout, o.err, o.calls = true, nil, o.calls+1
+			o.mu.Unlock()
+		}
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 	})
 }
 

@@ -42,18 +42,26 @@ type Result struct {
 	// (ProConnect does), empty otherwise. Keep it server side like a
 	// password.
 	RefreshToken string
+	// Tenant is Config.Tenant: which tenant the login is for, in a portal
+	// of many.
+	Tenant string
+	// ReturnTo is where CallbackHandler sends the user after login, safe to
+	// give to http.Redirect: the local path the login link named
+	// ("return"), else the destination of the registered callback URL
+	// (Config.DestinationParam), else Config.DefaultReturnPath. Empty from
+	// Exchange.
+	ReturnTo string
 }
 
 // Exchange completes a login from the callback's query parameters (the
 // whole query of the request to the redirect URL), for the AuthRequest
 // this browser started. In order, each step stopping at the first error:
 //
-//  1. the request has an expiry, not past (ErrTransactionExpired), and an
-//     eIDAS level (ErrConfig);
+//  1. the request has an expiry, not past (ErrTransactionExpired);
 //  2. state equal to the request's, compared in constant time
 //     (ErrStateMismatch);
 //  3. iss parameter (RFC 9207) equal to the issuer: required on v2, whose
-//     provider always sends it, checked when present on v1
+//     provider always sends it, checked when present on FranceConnectV1
 //     (ErrIssuerMismatch);
 //  4. error parameter, once the state and issuer say it answers this
 //     login: a *CallbackError (errors.Is ErrAccessDenied for
@@ -65,8 +73,8 @@ type Result struct {
 //     ErrUnknownKey, ErrDecryption);
 //  7. userinfo fetched with the access token and verified: on v2 a JWT
 //     signed like the ID token (and encrypted like it on FranceConnect+)
-//     with iss, aud and sub equal to the ID token's; on v1 (and on
-//     ProConnect with Config.UserInfoJSON) JSON with the same sub
+//     with iss, aud and sub equal to the ID token's; on FranceConnectV1
+//     (and on ProConnect with Config.UserInfoJSON) JSON with the same sub
 //     (ErrSubjectMismatch, ErrUserInfoFormat); then its claims are
 //     validated as an Identity, or an Agent on ProConnect
 //     (ErrInvalidIdentity).
@@ -77,7 +85,7 @@ func (c *Client) Exchange(ctx context.Context, req *AuthRequest, query url.Value
 	res, err := c.exchange(ctx, req, query)
 	if err != nil {
 		c.logFailure(ctx, "franceconnect: login failed", err)
-		return nil, err
+		return nil, c.named(err)
 	}
 	c.logDebug(ctx, "franceconnect: login verified", slog.String("acr", string(res.IDToken.ACR)))
 	return res, nil
@@ -95,10 +103,10 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	if err := checkState(q, req.State); err != nil {
 		return nil, err
 	}
-	if err := checkIssuerParam(q, c.cfg.Environment); err != nil {
+	if err := checkIssuerParam(q, c.cfg.Environment.Issuer, c.profile.v1()); err != nil {
 		return nil, err
 	}
-	if err := checkCallbackError(q, c.cfg.Environment.profile().name); err != nil {
+	if err := checkCallbackError(q, c.profile.name); err != nil {
 		return nil, err
 	}
 	code, err := callbackCode(q)
@@ -124,12 +132,12 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	}
 	c.logDebug(ctx, "franceconnect: ID token verified, fetching userinfo")
 
-	user := c.cfg.Environment.profile().user()
+	user := c.newUserInfo()
 	claims, err := c.userInfo(ctx, tok.AccessToken, idt.Subject, user)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{IDToken: idt, RawIDToken: rawIDToken, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}
+	res := &Result{IDToken: idt, RawIDToken: rawIDToken, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Tenant: c.cfg.Tenant}
 	if err := user.setUser(res, claims); err != nil {
 		return nil, err
 	}
@@ -137,12 +145,8 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 }
 
 // checkRequest refuses a login attempt that has expired (a zero Expiry
-// counts as expired) or, on FranceConnect, whose level is not an eIDAS
-// level.
+// counts as expired).
 func (c *Client) checkRequest(req *AuthRequest) error {
-	if !c.cfg.Environment.profile().acrSet && req.ACR.rank() == 0 {
-		return fmt.Errorf("%w: AuthRequest.ACR %s is not an eIDAS level: keep the AuthRequest AuthCodeURL returned", ErrConfig, safe(string(req.ACR)))
-	}
 	if req.Expiry.IsZero() || c.cfg.Now().After(req.Expiry) {
 		return fmt.Errorf("%w: started more than its lifetime ago, or without an expiry", ErrTransactionExpired)
 	}
@@ -175,15 +179,15 @@ func checkState(q url.Values, want string) error {
 
 // checkIssuerParam implements RFC 9207: the iss parameter names the
 // provider that answered, which defeats mix-up attacks.
-func checkIssuerParam(q url.Values, env Environment) error {
+func checkIssuerParam(q url.Values, issuer string, optional bool) error {
 	got, ok := q["iss"]
 	switch {
-	case !ok && env.Version == V1:
+	case !ok && optional:
 		return nil
 	case !ok || len(got) != 1:
-		return fmt.Errorf("%w: the callback's iss parameter is missing, want %q", ErrIssuerMismatch, env.Issuer)
-	case got[0] != env.Issuer:
-		return fmt.Errorf("%w: the callback's iss parameter is %s, want %q", ErrIssuerMismatch, safe(got[0]), env.Issuer)
+		return fmt.Errorf("%w: the callback's iss parameter is missing, want %q", ErrIssuerMismatch, issuer)
+	case got[0] != issuer:
+		return fmt.Errorf("%w: the callback's iss parameter is %s, want %q", ErrIssuerMismatch, safe(got[0]), issuer)
 	}
 	return nil
 }
@@ -245,28 +249,23 @@ func describeTransportError(err error) string {
 // CallbackHandler completes a login on the redirect URL (e.g. "GET
 // /fc/callback"). It finds the cookie of the login this callback answers,
 // opens it, deletes it whatever the outcome, and runs [Client.Exchange];
-// then it calls onSuccess with the verified Result and where to send the
-// user, or onError.
+// then it calls onLogin with the verified Result, whose ReturnTo says
+// where to send the user, or onError.
 //
-// onSuccess is where the portal starts its own session: keep
-// res.RawIDToken in it for logout, then redirect to returnTo, safe to give
-// to http.Redirect: the local path the login link named ("return"), else
-// the destination of the registered callback URL (Config.DestinationParam),
-// else Config.DefaultReturnPath. onError receives the error of
-// Exchange, or ErrNoTransaction (no cookie: never started here, replayed,
-// dropped after its lifetime), ErrInvalidTransaction (altered cookie,
-// unknown key, another tenant's cookie) or ErrTransactionExpired; show
-// UserMessage(err) to the user and log err (it holds no personal data). A
-// nil onError answers UserMessage(err) as text with status 400 (502 when
-// FranceConnect is unavailable, 500 for a configuration problem).
+// onError receives the error of Exchange, or ErrNoTransaction (no cookie:
+// never started here, replayed, dropped after its lifetime),
+// ErrInvalidTransaction (altered cookie, unknown key, another
+// registration's login), ErrRegistrationChanged (this registration's
+// settings changed since the login started) or ErrTransactionExpired. A
+// nil onError answers UserMessage(err) as text with StatusCode(err).
 //
 // A replayed callback finds no cookie (the first one deleted it); if an
-// attacker kept the cookie, FranceConnect refuses the code, which is
-// single-use (ErrInvalidGrant). CallbackHandler panics if onSuccess is nil
+// attacker kept the cookie, the provider refuses the code, which is
+// single-use (ErrInvalidGrant). CallbackHandler panics if onLogin is nil
 // or Config.CookieKeys is empty.
-func (c *Client) CallbackHandler(onSuccess func(w http.ResponseWriter, r *http.Request, res *Result, returnTo string), onError func(w http.ResponseWriter, r *http.Request, err error)) http.Handler {
-	if onSuccess == nil {
-		panic("franceconnect: CallbackHandler: onSuccess is nil")
+func (c *Client) CallbackHandler(onLogin LoginFunc, onError ErrorFunc) http.Handler {
+	if onLogin == nil {
+		panic("franceconnect: CallbackHandler: onLogin is nil")
 	}
 	t := c.handlerCookies("CallbackHandler", false)
 	return c.returnHandler(onError, func(w http.ResponseWriter, r *http.Request) error {
@@ -280,7 +279,8 @@ func (c *Client) CallbackHandler(onSuccess func(w http.ResponseWriter, r *http.R
 		if err != nil {
 			return err
 		}
-		onSuccess(w, r, res, c.returnTo(ret))
+		res.ReturnTo = c.returnTo(ret)
+		onLogin(w, r, res)
 		return nil
 	})
 }

@@ -26,7 +26,7 @@ const tenantRedirect = "https://portail.example/account-management/aidestpe-dema
 // configured for it.
 func mockSetup(t *testing.T, alg string, mutate ...func(*franceconnect.Config)) (*fctest.Server, *franceconnect.Client) {
 	t.Helper()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	t.Cleanup(srv.Close)
 	reg := fctest.Registration{RedirectURIs: []string{"https://portail.example/fc/callback", tenantRedirect}, Alg: alg}
 	base := franceconnect.Config{
@@ -148,8 +148,8 @@ func TestHandlersReplicas(t *testing.T) {
 	replicaA, replicaB := hClient(t, cfg), hClient(t, cfg)
 	b := newHBrowser(t)
 	var o hOutcome
-	cb := b.start(t, srv, replicaA.LoginHandler(franceconnect.AuthOptions{}), hLogin+"?return=/aides", fctest.DefaultUser)
-	b.get(t, o.callback(replicaB), cb)
+	cb := b.Start(t, srv, replicaA.LoginHandler(franceconnect.AuthOptions{}), hLogin+"?return=/aides", fctest.DefaultUser)
+	b.Get(t, o.callback(replicaB), cb)
 	o.requireSuccess(t)
 	assert.Equal(t, "/aides", o.ret)
 }
@@ -161,18 +161,18 @@ func TestHandlersTwoTabs(t *testing.T) {
 	c := hClient(t, cfg)
 	b := newHBrowser(t)
 	login := c.LoginHandler(franceconnect.AuthOptions{})
-	cb1 := b.start(t, srv, login, hLogin+"?return=/onglet-1", fctest.DefaultUser)
-	cb2 := b.start(t, srv, login, hLogin+"?return=/onglet-2", fctest.DefaultUser)
-	require.Len(t, b.jar.Cookies(mustURL(t, hCallback)), 2)
+	cb1 := b.Start(t, srv, login, hLogin+"?return=/onglet-1", fctest.DefaultUser)
+	cb2 := b.Start(t, srv, login, hLogin+"?return=/onglet-2", fctest.DefaultUser)
+	require.Len(t, b.Jar.Cookies(mustURL(t, hCallback)), 2)
 
 	var o hOutcome
-	b.get(t, o.callback(c), cb2)
+	b.Get(t, o.callback(c), cb2)
 	o.requireSuccess(t)
 	assert.Equal(t, "/onglet-2", o.ret)
-	b.get(t, o.callback(c), cb1)
+	b.Get(t, o.callback(c), cb1)
 	o.requireSuccess(t)
 	assert.Equal(t, "/onglet-1", o.ret)
-	assert.Empty(t, b.jar.Cookies(mustURL(t, hCallback)))
+	assert.Empty(t, b.Jar.Cookies(mustURL(t, hCallback)))
 }
 
 // The user cancels at FranceConnect: the error handler gets a typed error
@@ -184,19 +184,19 @@ func TestHandlersCancelled(t *testing.T) {
 	c := hClient(t, cfg)
 	b := newHBrowser(t)
 	var o hOutcome
-	cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
-	resp := b.get(t, o.callback(c), cb)
+	cb := b.Start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
+	resp := b.Get(t, o.callback(c), cb)
 	require.ErrorIs(t, o.err, franceconnect.ErrAccessDenied)
 	body, _ := io.ReadAll(resp.Body)
 	assert.Equal(t, "Vous avez annulé la connexion avec FranceConnect.\n", string(body))
-	assert.Empty(t, b.jar.Cookies(mustURL(t, hCallback)))
+	assert.Empty(t, b.Jar.Cookies(mustURL(t, hCallback)))
 }
 
 // 100 tenants of one environment, one Client each, share one key cache:
 // the mock serves its JWKS once.
 func TestHandlersManyTenantsOneJWKSFetch(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	t.Cleanup(srv.Close)
 	const tenants = 100
 	clients := make([]*franceconnect.Client, tenants)
@@ -209,15 +209,15 @@ func TestHandlersManyTenantsOneJWKSFetch(t *testing.T) {
 	for i, c := range clients {
 		wg.Go(func() {
 			jar, _ := cookiejar.New(nil)
-			b := &hBrowser{jar: jar}
+			b := &hBrowser{Jar: jar}
 			var o hOutcome
-			resp := b.get(t, c.LoginHandler(franceconnect.AuthOptions{}), fmt.Sprintf("%s/account-management/t%03d-demandeurs/france-connect/login?return=/t%03d", hPortal, i, i))
+			resp := b.Get(t, c.LoginHandler(franceconnect.AuthOptions{}), fmt.Sprintf("%s/account-management/t%03d-demandeurs/france-connect/login?return=/t%03d", hPortal, i, i))
 			cb, err := srv.Login(resp.Header.Get("Location"), fctest.DefaultUser)
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			b.get(t, o.callback(c), cb)
+			b.Get(t, o.callback(c), cb)
 			switch {
 			case o.err != nil:
 				errs[i] = o.err
@@ -240,7 +240,7 @@ func TestHandlersManyTenantsOneJWKSFetch(t *testing.T) {
 func TestProtocol2026(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	t.Cleanup(srv.Close)
 	const cb = "https://portail.example/fc/callback"
 	reg := srv.Register(fctest.Registration{RedirectURIs: []string{cb}, IDPHints: []string{"france-identite"}, Prompt: true})
@@ -263,7 +263,7 @@ func TestProtocol2026(t *testing.T) {
 	req, q = mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{IDPHint: "another-provider"})
 	_, err = c.Exchange(ctx, req, q)
 	assert.ErrorIs(t, err, franceconnect.ErrIDPHintRefused)
-	assert.ErrorIs(t, err, franceconnect.ErrProviderError)
+	assert.ErrorAs(t, err, new(*franceconnect.CallbackError))
 	assert.Contains(t, franceconnect.UserMessage(err), "fournisseur d’identité demandé")
 
 	// state=undefined is no state at all.

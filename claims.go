@@ -11,39 +11,10 @@ import (
 	"github.com/go-jose/go-jose/v4/json"
 )
 
-// ACR is a level of assurance as FranceConnect and ProConnect name it: an
-// eIDAS level, or one of ProConnect's (see EIDAS1MFA).
-type ACR string
-
-// The eIDAS levels, ordered: EIDAS1 < EIDAS2 < EIDAS3. FranceConnect
-// delivers eidas1 only; FranceConnect+ delivers eidas2 and eidas3.
-const (
-	EIDAS1 ACR = "eidas1" // low
-	EIDAS2 ACR = "eidas2" // substantial
-	EIDAS3 ACR = "eidas3" // high
-)
-
-// rank orders FranceConnect's levels; 0 means not one of them.
-func (a ACR) rank() int { return lookupLevel(a).rank }
-
-// orFloor returns a, or floor when floor is higher: the level a callback
-// must reach is the request's and at least the configured one.
-func (a ACR) orFloor(floor ACR) ACR {
-	if a.rank() < floor.rank() {
-		return floor
-	}
-	return a
-}
-
-// AtLeast reports whether a is a known level of FranceConnect's ladder
-// (eidas1, eidas2, eidas3) at least min. ProConnect's levels are a set:
-// see Config.ACRValues and ACR.MFA.
-func (a ACR) AtLeast(min ACR) bool {
-	return a.rank() != 0 && a.rank() >= min.rank()
-}
-
-// Scopes of FranceConnect v2 (and, where marked, v1 only). Each scope asks
-// for the claims of the same name; the groups are documented on each.
+// Scopes of FranceConnect. Each scope asks for the claims of the same name,
+// or for the group documented on it; a claim's own name is a scope too
+// ("given_name", "birthdate"...). Config.Scopes refuses a misspelling of a
+// documented scope.
 const (
 	ScopeOpenID = "openid" // sub; always sent
 	// ScopeIdentitePivot: given_name, given_name_array, family_name,
@@ -54,19 +25,11 @@ const (
 	// gender, preferred_username.
 	ScopeProfile           = "profile"
 	ScopeBirth             = "birth" // birthplace, birthcountry
-	ScopeGivenName         = "given_name"
-	ScopeFamilyName        = "family_name"
-	ScopeGender            = "gender"
-	ScopeBirthdate         = "birthdate"
-	ScopeBirthplace        = "birthplace"
-	ScopeBirthcountry      = "birthcountry"
 	ScopeEmail             = "email"
 	ScopePreferredUsername = "preferred_username" // nom d'usage
-	ScopeIDPBirthdate      = "idp_birthdate"      // birthdate as the identity provider sent it (v2)
-	ScopeIDPID             = "idp_id"             // identifier of the identity provider used (v2)
-	ScopeAMR               = "amr"                // authentication methods (v2)
-	ScopeAddress           = "address"            // v1 only
-	ScopePhone             = "phone"              // v1 only on FranceConnect; ProConnect's phone claim
+	ScopeIDPBirthdate      = "idp_birthdate"      // birthdate as the identity provider sent it
+	ScopeIDPID             = "idp_id"             // identifier of the identity provider used
+	ScopeAMR               = "amr"                // authentication methods
 )
 
 // Gender as FranceConnect sends it.
@@ -163,11 +126,10 @@ type wireIdentity struct {
 
 var errIdentityTypes = fmt.Errorf("%w: userinfo claims are not a JSON object of the expected types", ErrInvalidIdentity)
 
-// ParseIdentity decodes and validates userinfo claims (a JSON object).
+// parseIdentity decodes and validates userinfo claims (a JSON object).
 // Claim names are exact and a claim given twice is refused. Errors wrap
-// ErrInvalidIdentity (or ErrMissingClaim for a missing sub) and name the
-// claim, never its value.
-func ParseIdentity(claims []byte) (*Identity, error) {
+// ErrInvalidIdentity and name the claim, never its value.
+func parseIdentity(claims []byte) (*Identity, error) {
 	var w wireIdentity
 	if err := decodeObject(claims, &w); err != nil {
 		return nil, errIdentityTypes
@@ -194,7 +156,7 @@ func (w *wireIdentity) identity(claims []byte) (*Identity, error) {
 		raw:               claims,
 	}
 	if id.Subject == "" {
-		return nil, fmt.Errorf("%w: sub is missing", ErrMissingClaim)
+		return nil, fmt.Errorf("%w: sub is missing", ErrInvalidIdentity)
 	}
 	if id.GivenNames == nil && id.GivenName != "" {
 		id.GivenNames = strings.Fields(id.GivenName)

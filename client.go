@@ -15,15 +15,18 @@ import (
 	"github.com/franceconnect-go/franceconnect/internal/keys"
 )
 
-// Client logs users in through one FranceConnect registration (one client
-// ID in one environment). It is immutable and safe for concurrent use;
-// create one per tenant. Creating a Client makes no network call; the
-// provider's keys are fetched on the first callback and shared by every
-// Client of the same environment and HTTP client.
+// Client logs users in through one registration (one client ID in one
+// environment). It is immutable and safe for concurrent use. Creating a
+// Client makes no network call; the provider's keys are fetched on the
+// first callback and shared by every Client of the same environment and
+// HTTP client. Many registrations in one process (a portal for many
+// organisations) are composed by package tenant.
 type Client struct {
-	cfg   Config
-	keys  *keys.Set // nil with HS256 (v1, ProConnect)
-	oauth oauth2.Config
+	cfg     Config
+	profile *profile  // the federation's
+	floor   ACR       // the least level accepted on a ladder, "" for a set
+	keys    *keys.Set // nil with HS256 (v1, ProConnect)
+	oauth   oauth2.Config
 	// http is cfg.HTTPClient without redirects and without Timeout, which
 	// withTimeout applies as a context deadline instead (for the
 	// RoundTripper tokenHTTP wraps, net/http would enforce Client.Timeout
@@ -40,8 +43,6 @@ type Client struct {
 	// destination is where the user lands after login, from
 	// Config.DestinationParam ("" when unset).
 	destination string
-	// tenant names the client in a Tenants set ("" alone).
-	tenant string
 	// transactions prepares the handlers' cookies once.
 	transactions func() (*txCookies, error)
 }
@@ -54,7 +55,8 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		cfg: cfg,
+		cfg:     cfg,
+		profile: cfg.Environment.Federation.profile(),
 		oauth: oauth2.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
@@ -70,11 +72,14 @@ func New(cfg Config) (*Client, error) {
 	c.http = httpx.NoRedirects(cfg.HTTPClient)
 	c.timeout, c.http.Timeout = cmp.Or(c.http.Timeout, defaultHTTPTimeout), 0
 	c.tokenHTTP = httpx.LimitClient(c.http, maxTokenResponse)
-	if cfg.Environment.Version == V2 && cfg.Algorithm != "HS256" {
+	if cfg.Algorithm != "HS256" {
 		c.keys = keys.Shared(cfg.Environment.JWKSURI, cfg.HTTPClient, cfg.Now)
 	}
+	if c.profile.ladder != nil {
+		c.floor = floor(cfg.ACRValues)
+	}
 	c.destination, _ = cfg.destination() // checked by withDefaults
-	if cfg.Environment.Version == V1 {
+	if c.profile.v1() {
 		c.log(context.Background(), slog.LevelWarn, "franceconnect: FranceConnect v1 closed in September 2025: ask for v2 credentials in the partner space and use a v2 environment")
 	}
 	c.transactions = sync.OnceValues(c.newTransactions)
@@ -86,9 +91,6 @@ func (c *Client) String() string { return "franceconnect.Client(" + c.cfg.String
 
 // GoString is String, for %#v.
 func (c *Client) GoString() string { return c.String() }
-
-// LogValue is String, for log/slog.
-func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // withTimeout bounds a call to the provider in time, even when the portal's
 // HTTP client has no Timeout.
@@ -132,7 +134,7 @@ func (c *Client) logFailure(ctx context.Context, msg string, err error) {
 	switch {
 	case errors.Is(err, ErrConfig), errors.Is(err, ErrInvalidClient):
 		level = slog.LevelError
-	case errors.Is(err, ErrAccessDenied), errors.Is(err, ErrLoginRequired), errors.Is(err, ErrTransactionExpired), errors.Is(err, ErrNoTransaction), errors.Is(err, ErrTenantChanged):
+	case errors.Is(err, ErrAccessDenied), errors.Is(err, ErrLoginRequired), errors.Is(err, ErrTransactionExpired), errors.Is(err, ErrNoTransaction), errors.Is(err, ErrRegistrationChanged):
 		level = slog.LevelInfo
 	}
 	attrs := []slog.Attr{slog.String("error", err.Error())}
@@ -143,5 +145,9 @@ func (c *Client) logFailure(ctx context.Context, msg string, err error) {
 }
 
 func (c *Client) logAttrs() []slog.Attr {
-	return []slog.Attr{slog.String("environment", c.cfg.Environment.Name), slog.String("client_id", c.cfg.ClientID)}
+	attrs := []slog.Attr{slog.String("environment", c.cfg.Environment.Name), slog.String("client_id", c.cfg.ClientID)}
+	if c.cfg.Tenant != "" {
+		attrs = append(attrs, slog.String("tenant", c.cfg.Tenant))
+	}
+	return attrs
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/go-jose/go-jose/v4"
 )
 
-// Config is what a portal knows about its FranceConnect registration. Only
-// Environment, ClientID, ClientSecret and RedirectURL are required; [New]
-// checks everything and fills in the defaults.
+// Config is what a portal knows about one registration with the provider.
+// Only Environment, ClientID, ClientSecret and RedirectURL are required;
+// [New] checks everything and fills in the defaults.
 type Config struct {
 	// Environment is where to log in: a preset (Production, Sandbox...),
 	// the result of EnvironmentFromURL, or a custom environment.
@@ -32,23 +32,21 @@ type Config struct {
 	// Scopes to request. "openid" is always sent; the default is
 	// openid identite_pivot.
 	Scopes []string
-	// ACR is the eIDAS level requested and the minimum accepted: EIDAS1
-	// (the default) on FranceConnect, EIDAS2 or EIDAS3 on FranceConnect+.
-	// Empty on ProConnect, which uses ACRValues.
-	ACR ACR
-	// ACRValues are the levels accepted on ProConnect, requested through
-	// the claims parameter; the ID token's acr must be one of them
-	// (ErrACRRefused otherwise, ErrACRUnknown for a value the library does
-	// not know). The default is eidas1, eidas1-mfa, eidas2, eidas3; list
-	// only the MFA levels (see ACR.MFA) to require a second factor. Empty
-	// on FranceConnect, which uses ACR.
+	// ACRValues are the levels of assurance accepted. FranceConnect's are
+	// a ladder: the lowest listed is requested (acr_values) and the ID
+	// token's acr must reach it (ErrACRTooLow); the default is eidas1, and
+	// eidas2 on FranceConnect+ (eidas2 or eidas3 there). ProConnect's are a
+	// set, requested through the claims parameter: the acr must be one of
+	// them (ErrACRRefused; ErrACRUnknown for a value the library does not
+	// know); the default is eidas1, eidas1-mfa, eidas2, eidas3: list only
+	// the MFA levels (see ACR.MFA) to require a second factor.
 	ACRValues []ACR
 	// Algorithm is the ID token and userinfo signing algorithm chosen at
 	// registration: "ES256" (the default) or "RS256", and on ProConnect
 	// also "HS256" keyed with the client secret. Tokens signed with
-	// anything else are refused, whatever their header says. On v1 the
-	// algorithm is always HS256 keyed with the client secret and this field
-	// must be empty or "HS256".
+	// anything else are refused, whatever their header says. On
+	// FranceConnectV1 the algorithm is always HS256 keyed with the client
+	// secret and this field must be empty or "HS256".
 	Algorithm string
 	// UserInfoJSON says that the registration returns userinfo as plain
 	// JSON (ProConnect, when no userinfo signing algorithm was registered)
@@ -65,7 +63,13 @@ type Config struct {
 	// Client.EncryptionKeysHandler. Several keys allow rotation (README).
 	DecryptionKeys []jose.JSONWebKey
 
-	// HTTPClient is used for every call to FranceConnect (token, userinfo,
+	// Tenant names the tenant this registration serves, in a portal that
+	// one vendor runs for many organisations (package tenant sets it): 1
+	// to 64 letters, digits, '-' or '_'. It comes back in Result.Tenant and
+	// in the client's log lines. Empty for a portal of one registration.
+	Tenant string
+
+	// HTTPClient is used for every call to the provider (token, userinfo,
 	// keys); it is the one knob, an oauth2.HTTPClient placed in a context
 	// is not used. Each call is bounded by its Timeout, or by 10 s when it
 	// has none (the default client); a copy of it is used that never
@@ -76,7 +80,7 @@ type Config struct {
 	// every Client (one key cache per environment and HTTP client).
 	HTTPClient *http.Client
 	// ClockSkew is the tolerance applied to exp and iat (default 30 s;
-	// FranceConnect tokens live 60 s).
+	// FranceConnect's tokens live 60 s).
 	ClockSkew time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -85,12 +89,13 @@ type Config struct {
 	Logger *slog.Logger
 
 	// AllowLogoutWithoutState accepts a logout return that carries no state
-	// (a return with a wrong state is still refused). FranceConnect v2
-	// echoes the state, so leave it off unless a provider is known not to.
+	// (a return with a wrong state is still refused). FranceConnect and
+	// ProConnect echo the state, so leave it off unless a provider is known
+	// not to.
 	AllowLogoutWithoutState bool
 
 	// TransactionTTL bounds how long a login attempt stays valid between
-	// the redirect to FranceConnect and the callback (default 10 min).
+	// the redirect to the provider and the callback (default 10 min).
 	TransactionTTL time.Duration
 
 	// --- Handlers: sealed-cookie transactions. ---
@@ -104,12 +109,13 @@ type Config struct {
 	// fail closed (HTTP 500 and an ErrConfig error).
 	CookieKeys [][]byte
 	// CookieName prefixes the handlers' cookie names (default "fc_tx"):
-	// "<prefix>_0" to "<prefix>_2" for the pending logins (three at most,
-	// the oldest giving way), "<prefix>_out" for a pending logout, each
-	// with the __Host- prefix on https. Change it if it clashes with the
-	// portal's own cookies, and give each client of a host its own (e.g.
-	// "pc_tx" for a ProConnect client beside the FranceConnect one), so
-	// that they do not share the three slots.
+	// "<prefix>_0" to "<prefix>_2" for the pending logins and
+	// "<prefix>_out0" to "<prefix>_out2" for the pending logouts (three of
+	// each at most, the oldest giving way), each with the __Host- prefix on
+	// https. Change it if it clashes with the portal's own cookies, and
+	// give each client of a host its own (e.g. "pc_tx" for a ProConnect
+	// client beside the FranceConnect one), so that they do not share the
+	// slots (the tenants of one set share theirs).
 	CookieName string
 	// DefaultReturnPath is where CallbackHandler sends the user after login
 	// when the login request named no acceptable local path and
@@ -144,8 +150,8 @@ const (
 // String describes c without its secrets (client secret, cookie keys,
 // decryption keys), for %v and %+v.
 func (c Config) String() string {
-	return fmt.Sprintf("franceconnect.Config{Environment: %s, ClientID: %q, ClientSecret: %s, RedirectURL: %q, PostLogoutRedirectURL: %q, Scopes: %q, ACR: %s, ACRValues: %s, Algorithm: %q, CookieKeys: %d redacted, DecryptionKeys: %d redacted}",
-		c.Environment.Name, c.ClientID, redacted(c.ClientSecret), c.RedirectURL, c.PostLogoutRedirectURL, c.Scopes, c.ACR, c.ACRValues, c.Algorithm, len(c.CookieKeys), len(c.DecryptionKeys))
+	return fmt.Sprintf("franceconnect.Config{Environment: %s, Tenant: %q, ClientID: %q, ClientSecret: %s, RedirectURL: %q, PostLogoutRedirectURL: %q, Scopes: %q, ACRValues: %s, Algorithm: %q, CookieKeys: %d redacted, DecryptionKeys: %d redacted}",
+		c.Environment.Name, c.Tenant, c.ClientID, redacted(c.ClientSecret), c.RedirectURL, c.PostLogoutRedirectURL, c.Scopes, c.ACRValues, c.Algorithm, len(c.CookieKeys), len(c.DecryptionKeys))
 }
 
 // GoString is String, for %#v.

@@ -28,7 +28,7 @@ func TestConfigDefaults(t *testing.T) {
 	c, err := New(validConfig())
 	require.NoError(t, err)
 	assert.Equal(t, []string{"openid", "identite_pivot"}, c.cfg.Scopes)
-	assert.Equal(t, EIDAS1, c.cfg.ACR)
+	assert.Equal(t, []ACR{EIDAS1}, c.cfg.ACRValues)
 	assert.Equal(t, "ES256", c.cfg.Algorithm)
 	assert.Equal(t, 30*time.Second, c.cfg.ClockSkew)
 	assert.Equal(t, 10*time.Minute, c.cfg.TransactionTTL)
@@ -71,11 +71,11 @@ func TestConfigValidation(t *testing.T) {
 		{"unknown alg", func(c *Config) { c.Algorithm = "PS256" }, `"PS256" is not supported`},
 		{"HS256 on v2", func(c *Config) { c.Algorithm = "HS256" }, "HS256 is not offered"},
 		{"ES256 on v1", func(c *Config) { c.Environment = ProductionV1; c.Algorithm = "ES256" }, "HS256 only"},
-		{"unknown acr", func(c *Config) { c.ACR = "eidas9" }, "not an eIDAS level"},
-		{"eidas2 on FC", func(c *Config) { c.ACR = EIDAS2 }, "eidas1 only"},
+		{"unknown acr", func(c *Config) { c.ACRValues = []ACR{"eidas9"} }, `"eidas9" is not available on FranceConnect (eidas1)`},
+		{"eidas2 on FC", func(c *Config) { c.ACRValues = []ACR{EIDAS2} }, `"eidas2" is not available on FranceConnect (eidas1)`},
 		{"bad scope", func(c *Config) { c.Scopes = []string{"a b"} }, "not a scope token"},
 		{"skew", func(c *Config) { c.ClockSkew = time.Hour }, "ClockSkew"},
-		{"bad environment", func(c *Config) { c.Environment = Environment{Version: V2, Issuer: "https://x"} }, "AuthorizationEndpoint"},
+		{"bad environment", func(c *Config) { c.Environment = Environment{Federation: FranceConnect, Issuer: "https://x"} }, "AuthorizationEndpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +147,7 @@ func TestMisconfigurationsFoundAtStartUp(t *testing.T) {
 	}{
 		{"cookie key as base64 text", func(c *Config) { c.CookieKeys = [][]byte{[]byte(key)} }, "base64 text of a key, not the key: decode it, e.g. with franceconnect.CookieKeysFromBase64"},
 		{"cookie key as URL base64 text", func(c *Config) { c.CookieKeys = [][]byte{[]byte("c2VjcmV0LWtleS1vZi0zMi1ieXRlcy1leGFjdGx5ISE")} }, "decode it"},
-		{"address on v2", func(c *Config) { c.Scopes = []string{ScopeIdentitePivot, ScopeAddress} }, "scope address is v1 only"},
+		{"address on v2", func(c *Config) { c.Scopes = []string{ScopeIdentitePivot, "address"} }, "scope address is v1 only"},
 		{"phone on v2", func(c *Config) { c.Scopes = []string{"phone"} }, "FranceConnect v2 removed address and phone"},
 		{"scope typo", func(c *Config) { c.Scopes = []string{"identite-pivot"} }, `did you mean identite_pivot?`},
 		{"scope case", func(c *Config) { c.Scopes = []string{"Email"} }, `did you mean email?`},

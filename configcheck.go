@@ -18,11 +18,11 @@ func (c Config) withDefaults() (Config, error) {
 	var problems []string
 	for _, check := range []func() []string{
 		c.checkEnvironment,
+		c.checkAlgorithm, // before the credentials: HS256 needs a long secret
 		c.checkCredentials,
 		c.checkRedirects,
-		c.checkAlgorithm,
-		c.checkACR,
-		c.checkPlusFields, // plus.go
+		c.checkACRValues,  // acr.go
+		c.checkPlusFields, // pluskeys.go
 		c.checkScopes,
 		c.checkTiming,
 		c.checkHandlerFields,
@@ -38,14 +38,27 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
+// profile is the environment's profile; FranceConnect's when the
+// environment is invalid (reported by checkEnvironment), so that the other
+// fields are checked too.
+func (c *Config) profile() *profile {
+	if p := c.Environment.Federation.profile(); p != nil {
+		return p
+	}
+	return FranceConnect.profile()
+}
+
 func (c *Config) checkEnvironment() []string {
+	var problems []string
 	if c.Environment == (Environment{}) {
-		return []string{"Environment is not set: use franceconnect.Production, Sandbox, EnvironmentFromURL(...) or NewEnvironment(...)"}
+		problems = append(problems, "Environment is not set: use franceconnect.Production, Sandbox, EnvironmentFromURL(...) or NewEnvironment(...)")
+	} else if err := c.Environment.validate(); err != nil {
+		problems = append(problems, err.Error())
 	}
-	if err := c.Environment.validate(); err != nil {
-		return []string{err.Error()}
+	if c.Tenant != "" && (len(c.Tenant) > 64 || !isStateID(c.Tenant)) {
+		problems = append(problems, fmt.Sprintf("Tenant %s: use 1 to 64 letters, digits, '-' or '_'", safe(c.Tenant)))
 	}
-	return nil
+	return problems
 }
 
 func (c *Config) checkCredentials() []string {
@@ -61,7 +74,7 @@ func (c *Config) checkCredentials() []string {
 		problems = append(problems, "ClientSecret is empty")
 	case strings.TrimSpace(c.ClientSecret) != c.ClientSecret:
 		problems = append(problems, "ClientSecret starts or ends with white space or a line break (read from a file?): trim it")
-	case (c.Environment.Version == V1 || c.Algorithm == "HS256" && c.Environment.ProConnect) && len(c.ClientSecret) < minHMACSecret:
+	case c.Algorithm == "HS256" && len(c.ClientSecret) < minHMACSecret:
 		// It is the HS256 key of the ID tokens.
 		problems = append(problems, fmt.Sprintf("ClientSecret is %d bytes: it keys the ID tokens' HS256 signature and must be at least %d bytes", len(c.ClientSecret), minHMACSecret))
 	}
@@ -83,67 +96,23 @@ func (c *Config) checkRedirects() []string {
 // default) or RS256 on v2, ES256 on FranceConnect+, and HS256 too on
 // ProConnect. It also checks that userinfo may be JSON.
 func (c *Config) checkAlgorithm() []string {
-	p := c.Environment.profile()
+	p := c.profile()
 	if c.Algorithm == "" {
 		c.Algorithm = p.algorithms[0]
 	}
 	var problems []string
-	if msg := p.checkAlgorithm(c.Algorithm); msg != "" {
-		problems = append(problems, msg)
+	switch alg := c.Algorithm; {
+	case slices.Contains(p.algorithms, alg):
+	case alg != "ES256" && alg != "RS256" && alg != "HS256":
+		problems = append(problems, fmt.Sprintf("Algorithm %s is not supported: use %s", safe(alg), strings.Join(p.algorithms, " or ")))
+	case len(p.algorithms) == 1:
+		problems = append(problems, fmt.Sprintf("Algorithm %s: %s signs with %s only", alg, p.label, p.algorithms[0]))
+	default:
+		problems = append(problems, fmt.Sprintf("Algorithm %s is not offered on %s: register %s", alg, p.label, strings.Join(p.algorithms, " or ")))
 	}
 	if c.UserInfoJSON && !p.jsonUserInfo {
-		problems = append(problems, fmt.Sprintf("UserInfoJSON: %s always signs userinfo (it is for ProConnect registrations without a userinfo signing algorithm)", p.name))
+		problems = append(problems, fmt.Sprintf("UserInfoJSON: %s always signs userinfo (it is for ProConnect registrations without a userinfo signing algorithm)", p.label))
 	}
-	return problems
-}
-
-// checkACR sets the level: eidas1 on FranceConnect, eidas2 (the default)
-// or eidas3 on FranceConnect+; the set of levels on ProConnect.
-func (c *Config) checkACR() []string {
-	env := c.Environment
-	if env.profile().acrSet {
-		return c.checkACRValues()
-	}
-	if len(c.ACRValues) > 0 {
-		return []string{"ACRValues is for ProConnect: on FranceConnect set ACR (one eIDAS level, the minimum)"}
-	}
-	if c.ACR == "" {
-		c.ACR = EIDAS1
-		if env.Plus {
-			c.ACR = EIDAS2
-		}
-	}
-	switch {
-	case c.ACR.rank() == 0:
-		return []string{fmt.Sprintf("ACR %q is not an eIDAS level: use eidas1, eidas2 or eidas3", string(c.ACR))}
-	case env.Plus && c.ACR == EIDAS1:
-		return []string{"ACR eidas1 is not available on FranceConnect+: request eidas2 or eidas3"}
-	case !env.Plus && env.Version == V2 && c.ACR != EIDAS1:
-		return []string{fmt.Sprintf("ACR %s is not available on FranceConnect (eidas1 only): use a FranceConnect+ environment for eidas2 and eidas3", c.ACR)}
-	}
-	return nil
-}
-
-// checkACRValues sets ProConnect's accepted levels (default eidas1 and
-// above), each known to ProConnect and listed once.
-func (c *Config) checkACRValues() []string {
-	if c.ACR != "" {
-		return []string{fmt.Sprintf("ACR %s: on ProConnect the accepted levels are a set: use ACRValues", safe(string(c.ACR)))}
-	}
-	if len(c.ACRValues) == 0 {
-		c.ACRValues = slices.Clone(defaultProConnectACRs)
-		return nil
-	}
-	var problems []string
-	for i, a := range c.ACRValues {
-		switch {
-		case !a.known():
-			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is not a ProConnect level (known: %s)", i, safe(string(a)), acrList(knownLevels())))
-		case slices.Contains(c.ACRValues[:i], a):
-			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is listed twice", i, a))
-		}
-	}
-	c.ACRValues = slices.Clone(c.ACRValues)
 	return problems
 }
 
@@ -152,7 +121,7 @@ func (c *Config) checkACRValues() []string {
 // on ProConnect).
 func (c *Config) checkScopes() []string {
 	var problems []string
-	p := c.Environment.profile()
+	p := c.profile()
 	scopes := []string{ScopeOpenID}
 	if len(c.Scopes) == 0 {
 		c.Scopes = p.defaultScopes
@@ -172,12 +141,6 @@ func (c *Config) checkScopes() []string {
 	c.Scopes = scopes
 	return problems
 }
-
-// documentedScopes are the scopes FranceConnect documents. Others (new
-// data-provider scopes) are accepted: the list only catches typos.
-var documentedScopes = []string{ScopeOpenID, ScopeIdentitePivot, ScopeProfile, ScopeBirth, ScopeGivenName,
-	ScopeFamilyName, ScopeGender, ScopeBirthdate, ScopeBirthplace, ScopeBirthcountry, ScopeEmail,
-	ScopePreferredUsername, ScopeIDPBirthdate, ScopeIDPID, ScopeAMR, ScopeAddress, ScopePhone}
 
 // closeScope returns the documented scope s is a spelling of, ignoring
 // case, '-' against '_' and spaces; "" when there is none.

@@ -13,47 +13,19 @@ import (
 	"github.com/franceconnect-go/franceconnect/internal/httpx"
 )
 
-// APIVersion is the version of FranceConnect's API an environment speaks.
-type APIVersion int
-
-const (
-	// V2 is the current API (/api/v2): ES256 or RS256 ID tokens checked
-	// against the provider's JWKS, userinfo as a signed JWT, /session/end.
-	V2 APIVersion = 2
-	// V1 is the legacy API (/api/v1): HS256 ID tokens keyed with the client
-	// secret, userinfo as plain JSON, /logout. FranceConnect has retired it.
-	V1 APIVersion = 1
-)
-
-// String returns "v1" or "v2".
-func (v APIVersion) String() string {
-	switch v {
-	case V1:
-		return "v1"
-	case V2:
-		return "v2"
-	}
-	return fmt.Sprintf("APIVersion(%d)", int(v))
-}
-
-// Environment is where a FranceConnect client talks to: the issuer it
+// Environment is where a client talks to: the federation, the issuer it
 // expects in tokens and the endpoints it calls. The presets below are plain
 // data; a custom Environment (a mock, a self-hosted test provider, a host
-// FranceConnect moved to) is built with [NewEnvironment] or
-// [NewV1Environment], or filled in by hand.
+// the provider moved to) is built with [NewEnvironment], or filled in by
+// hand.
 //
 // An Environment is a value: copying it is safe and Client keeps its own copy.
 type Environment struct {
 	// Name is a short label for messages and logs ("production", "sandbox"...).
 	Name string
-	// Version is the API version: V2, or V1 for the legacy API.
-	Version APIVersion
-	// Plus is true for FranceConnect+ (eIDAS substantial and high, encrypted
-	// tokens).
-	Plus bool
-	// ProConnect is true for ProConnect, the federation for professionals,
-	// whose profile differs from FranceConnect's (see ProConnectProduction).
-	ProConnect bool
+	// Federation is the kind of provider: FranceConnect, FranceConnectPlus,
+	// ProConnect or FranceConnectV1.
+	Federation Federation
 
 	// Issuer is compared byte for byte with the iss claim of ID tokens and
 	// signed userinfo, and with the iss parameter of callbacks.
@@ -62,9 +34,9 @@ type Environment struct {
 	AuthorizationEndpoint string // authorize
 	TokenEndpoint         string // token (client_secret_post)
 	UserInfoEndpoint      string // userinfo (bearer)
-	EndSessionEndpoint    string // session/end on V2, logout on V1
-	// JWKSURI is the provider's key set. Empty on V1, whose ID tokens are
-	// signed with the client secret.
+	EndSessionEndpoint    string // session/end, or logout on FranceConnectV1
+	// JWKSURI is the provider's key set. Empty on FranceConnectV1, whose ID
+	// tokens are signed with the client secret.
 	JWKSURI string
 }
 
@@ -72,9 +44,9 @@ type Environment struct {
 // (credentials from the partner portal); integration is the older test
 // platform some early v2 client IDs still use.
 var (
-	Sandbox     = v2Environment("sandbox", "https://fcp-low.sbx.dev-franceconnect.fr/api/v2")
-	Integration = v2Environment("integration", "https://fcp-low.integ01.dev-franceconnect.fr/api/v2")
-	Production  = v2Environment("production", "https://oidc.franceconnect.gouv.fr/api/v2")
+	Sandbox     = environment(FranceConnect, "sandbox", "https://fcp-low.sbx.dev-franceconnect.fr/api/v2")
+	Integration = environment(FranceConnect, "integration", "https://fcp-low.integ01.dev-franceconnect.fr/api/v2")
+	Production  = environment(FranceConnect, "production", "https://oidc.franceconnect.gouv.fr/api/v2")
 )
 
 // The FranceConnect+ presets (eIDAS substantial and high: eidas2, eidas3).
@@ -82,40 +54,44 @@ var (
 // DecryptionKeys. No FranceConnect+ sandbox host is known; integration is
 // its test platform.
 var (
-	PlusIntegration = plusEnvironment("plus-integration", "https://auth.integ01.dev-franceconnect.fr/api/v2")
-	PlusProduction  = plusEnvironment("plus-production", "https://auth.franceconnect.gouv.fr/api/v2")
+	PlusIntegration = environment(FranceConnectPlus, "plus-integration", "https://auth.integ01.dev-franceconnect.fr/api/v2")
+	PlusProduction  = environment(FranceConnectPlus, "plus-production", "https://auth.franceconnect.gouv.fr/api/v2")
 )
 
 // The FranceConnect v1 (legacy) presets. The v1 issuer is the bare host
 // without path; FranceConnect's documentation confirms it for integration
 // only, so set Environment.Issuer if a v1 production token says otherwise.
 var (
-	IntegrationV1 = v1Environment("integration-v1", "https://fcp.integ01.dev-franceconnect.fr")
-	ProductionV1  = v1Environment("production-v1", "https://app.franceconnect.gouv.fr")
+	IntegrationV1 = environment(FranceConnectV1, "integration-v1", "https://fcp.integ01.dev-franceconnect.fr")
+	ProductionV1  = environment(FranceConnectV1, "production-v1", "https://app.franceconnect.gouv.fr")
 )
 
-func v2Environment(name, issuer string) Environment {
-	e := withEndpoints(Environment{Name: name, Version: V2, Issuer: issuer}, issuer, "/session/end")
-	e.JWKSURI = issuer + "/jwks"
-	return e
-}
+// The ProConnect presets. Internet and RIE (the State's internal network)
+// are separate registrations: credentials do not cross.
+var (
+	ProConnectIntegration    = environment(ProConnect, "proconnect-integration", "https://fca.integ01.dev-agentconnect.fr/api/v2")
+	ProConnectProduction     = environment(ProConnect, "proconnect-production", "https://auth.agentconnect.gouv.fr/api/v2")
+	ProConnectIntegrationRIE = environment(ProConnect, "proconnect-integration-rie", "https://fca.integ02.agentconnect.rie.gouv.fr/api/v2")
+	ProConnectProductionRIE  = environment(ProConnect, "proconnect-production-rie", "https://auth.agentconnect.rie.gouv.fr/api/v2")
+)
 
-func plusEnvironment(name, issuer string) Environment {
-	e := v2Environment(name, issuer)
-	e.Plus = true
-	return e
-}
-
-func v1Environment(name, base string) Environment {
-	return withEndpoints(Environment{Name: name, Version: V1, Issuer: base}, base+"/api/v1", "/logout")
-}
-
-// withEndpoints sets FranceConnect's route names under root.
-func withEndpoints(e Environment, root, endSession string) Environment {
-	e.AuthorizationEndpoint = root + "/authorize"
-	e.TokenEndpoint = root + "/token"
-	e.UserInfoEndpoint = root + "/userinfo"
-	e.EndSessionEndpoint = root + endSession
+// environment returns f's environment at issuer, with the federation's
+// route names: under the issuer on v2, under issuer + "/api/v1" on v1.
+func environment(f Federation, name, issuer string) Environment {
+	p := f.profile()
+	root := strings.TrimSuffix(issuer, "/")
+	if p.v1() {
+		root += "/api/v1"
+	}
+	e := Environment{Name: name, Federation: f, Issuer: issuer,
+		AuthorizationEndpoint: root + "/authorize",
+		TokenEndpoint:         root + "/token",
+		UserInfoEndpoint:      root + "/userinfo",
+		EndSessionEndpoint:    root + p.endSession,
+	}
+	if !p.v1() {
+		e.JWKSURI = root + "/jwks"
+	}
 	return e
 }
 
@@ -127,8 +103,8 @@ func presets() []Environment {
 
 // EnvironmentFromURL returns the preset for the "URL du service" an
 // administrator types into a portal's settings: a FranceConnect (or
-// ProConnect) host, with
-// or without a trailing slash, with or without its API path
+// ProConnect) host, with or without a trailing slash, with or without its
+// API path
 // ("https://oidc.franceconnect.gouv.fr", "https://oidc.franceconnect.gouv.fr/",
 // "https://oidc.franceconnect.gouv.fr/api/v2" all give [Production]). The
 // host decides the preset; a path that contradicts it (/api/v1 on a v2 host)
@@ -136,19 +112,19 @@ func presets() []Environment {
 //
 // The ProConnect hosts give the ProConnect presets
 // ("https://auth.agentconnect.gouv.fr" gives [ProConnectProduction]): check
-// Environment.ProConnect where only one federation makes sense. Hosts that
+// Environment.Federation where only one federation makes sense. Hosts that
 // are neither FranceConnect's nor ProConnect's return an error wrapping
-// [ErrUnknownEnvironment]; use [NewEnvironment] for those.
+// [ErrConfig]; use [NewEnvironment] for those.
 func EnvironmentFromURL(serviceURL string) (Environment, error) {
 	u, err := url.Parse(strings.TrimSpace(serviceURL))
 	if err != nil || u.Host == "" {
-		return Environment{}, fmt.Errorf("%w: %q is not an absolute URL (expected e.g. https://oidc.franceconnect.gouv.fr)", ErrUnknownEnvironment, serviceURL)
+		return Environment{}, fmt.Errorf("%w: %q is not an absolute URL (expected e.g. https://oidc.franceconnect.gouv.fr)", ErrConfig, serviceURL)
 	}
 	if u.Scheme != "https" {
-		return Environment{}, fmt.Errorf("%w: %q must use https", ErrUnknownEnvironment, serviceURL)
+		return Environment{}, fmt.Errorf("%w: %q must use https", ErrConfig, serviceURL)
 	}
 	if u.Port() != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
-		return Environment{}, fmt.Errorf("%w: %q: give the address alone, without port, query, fragment or user (e.g. https://oidc.franceconnect.gouv.fr)", ErrUnknownEnvironment, serviceURL)
+		return Environment{}, fmt.Errorf("%w: %q: give the address alone, without port, query, fragment or user (e.g. https://oidc.franceconnect.gouv.fr)", ErrConfig, serviceURL)
 	}
 	host := strings.ToLower(u.Host)
 	for _, env := range presets() {
@@ -157,13 +133,13 @@ func EnvironmentFromURL(serviceURL string) (Environment, error) {
 			continue
 		}
 		path := strings.TrimSuffix(u.Path, "/")
-		want := "/api/" + env.Version.String()
+		want := "/api/" + env.Federation.profile().api
 		if path != "" && path != want {
-			return Environment{}, fmt.Errorf("%w: %s is a %s %s host, whose API lives under %s, not %s", ErrUnknownEnvironment, host, env.profile().name, env.Version, want, path)
+			return Environment{}, fmt.Errorf("%w: %s is a %s host, whose API lives under %s, not %s", ErrConfig, host, env.Federation, want, path)
 		}
 		return env, nil
 	}
-	return Environment{}, fmt.Errorf("%w: host %q is not a FranceConnect or ProConnect host (known: %s)", ErrUnknownEnvironment, host, knownHosts())
+	return Environment{}, fmt.Errorf("%w: host %q is not a FranceConnect or ProConnect host (known: %s)", ErrConfig, host, knownHosts())
 }
 
 func knownHosts() string {
@@ -175,47 +151,25 @@ func knownHosts() string {
 	return strings.Join(hosts, ", ")
 }
 
-// NewEnvironment returns a v2 environment for a custom issuer, with
-// FranceConnect's route names under it (issuer + "/authorize", "/token",
-// "/userinfo", "/session/end", "/jwks"). The issuer must be an absolute
-// http(s) URL without query or fragment; a trailing slash is kept, since the
-// issuer is compared byte for byte.
+// NewEnvironment returns an environment of federation f for a custom
+// issuer, with the federation's route names: issuer + "/authorize",
+// "/token", "/userinfo", "/session/end", "/jwks"; on FranceConnectV1 the
+// issuer is the bare host and the routes are issuer + "/api/v1/authorize",
+// "/token", "/userinfo", "/logout", without key set. The issuer must be an
+// absolute https URL (http only on a loopback host) without query or
+// fragment; a trailing slash is kept, since the issuer is compared byte for
+// byte. Name the environment by setting its Name field if you wish.
 //
-// Use it for the fctest mock, a self-hosted test provider, or a host
-// FranceConnect moved to. Name it by setting the Name field if you wish.
-func NewEnvironment(issuer string) (Environment, error) {
+// Use it for the fctest mock, a self-hosted test provider, or a host the
+// provider moved to.
+func NewEnvironment(f Federation, issuer string) (Environment, error) {
+	if f.profile() == nil {
+		return Environment{}, fmt.Errorf("%w: %v is not a federation: use FranceConnect, FranceConnectPlus, ProConnect or FranceConnectV1", ErrConfig, f)
+	}
 	if err := checkIssuerURL(issuer); err != nil {
-		return Environment{}, err
+		return Environment{}, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	return v2Environment("custom", strings.TrimSuffix(issuer, "/")).withIssuer(issuer), nil
-}
-
-// NewPlusEnvironment is [NewEnvironment] for a FranceConnect+ provider
-// (Plus set: encrypted tokens, eidas2 and eidas3), such as the fctest
-// mock's FranceConnect+ mode.
-func NewPlusEnvironment(issuer string) (Environment, error) {
-	env, err := NewEnvironment(issuer)
-	if err != nil {
-		return Environment{}, err
-	}
-	env.Name = "custom-plus"
-	env.Plus = true
-	return env, nil
-}
-
-// NewV1Environment returns a v1 (legacy) environment rooted at base: issuer
-// base, endpoints base + "/api/v1/authorize", "/token", "/userinfo",
-// "/logout", no JWKS.
-func NewV1Environment(base string) (Environment, error) {
-	if err := checkIssuerURL(base); err != nil {
-		return Environment{}, err
-	}
-	return v1Environment("custom-v1", strings.TrimSuffix(base, "/")).withIssuer(base), nil
-}
-
-func (e Environment) withIssuer(issuer string) Environment {
-	e.Issuer = issuer
-	return e
+	return environment(f, "custom", issuer), nil
 }
 
 func checkIssuerURL(issuer string) error {
@@ -241,8 +195,9 @@ func secureEndpoint(u *url.URL) bool {
 
 // validate reports what is missing or inconsistent in an environment.
 func (e Environment) validate() error {
-	if e.Version != V1 && e.Version != V2 {
-		return fmt.Errorf("environment Version is %v: set V1 or V2", e.Version)
+	p := e.Federation.profile()
+	if p == nil {
+		return fmt.Errorf("environment Federation is %v: set FranceConnect, FranceConnectPlus, ProConnect or FranceConnectV1", e.Federation)
 	}
 	if err := checkIssuerURL(e.Issuer); err != nil {
 		return fmt.Errorf("environment Issuer: %w", err)
@@ -253,7 +208,7 @@ func (e Environment) validate() error {
 		{"UserInfoEndpoint", e.UserInfoEndpoint},
 		{"EndSessionEndpoint", e.EndSessionEndpoint},
 	}
-	if e.Version == V2 {
+	if !p.v1() {
 		endpoints = append(endpoints, struct{ name, value string }{"JWKSURI", e.JWKSURI})
 	}
 	for _, ep := range endpoints {
@@ -262,27 +217,25 @@ func (e Environment) validate() error {
 			return fmt.Errorf("environment %s is %q: want an absolute https URL (http only on a loopback host)", ep.name, ep.value)
 		}
 	}
-	if e.Plus && e.Version != V2 {
-		return errors.New("environment Plus requires Version V2: FranceConnect+ has no v1 API")
-	}
-	if e.ProConnect && (e.Version != V2 || e.Plus) {
-		return errors.New("environment ProConnect requires Version V2 and no Plus: ProConnect speaks the v2 API, without encryption")
-	}
 	return nil
 }
 
 // maxDiscoverySize bounds the discovery document.
 const maxDiscoverySize = 256 << 10
 
-// DiscoverEnvironment reads a v2 provider's discovery document
-// (issuer + "/.well-known/openid-configuration") and returns the
-// environment it describes. The document's issuer must equal issuer byte
-// for byte (ErrIssuerMismatch otherwise): a provider announcing another
-// issuer is not the one configured.
+// DiscoverEnvironment reads the discovery document of a provider of
+// federation f (issuer + "/.well-known/openid-configuration") and returns
+// the environment it describes. The document's issuer must equal issuer
+// byte for byte (ErrIssuerMismatch otherwise): a provider announcing
+// another issuer is not the one configured. FranceConnectV1 has no
+// discovery.
 //
 // The presets need no discovery; use this for a provider whose endpoints
-// are not FranceConnect's route names. client may be nil (10 s timeout).
-func DiscoverEnvironment(ctx context.Context, issuer string, client *http.Client) (Environment, error) {
+// are not the federation's route names. client may be nil (10 s timeout).
+func DiscoverEnvironment(ctx context.Context, f Federation, issuer string, client *http.Client) (Environment, error) {
+	if p := f.profile(); p == nil || p.v1() {
+		return Environment{}, fmt.Errorf("%w: discovery needs FranceConnect, FranceConnectPlus or ProConnect, not %v", ErrConfig, f)
+	}
 	if err := checkIssuerURL(issuer); err != nil {
 		return Environment{}, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
@@ -308,7 +261,7 @@ func DiscoverEnvironment(ctx context.Context, issuer string, client *http.Client
 	}
 	env := Environment{
 		Name:                  "discovered",
-		Version:               V2,
+		Federation:            f,
 		Issuer:                issuer,
 		AuthorizationEndpoint: p.Endpoint().AuthURL,
 		TokenEndpoint:         p.Endpoint().TokenURL,

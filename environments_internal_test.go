@@ -39,7 +39,7 @@ func TestEnvironmentFromURL(t *testing.T) {
 			got, err := EnvironmentFromURL(tt.in)
 			if tt.wantErr {
 				require.Error(t, err)
-				assert.True(t, errors.Is(err, ErrUnknownEnvironment))
+				assert.True(t, errors.Is(err, ErrConfig))
 				return
 			}
 			require.NoError(t, err)
@@ -63,30 +63,30 @@ func TestPresets(t *testing.T) {
 
 func TestNewEnvironment(t *testing.T) {
 	t.Parallel()
-	env, err := NewEnvironment("http://127.0.0.1:8080/api/v2")
+	env, err := NewEnvironment(FranceConnect, "http://127.0.0.1:8080/api/v2")
 	require.NoError(t, err)
 	assert.Equal(t, "http://127.0.0.1:8080/api/v2/token", env.TokenEndpoint)
-	assert.Equal(t, V2, env.Version)
+	assert.Equal(t, FranceConnect, env.Federation)
 
-	env, err = NewEnvironment("https://idp.example/")
+	env, err = NewEnvironment(FranceConnect, "https://idp.example/")
 	require.NoError(t, err)
 	assert.Equal(t, "https://idp.example/", env.Issuer, "issuer kept byte for byte")
 	assert.Equal(t, "https://idp.example/authorize", env.AuthorizationEndpoint)
 
-	v1, err := NewV1Environment("http://127.0.0.1:9")
+	v1, err := NewEnvironment(FranceConnectV1, "http://127.0.0.1:9")
 	require.NoError(t, err)
 	assert.Equal(t, "http://127.0.0.1:9/api/v1/userinfo", v1.UserInfoEndpoint)
-	assert.Equal(t, V1, v1.Version)
+	assert.Equal(t, FranceConnectV1, v1.Federation)
 
 	for _, bad := range []string{"", "ftp://x", "https://", "https://x/?a=b", "https://x/#f", "https://u:p@x",
 		"http://idp.example/api/v2", "http://10.0.0.1/api/v2", "http://localhost.example/api/v2"} {
-		_, err := NewEnvironment(bad)
+		_, err := NewEnvironment(FranceConnect, bad)
 		assert.Error(t, err, bad)
-		_, err = NewV1Environment(bad)
+		_, err = NewEnvironment(FranceConnectV1, bad)
 		assert.Error(t, err, bad)
 	}
 	for _, loopback := range []string{"http://localhost:9/api/v2", "http://127.0.0.2/api/v2", "http://[::1]:8/api/v2"} {
-		_, err := NewEnvironment(loopback)
+		_, err := NewEnvironment(FranceConnect, loopback)
 		assert.NoError(t, err, loopback)
 	}
 	// A hand-built environment: every endpoint https, http only on loopback.
@@ -111,7 +111,7 @@ func TestEnvironmentFromURLAddressAlone(t *testing.T) {
 		"https://oidc.franceconnect.gouv.fr/#frag", "https://admin@oidc.franceconnect.gouv.fr",
 	} {
 		_, err := EnvironmentFromURL(raw)
-		assert.ErrorIs(t, err, ErrUnknownEnvironment, raw)
+		assert.ErrorIs(t, err, ErrConfig, raw)
 		assert.ErrorContains(t, err, "address alone", raw)
 	}
 }

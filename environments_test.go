@@ -17,9 +17,9 @@ import (
 
 func TestDiscoverEnvironment(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	defer srv.Close()
-	env, err := franceconnect.DiscoverEnvironment(context.Background(), srv.Issuer(), nil)
+	env, err := franceconnect.DiscoverEnvironment(context.Background(), franceconnect.FranceConnect, srv.Environment().Issuer, nil)
 	require.NoError(t, err)
 	want := srv.Environment()
 	assert.Equal(t, want.Issuer, env.Issuer)
@@ -30,7 +30,7 @@ func TestDiscoverEnvironment(t *testing.T) {
 	assert.Equal(t, want.JWKSURI, env.JWKSURI)
 
 	srv.Inject(fctest.DiscoveryWrongIssuer)
-	_, err = franceconnect.DiscoverEnvironment(context.Background(), srv.Issuer(), nil)
+	_, err = franceconnect.DiscoverEnvironment(context.Background(), franceconnect.FranceConnect, srv.Environment().Issuer, nil)
 	assert.ErrorIs(t, err, franceconnect.ErrIssuerMismatch)
 }
 
@@ -41,10 +41,10 @@ func TestDiscoverEnvironmentBounded(t *testing.T) {
 		_, _ = w.Write([]byte(`{"issuer":"` + strings.Repeat("a", 1<<20) + `"}`))
 	}))
 	defer huge.Close()
-	_, err := franceconnect.DiscoverEnvironment(context.Background(), huge.URL, nil)
+	_, err := franceconnect.DiscoverEnvironment(context.Background(), franceconnect.FranceConnect, huge.URL, nil)
 	assert.ErrorIs(t, err, franceconnect.ErrProviderUnavailable)
 
-	_, err = franceconnect.DiscoverEnvironment(context.Background(), "not a url", nil)
+	_, err = franceconnect.DiscoverEnvironment(context.Background(), franceconnect.FranceConnect, "not a url", nil)
 	assert.ErrorIs(t, err, franceconnect.ErrConfig)
 }
 
@@ -64,7 +64,7 @@ func TestDiscoverEnvironmentSameOrigin(t *testing.T) {
 			_ = json.NewEncoder(w).Encode(doc)
 		}))
 		issuer = srv.URL + "/api/v2"
-		_, err := franceconnect.DiscoverEnvironment(context.Background(), issuer, nil)
+		_, err := franceconnect.DiscoverEnvironment(context.Background(), franceconnect.FranceConnect, issuer, nil)
 		assert.ErrorIs(t, err, franceconnect.ErrIssuerMismatch, moved)
 		srv.Close()
 	}

@@ -11,49 +11,64 @@ import (
 )
 
 // Error values callers branch on with errors.Is. Every error the library
-// returns for a bad callback, token or response wraps exactly one of them
-// (or is a *CallbackError or *ProviderError, which match some of them too).
+// returns for a bad callback, token or response wraps one of them (or is a
+// *CallbackError or *ProviderError, which match some of them too).
 // Messages say what was expected and what came, never a token, a secret, a
 // nonce, a subject or an identity value.
+//
+// The first ones are those a portal acts on (StatusCode and UserMessage
+// choose the page from them); the others name the check that failed, for
+// logs and tests.
 var (
-	// ErrConfig: the configuration (or an option) is invalid. Every error
-	// of New wraps it, and so does a handler mounted without what it needs.
-	ErrConfig = errors.New("franceconnect: invalid configuration")
-	// ErrUnknownEnvironment: EnvironmentFromURL was given a host that is not
-	// a FranceConnect platform.
-	ErrUnknownEnvironment = errors.New("franceconnect: unknown FranceConnect environment")
-
-	// ErrAccessDenied: FranceConnect sent back error=access_denied (the user
-	// cancelled, or FranceConnect refused the identity).
+	// ErrAccessDenied: the provider sent back error=access_denied (the
+	// user cancelled, or the provider refused the identity). Show the
+	// login page again.
 	ErrAccessDenied = errors.New("franceconnect: access denied")
-	// ErrIDPHintRefused: FranceConnect sent back error=invalid_idp_hint: the
-	// AuthOptions.IDPHint is not among the identity providers it allows
-	// for this service.
-	ErrIDPHintRefused = errors.New("franceconnect: identity provider hint not allowed")
 	// ErrLoginRequired (ProConnect): a silent login (AuthOptions.Prompt
 	// "none") found no session to reuse: the provider sent back
 	// login_required, consent_required or interaction_required. Show the
 	// login button.
 	ErrLoginRequired = errors.New("franceconnect: silent login impossible, the user must log in")
-	// ErrProviderError: FranceConnect sent back another error on the callback.
-	ErrProviderError = errors.New("franceconnect: FranceConnect returned an error")
-	// ErrStateMismatch: the callback's (or logout return's) state is missing
-	// or is not the one this transaction sent.
-	ErrStateMismatch = errors.New("franceconnect: state mismatch")
-	// ErrMissingCode: the callback has neither a code nor an error.
-	ErrMissingCode = errors.New("franceconnect: callback without code")
-	// ErrTransactionExpired: the login attempt is older than its expiry.
+	// ErrTransactionExpired: the login (or logout) attempt is older than
+	// its expiry. The user starts again.
 	ErrTransactionExpired = errors.New("franceconnect: login attempt expired")
+	// ErrRegistrationChanged (handlers): the registration (client ID,
+	// environment or accepted levels) changed while this login was
+	// pending: an administrator saved new settings, or a deployment
+	// changed them. Nothing was exchanged; the user starts again.
+	ErrRegistrationChanged = errors.New("franceconnect: the registration's settings changed during the login")
+	// ErrProviderUnavailable: the provider could not be reached, timed out,
+	// or answered with a server error or garbage. The user retries later.
+	ErrProviderUnavailable = errors.New("franceconnect: provider unavailable")
+	// ErrConfig: the configuration (or an option) is invalid. Every error
+	// of New wraps it, and so does a handler mounted without what it needs.
+	// An operator must act.
+	ErrConfig = errors.New("franceconnect: invalid configuration")
+	// ErrAgentNotAllowed: AgentPolicy.Allow refused a ProConnect agent.
+	ErrAgentNotAllowed = errors.New("franceconnect: agent not allowed on this service")
+
+	// ErrStateMismatch: the callback's (or logout return's) state is missing
+	// or is not the one this attempt sent.
+	ErrStateMismatch = errors.New("franceconnect: state mismatch")
 	// ErrNoTransaction (handlers): no pending login (or logout) of this
 	// browser matches the request: it was never started here, was already
 	// completed (a replayed callback), or the browser dropped the cookie
 	// once its lifetime had passed. It matches ErrStateMismatch too.
 	ErrNoTransaction = fmt.Errorf("%w: no pending login or logout in this browser matches the request", ErrStateMismatch)
-	// ErrInvalidTransaction (handlers): the transaction cookie was altered,
-	// was sealed under a key that is no longer in Config.CookieKeys, or was
-	// issued for another client (tenant) or purpose. It matches
-	// ErrStateMismatch too.
+	// ErrInvalidTransaction (handlers): the pending login's cookie was
+	// altered, was sealed under a key that is no longer in
+	// Config.CookieKeys, or belongs to another registration (another
+	// tenant's callback URL). It matches ErrStateMismatch too.
 	ErrInvalidTransaction = fmt.Errorf("%w: invalid transaction cookie", ErrStateMismatch)
+	// ErrLogout: every error of LogoutReturnHandler wraps it, beside the
+	// cause, so that UserMessage speaks of logout.
+	ErrLogout = errors.New("franceconnect: logout not verified")
+	// ErrMissingCode: the callback has neither a code nor an error.
+	ErrMissingCode = errors.New("franceconnect: callback without code")
+	// ErrIDPHintRefused: the provider sent back error=invalid_idp_hint: the
+	// AuthOptions.IDPHint is not among the identity providers it allows
+	// for this service.
+	ErrIDPHintRefused = errors.New("franceconnect: identity provider hint not allowed")
 
 	// ErrIssuerMismatch: an iss (callback parameter, ID token, userinfo,
 	// discovery) is not the environment's issuer, or is missing where it is
@@ -68,7 +83,7 @@ var (
 	ErrIssuedAt = errors.New("franceconnect: token issued at an invalid time")
 	// ErrNonceMismatch: the ID token's nonce is missing or not the one sent.
 	ErrNonceMismatch = errors.New("franceconnect: nonce mismatch")
-	// ErrACRTooLow: acr is missing, unknown, or lower than requested. It
+	// ErrACRTooLow: acr is missing, unknown, or lower than accepted. It
 	// matches ErrACRUnknown and ErrACRRefused too.
 	ErrACRTooLow = errors.New("franceconnect: eIDAS level too low")
 	// ErrACRUnknown: acr is a value the library does not know (a level
@@ -81,15 +96,14 @@ var (
 	ErrACRRefused = fmt.Errorf("%w: level not accepted", ErrACRTooLow)
 	// ErrSubjectMismatch: userinfo's sub differs from the ID token's.
 	ErrSubjectMismatch = errors.New("franceconnect: subject mismatch")
-	// ErrMissingClaim: a required claim (sub, exp, iat...) is absent.
-	ErrMissingClaim = errors.New("franceconnect: required claim missing")
 	// ErrAlgorithm: the token is signed (or encrypted) with an algorithm
 	// other than the one configured. On FranceConnect+ also: a token that
 	// is only signed where a JWE is expected, and an encryption algorithm
 	// FranceConnect+ does not use (PBES2, dir, key wrapping, an enc other
 	// than A256GCM); elsewhere, an encrypted token.
 	ErrAlgorithm = errors.New("franceconnect: unexpected token algorithm")
-	// ErrSignature: the signature does not verify.
+	// ErrSignature: the signature does not verify, or at_hash (when
+	// present) does not bind the ID token to the access token.
 	ErrSignature = errors.New("franceconnect: invalid token signature")
 	// ErrUnknownKey: no key of the provider matches the token's kid, even
 	// after refreshing the key set; on FranceConnect+, also a JWE whose kid
@@ -101,38 +115,28 @@ var (
 	// same kid).
 	ErrDecryption = errors.New("franceconnect: token does not decrypt")
 	// ErrMalformedToken: the token is not a well-formed compact JWS/JWE, is
-	// too large, or its claims are not a JSON object of the right types
-	// (claim names are exact; a claim given twice is refused).
+	// too large, lacks a required claim (sub, exp, iat), or its claims are
+	// not a JSON object of the right types (claim names are exact; a claim
+	// given twice is refused).
 	ErrMalformedToken = errors.New("franceconnect: malformed token")
-	// ErrAccessTokenHash: at_hash is present and does not match.
-	ErrAccessTokenHash = errors.New("franceconnect: at_hash mismatch")
 	// ErrUserInfoFormat: userinfo came in the wrong format (JSON where a
 	// signed JWT is expected, or the reverse).
 	ErrUserInfoFormat = errors.New("franceconnect: unexpected userinfo format")
-	// ErrInvalidIdentity: a claim of the identity has an invalid format.
+	// ErrInvalidIdentity: a claim of the identity is missing (sub) or has
+	// an invalid format.
 	ErrInvalidIdentity = errors.New("franceconnect: invalid identity claim")
-	// ErrProviderUnavailable: FranceConnect could not be reached, timed out,
-	// or answered with a server error or garbage.
-	ErrProviderUnavailable = errors.New("franceconnect: FranceConnect unavailable")
 	// ErrInvalidClient: the token endpoint refused the client credentials.
 	ErrInvalidClient = errors.New("franceconnect: client authentication failed")
 	// ErrInvalidGrant: the token endpoint refused the code (unknown, used,
 	// expired, or issued to another redirect URI).
 	ErrInvalidGrant = errors.New("franceconnect: authorization code refused")
-	// ErrAgentNotAllowed: AgentPolicy.Allow refused a ProConnect agent.
-	ErrAgentNotAllowed = errors.New("franceconnect: agent not allowed on this service")
-	// ErrLogout: every error of LogoutReturnHandler wraps it, beside the
-	// cause, so that UserMessage speaks of logout.
-	ErrLogout = errors.New("franceconnect: logout not verified")
-	// ErrMissingIDToken: LogoutURL was called without the raw ID token kept
-	// from login. FranceConnect requires it as id_token_hint.
-	ErrMissingIDToken = errors.New("franceconnect: logout needs the ID token from login")
 )
 
-// CallbackError is an error FranceConnect sent back to the redirect URI
+// CallbackError is an error the provider sent back to the redirect URI
 // (error, error_description). It matches ErrAccessDenied for
-// access_denied, ErrIDPHintRefused for invalid_idp_hint, and
-// ErrProviderError for every code. The codes FranceConnect sends:
+// access_denied, ErrIDPHintRefused for invalid_idp_hint, ErrLoginRequired
+// for login_required, consent_required and interaction_required. The
+// codes FranceConnect sends:
 // access_denied (the user cancelled, "User auth aborted"), invalid_acr,
 // invalid_scope, invalid_request, invalid_idp_hint ("An idp_hint was
 // provided but is not allowed"), login_required, consent_required,
@@ -146,6 +150,8 @@ type CallbackError struct {
 	provider    string // who sent it, for Error (FranceConnect when empty)
 }
 
+// Error names the provider and the code, e.g. "franceconnect: FranceConnect
+// returned access_denied: User auth aborted".
 func (e *CallbackError) Error() string {
 	msg := "franceconnect: " + cmp.Or(e.provider, "FranceConnect") + " returned " + e.Code
 	if e.Description == "" {
@@ -154,14 +160,11 @@ func (e *CallbackError) Error() string {
 	return msg + ": " + e.Description
 }
 
-// Is reports whether target is ErrProviderError, or the error of the code:
-// ErrAccessDenied for access_denied, ErrIDPHintRefused for
-// invalid_idp_hint, ErrLoginRequired for login_required, consent_required
-// and interaction_required.
+// Is reports whether target is the error of the code: ErrAccessDenied for
+// access_denied, ErrIDPHintRefused for invalid_idp_hint, ErrLoginRequired
+// for login_required, consent_required and interaction_required.
 func (e *CallbackError) Is(target error) bool {
 	switch target {
-	case ErrProviderError:
-		return true
 	case ErrAccessDenied:
 		return e.Code == "access_denied"
 	case ErrIDPHintRefused:
@@ -189,6 +192,7 @@ type ProviderError struct {
 	YCode string
 }
 
+// Error names the endpoint, the HTTP status, the OAuth code and the Y-code.
 func (e *ProviderError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "franceconnect: %s endpoint answered HTTP %d", e.Endpoint, e.StatusCode)

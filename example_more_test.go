@@ -19,7 +19,7 @@ import (
 // The four handlers, login and logout end to end, as a browser goes
 // through them (fctest plays the user at FranceConnect).
 func ExampleClient_LoginHandler() {
-	fc := fctest.NewServer()
+	fc := fctest.NewServer(fctest.Options{})
 	defer fc.Close()
 	mux := http.NewServeMux()
 	portal := httptest.NewServer(mux)
@@ -39,15 +39,17 @@ func ExampleClient_LoginHandler() {
 	}
 	var rawIDToken string // the portal's session, in a real portal
 	mux.Handle("GET /fc/login", c.LoginHandler(franceconnect.AuthOptions{}))
-	mux.Handle("GET /fc/callback", c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, returnTo string) {
+	mux.Handle("GET /fc/callback", c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result) {
 		rawIDToken = res.RawIDToken
-		fmt.Println("logged in:", res.Identity.GivenName, res.Identity.FamilyName, "then", returnTo)
-		http.Redirect(w, r, returnTo, http.StatusFound)
+		fmt.Println("logged in:", res.Identity.GivenName, res.Identity.FamilyName, "then", res.ReturnTo)
+		http.Redirect(w, r, res.ReturnTo, http.StatusFound)
 	}, nil))
 	mux.Handle("POST /fc/logout", c.LogoutHandler(func(*http.Request) (string, error) { return rawIDToken, nil }))
-	mux.Handle("GET /fc/logged-out", c.LogoutReturnHandler(func(w http.ResponseWriter, r *http.Request) {
+	// The post-logout URL is also a page: it shows once the return is
+	// verified (and to any plain visit).
+	mux.Handle("GET /fc/logged-out", c.LogoutReturnHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println("logged out of FranceConnect")
-	}, nil))
+	}), nil))
 
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -56,7 +58,8 @@ func ExampleClient_LoginHandler() {
 	_, _ = browser.Get(callback)
 	resp, _ = browser.PostForm(portal.URL+"/fc/logout", nil) // a form button: POST
 	back, _ := fc.Logout(resp.Header.Get("Location"))
-	_, _ = browser.Get(back)
+	resp, _ = browser.Get(back) // verified: 303 to the page, without the state
+	_, _ = browser.Get(portal.URL + resp.Header.Get("Location"))
 	// Output:
 	// logged in: Angela Claire Louise DUBOIS then /mes-demandes
 	// logged out of FranceConnect
@@ -65,7 +68,7 @@ func ExampleClient_LoginHandler() {
 // VerifyLogout checks the state FranceConnect echoes back to the
 // post-logout URL.
 func ExampleClient_VerifyLogout() {
-	fc := fctest.NewServer()
+	fc := fctest.NewServer(fctest.Options{})
 	defer fc.Close()
 	reg := fc.Register(fctest.Registration{RedirectURIs: []string{"https://portail.example/cb"}, PostLogoutRedirectURIs: []string{"https://portail.example/"}})
 	c, _ := franceconnect.New(franceconnect.Config{Environment: fc.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret,
@@ -105,7 +108,7 @@ func ExampleParseIdentity() {
 // generate it once, keep the private JWK in the secret store, publish its
 // public part at the JWKS URL registered with FranceConnect+.
 func ExampleGenerateEncryptionKey() {
-	key, err := franceconnect.GenerateEncryptionKey(franceconnect.KeyAlgECDHES)
+	key, err := franceconnect.GenerateEncryptionKey(jose.ECDH_ES)
 	if err != nil {
 		panic(err)
 	}
@@ -115,13 +118,16 @@ func ExampleGenerateEncryptionKey() {
 
 	c, err := franceconnect.New(franceconnect.Config{
 		Environment: franceconnect.PlusProduction, ClientID: "id", ClientSecret: "secret",
-		RedirectURL: "https://portail.example/fc/callback", ACR: franceconnect.EIDAS3,
+		RedirectURL: "https://portail.example/fc/callback", ACRValues: []franceconnect.ACR{franceconnect.EIDAS3},
 		DecryptionKeys: []jose.JSONWebKey{stored},
 	})
 	if err != nil {
 		panic(err)
 	}
-	published := c.EncryptionJWKS() // what c.EncryptionKeysHandler() serves
+	rec := httptest.NewRecorder() // what c.EncryptionKeysHandler() serves at the registered JWKS URL
+	c.EncryptionKeysHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/jwks", nil))
+	var published jose.JSONWebKeySet
+	_ = json.Unmarshal(rec.Body.Bytes(), &published)
 	fmt.Println(len(published.Keys), published.Keys[0].Algorithm, published.Keys[0].Use, published.Keys[0].IsPublic())
 	// Output:
 	// 1 ECDH-ES enc true

@@ -14,7 +14,7 @@ import (
 // environment of ProConnect's, the levels accepted as a set, and the
 // verified Agent in the result.
 func Example_proConnect() {
-	srv := fctest.NewProConnectServer() // in production: franceconnect.ProConnectProduction
+	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.ProConnect}) // in production: franceconnect.ProConnectProduction
 	defer srv.Close()
 	reg := srv.Register(fctest.Registration{
 		RedirectURIs:           []string{"https://portail.example/agents/callback"},
@@ -67,7 +67,7 @@ func Example_proConnect() {
 // A silent login reuses the agent's ProConnect session; without one it
 // comes back as ErrLoginRequired, and the portal shows its login button.
 func ExampleErrLoginRequired() {
-	srv := fctest.NewProConnectServer()
+	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.ProConnect})
 	defer srv.Close()
 	reg := srv.Register(fctest.Registration{RedirectURIs: []string{"https://portail.example/agents/callback"}})
 	c, _ := franceconnect.New(franceconnect.Config{

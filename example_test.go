@@ -12,7 +12,7 @@ import (
 // The whole flow against the mock FranceConnect: the same code runs against
 // Production with the credentials of the partner portal.
 func Example() {
-	srv := fctest.NewServer() // in production: Environment: franceconnect.Production
+	srv := fctest.NewServer(fctest.Options{}) // in production: Environment: franceconnect.Production
 	defer srv.Close()
 	reg := srv.Register(fctest.Registration{
 		RedirectURIs:           []string{"https://portail.example/fc/callback"},
@@ -62,10 +62,10 @@ func Example() {
 
 func ExampleEnvironmentFromURL() {
 	env, err := franceconnect.EnvironmentFromURL("https://oidc.franceconnect.gouv.fr/")
-	fmt.Println(env.Name, env.Version, env.Issuer, err)
+	fmt.Println(env.Name, env.Federation, env.Issuer, err)
 	_, err = franceconnect.EnvironmentFromURL("https://franceconnect.example")
 	fmt.Println(err != nil)
 	// Output:
-	// production v2 https://oidc.franceconnect.gouv.fr/api/v2 <nil>
+	// production FranceConnect https://oidc.franceconnect.gouv.fr/api/v2 <nil>
 	// true
 }

@@ -29,7 +29,7 @@ func TestInteropProConnect(t *testing.T) {
 
 	newRP := func(t *testing.T, id string, levels ...franceconnect.ACR) (*franceconnect.Client, *interopRecorder) {
 		reg := p.client(id)
-		env, err := franceconnect.NewProConnectEnvironment(p.IssuerV2())
+		env, err := franceconnect.NewEnvironment(franceconnect.ProConnect, p.IssuerV2())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func TestInteropProConnect(t *testing.T) {
 			Environment: env, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
 			RedirectURL: reg.RedirectURIs[0], PostLogoutRedirectURL: postLogoutURL,
 			Algorithm: reg.Alg, UserInfoJSON: reg.UserInfo == "json", ACRValues: levels,
-			Scopes: []string{franceconnect.ScopeGivenName, franceconnect.ScopeUsualName, franceconnect.ScopeEmail,
+			Scopes: []string{"given_name", franceconnect.ScopeUsualName, franceconnect.ScopeEmail,
 				franceconnect.ScopeUID, franceconnect.ScopeSIRET, franceconnect.ScopeIDPID},
 			HTTPClient: &http.Client{Transport: rec, Timeout: 20 * time.Second},
 		})

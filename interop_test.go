@@ -553,11 +553,11 @@ func interopClients() []interopClient {
 			return c
 		}(),
 		// FranceConnect+-shaped clients, one per key management algorithm.
-		newInteropPlusClient("interop-plus-rsa-oaep", franceconnect.KeyAlgRSAOAEP),
-		newInteropPlusClient("interop-plus-rsa-oaep-256", franceconnect.KeyAlgRSAOAEP256),
-		newInteropPlusClient("interop-plus-ecdh-es", franceconnect.KeyAlgECDHES),
+		newInteropPlusClient("interop-plus-rsa-oaep", fctest.RSAOAEP),
+		newInteropPlusClient("interop-plus-rsa-oaep-256", fctest.RSAOAEP256),
+		newInteropPlusClient("interop-plus-ecdh-es", fctest.ECDHES),
 		func() interopClient {
-			c := newInteropPlusClient("interop-plus-eidas1-only", franceconnect.KeyAlgECDHES)
+			c := newInteropPlusClient("interop-plus-eidas1-only", fctest.ECDHES)
 			c.ForceACR = "eidas1"
 			return c
 		}(),
@@ -581,14 +581,16 @@ func newInteropRP(t *testing.T, p *interopOP, clientID string, s interopRP) (*fr
 	var env franceconnect.Environment
 	var err error
 	if s.version == "v1" {
-		env, err = franceconnect.NewV1Environment(p.IssuerV1())
+		env, err = franceconnect.NewEnvironment(franceconnect.FranceConnectV1, p.IssuerV1())
 	} else {
-		env, err = franceconnect.NewEnvironment(p.IssuerV2())
+		env, err = franceconnect.NewEnvironment(franceconnect.FranceConnect, p.IssuerV2())
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Plus = s.plus
+	if s.plus {
+		env.Federation = franceconnect.FranceConnectPlus
+	}
 	rec := newInteropRecorder()
 	t.Cleanup(rec.base.CloseIdleConnections)
 	cfg := franceconnect.Config{
@@ -598,7 +600,7 @@ func newInteropRP(t *testing.T, p *interopOP, clientID string, s interopRP) (*fr
 		RedirectURL:           reg.RedirectURIs[0],
 		PostLogoutRedirectURL: postLogoutURL,
 		Scopes:                []string{"openid", "identite_pivot", "email"},
-		ACR:                   s.acr,
+		ACRValues:             levelsOf(s.acr),
 		Algorithm:             s.algorithm,
 		HTTPClient:            &http.Client{Transport: rec, Timeout: 20 * time.Second},
 		Now:                   s.now,
@@ -746,7 +748,7 @@ func TestInterop(t *testing.T) {
 	// built) signs then encrypts ID token and userinfo; the library
 	// decrypts, verifies, and logs out with the inner JWS.
 	t.Run("plus-login-userinfo-logout", func(t *testing.T) {
-		for _, alg := range []string{franceconnect.KeyAlgRSAOAEP, franceconnect.KeyAlgRSAOAEP256, franceconnect.KeyAlgECDHES} {
+		for _, alg := range []string{fctest.RSAOAEP, fctest.RSAOAEP256, fctest.ECDHES} {
 			t.Run(alg, func(t *testing.T) {
 				client := "interop-plus-" + strings.ToLower(alg)
 				c, rec := newInteropRP(t, p, client, interopRP{version: "v2", plus: true, acr: franceconnect.EIDAS3})
@@ -925,8 +927,8 @@ func TestInterop(t *testing.T) {
 		}
 		req, callback = interopLogin(t, c, newInteropBrowser(t))
 		_, err = c.Exchange(interopCtx(t), req, interopQuery(t, callback))
-		if !errors.Is(err, franceconnect.ErrAccessTokenHash) {
-			t.Fatalf("Exchange with a substituted access token: %v, want ErrAccessTokenHash", err)
+		if !errors.Is(err, franceconnect.ErrSignature) {
+			t.Fatalf("Exchange with a substituted access token: %v, want ErrSignature", err)
 		}
 		if n := rec.count("/userinfo"); n != 1 {
 			t.Errorf("userinfo called %d times, want 1 (the good login only)", n)
@@ -962,7 +964,7 @@ func TestInterop(t *testing.T) {
 		}
 		_, err = c.Exchange(interopCtx(t), req, q)
 		var ce *franceconnect.CallbackError
-		if !errors.As(err, &ce) || !errors.Is(err, franceconnect.ErrProviderError) || ce.Code != "login_required" {
+		if !errors.As(err, &ce) || ce.Code != "login_required" {
 			t.Errorf("Exchange of an error callback: %v, want a *CallbackError login_required", err)
 		}
 		if n := rec.count("/token"); n != 0 {
@@ -1001,7 +1003,7 @@ func TestInterop(t *testing.T) {
 		}
 		for _, cb := range []url.Values{back, withState(back, "undefined")} {
 			_, err = c.Exchange(interopCtx(t), req, cb)
-			if !errors.Is(err, franceconnect.ErrStateMismatch) || errors.Is(err, franceconnect.ErrProviderError) {
+			if !errors.Is(err, franceconnect.ErrStateMismatch) || errors.As(err, new(*franceconnect.CallbackError)) {
 				t.Errorf("Exchange of %v: %v, want ErrStateMismatch", cb, err)
 			}
 		}
@@ -1226,4 +1228,13 @@ func withState(q url.Values, v string) url.Values {
 	}
 	out.Set("state", v)
 	return out
+}
+
+// levelsOf is the accepted levels of an interopRP: its level, or the
+// federation's default.
+func levelsOf(acr franceconnect.ACR) []franceconnect.ACR {
+	if acr == "" {
+		return nil
+	}
+	return []franceconnect.ACR{acr}
 }

@@ -125,7 +125,7 @@ func repeatClient(c *franceconnect.Client, n int) []*franceconnect.Client {
 // After the first login, logins fetch no keys: sequential or concurrent.
 func TestJWKSNoFetchInSteadyState(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	t.Cleanup(srv.Close)
 	c := jwksClient(t, srv, jwksHTTPClient(t), nil)
 	servers := map[*franceconnect.Client]*fctest.Server{c: srv}
@@ -149,7 +149,7 @@ func TestJWKSNoFetchInSteadyState(t *testing.T) {
 // 1,000 codes must be redeemed within their 30 s.
 func TestJWKSOneFetchForConcurrentCallbacksAfterRotation(t *testing.T) {
 	const callbacks = 1000
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	t.Cleanup(srv.Close)
 	// The provider rotates its keys right after our first fetch: the
 	// first unknown kid refetches at once, the others share that fetch.
@@ -175,7 +175,7 @@ func TestJWKSOneFetchPerIssuerForTenants(t *testing.T) {
 	t.Parallel()
 	const tenants = 100
 	hc := jwksHTTPClient(t)
-	issuers := []*fctest.Server{fctest.NewServer(), fctest.NewServer()}
+	issuers := []*fctest.Server{fctest.NewServer(fctest.Options{}), fctest.NewServer(fctest.Options{})}
 	servers := map[*franceconnect.Client]*fctest.Server{}
 	var clients []*franceconnect.Client
 	for _, srv := range issuers {

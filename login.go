@@ -12,7 +12,8 @@ import (
 )
 
 // AuthOptions are the optional parameters of an authorization request.
-// The zero value sends none of them.
+// The zero value sends none of them. Their rules are checked by
+// AuthCodeURL, and by LoginHandler when it is mounted.
 type AuthOptions struct {
 	// Prompt is "", "login", "consent" or "login consent". FranceConnect
 	// honours it only for services on its allow-list ("login" then skips
@@ -48,7 +49,6 @@ type AuthRequest struct {
 	URL    string    // where to redirect the browser
 	State  string    // compared with the callback's state
 	Nonce  string    // compared with the ID token's nonce
-	ACR    ACR       // minimum eIDAS level accepted (empty on ProConnect: Config.ACRValues)
 	Expiry time.Time // the callback is refused after this instant
 }
 
@@ -62,20 +62,19 @@ func newRandom() string {
 
 // AuthCodeURL builds the authorization request: the seven parameters
 // FranceConnect requires (response_type=code, client_id, redirect_uri,
-// scope with openid, state, nonce, acr_values), fresh random state and
-// nonce of 43 characters, and the options. It sends nothing FranceConnect
-// rejects: no PKCE, no response_mode. On ProConnect the levels go in the
-// claims parameter instead of acr_values, and nothing else is ever sent:
-// ProConnect refuses unknown parameters (Y000400).
+// scope with openid, state, nonce, acr_values with the lowest of
+// Config.ACRValues), fresh random state and nonce of 43 characters, and
+// the options. It sends nothing FranceConnect rejects: no PKCE, no
+// response_mode. On ProConnect the levels go in the claims parameter
+// instead of acr_values, and nothing else is ever sent: ProConnect refuses
+// unknown parameters (Y000400).
 func (c *Client) AuthCodeURL(opts AuthOptions) (*AuthRequest, error) {
-	p := c.cfg.Environment.profile()
-	if err := opts.validate(p); err != nil {
+	if err := opts.validate(c.profile); err != nil {
 		return nil, err
 	}
 	req := &AuthRequest{
 		State:  newRandom(),
 		Nonce:  newRandom(),
-		ACR:    c.cfg.ACR, // empty on ProConnect
 		Expiry: c.cfg.Now().Add(c.cfg.TransactionTTL),
 	}
 	q := url.Values{
@@ -89,13 +88,13 @@ func (c *Client) AuthCodeURL(opts AuthOptions) (*AuthRequest, error) {
 		"nonce":        {req.Nonce},
 	}
 	claims := opts.Claims
-	if p.acrSet {
+	if c.floor != "" {
+		q.Set("acr_values", string(c.floor))
+	} else {
 		var err error
 		if claims, err = acrClaimsRequest(claims, c.cfg.ACRValues); err != nil {
 			return nil, err
 		}
-	} else {
-		q.Set("acr_values", string(c.cfg.ACR))
 	}
 	setIf(q, "prompt", opts.Prompt)
 	setIf(q, "claims", claims)
@@ -123,8 +122,9 @@ func setIf(q url.Values, k, v string) {
 	}
 }
 
-func (o AuthOptions) validate(p profile) error {
-	if err := p.checkPrompt(o.Prompt); err != nil {
+// validate checks the options against the rules of the federation p.
+func (o AuthOptions) validate(p *profile) error {
+	if err := checkPrompt(o.Prompt, p); err != nil {
 		return err
 	}
 	if o.Claims != "" && !jsonObject(o.Claims) {
@@ -134,12 +134,32 @@ func (o AuthOptions) validate(p profile) error {
 		return fmt.Errorf("%w: idp_hint or login_hint is longer than 256 bytes", ErrConfig)
 	}
 	if (o.LoginHint != "" || o.SIRETHint != "") && !p.hints {
-		return fmt.Errorf("%w: login_hint and siret_hint are ProConnect parameters: %s refuses them", ErrConfig, p.name)
+		return fmt.Errorf("%w: login_hint and siret_hint are ProConnect parameters: %s refuses them", ErrConfig, p.label)
 	}
 	if o.SIRETHint != "" && !ValidSIRET(o.SIRETHint) {
 		return fmt.Errorf("%w: siret_hint is not a SIRET (14 digits with a valid checksum)", ErrConfig)
 	}
 	return nil
+}
+
+// checkPrompt accepts login, consent or both, and where silent logins are
+// allowed (ProConnect) none alone.
+func checkPrompt(prompt string, p *profile) error {
+	if prompt == "" || prompt == "none" && p.silent {
+		return nil
+	}
+	words := strings.Fields(prompt)
+	ok := len(words) > 0 && len(words) <= 2 && strings.Join(words, " ") == prompt
+	for i, w := range words {
+		ok = ok && (w == "login" || w == "consent") && (i == 0 || w != words[0])
+	}
+	switch {
+	case ok:
+		return nil
+	case p.silent:
+		return fmt.Errorf("%w: prompt %s: %s accepts none (alone), login, consent or both", ErrConfig, safe(prompt), p.label)
+	}
+	return fmt.Errorf("%w: prompt %s: %s accepts login, consent or both", ErrConfig, safe(prompt), p.label)
 }
 
 // jsonObject reports whether s is a JSON object.
@@ -149,7 +169,7 @@ func jsonObject(s string) bool {
 }
 
 // LoginHandler starts a login with opts (usually the zero AuthOptions): it
-// sends the browser to FranceConnect and keeps the pending login in a
+// sends the browser to the provider and keeps the pending login in a
 // sealed cookie for [Client.CallbackHandler]. Mount it on any path (e.g.
 // "GET /fc/login").
 //
@@ -168,7 +188,7 @@ func jsonObject(s string) bool {
 // the proxy's upstream name: no warning there.)
 func (c *Client) LoginHandler(opts AuthOptions) http.Handler {
 	t := c.handlerCookies("LoginHandler", false)
-	if err := opts.validate(c.cfg.Environment.profile()); err != nil {
+	if err := opts.validate(c.profile); err != nil {
 		panic("franceconnect: LoginHandler: " + strings.TrimPrefix(err.Error(), "franceconnect: "))
 	}
 	callbackHost := hostOf(c.cfg.RedirectURL)
@@ -180,7 +200,7 @@ func (c *Client) LoginHandler(opts AuthOptions) http.Handler {
 		}
 		req, err := c.AuthCodeURL(opts)
 		if err == nil {
-			err = t.startLogin(w, r, req, c.returnTo(r.URL.Query().Get(returnParam)), c.cfg.Now())
+			err = t.startLogin(w, r, req, c.returnTo(r.URL.Query().Get(returnParam)))
 		}
 		if err != nil {
 			c.failClosed(w, r, err)

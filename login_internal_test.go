@@ -38,7 +38,6 @@ func TestAuthCodeURL(t *testing.T) {
 	for _, p := range []string{"code_challenge", "prompt", "response_mode"} {
 		assert.NotContains(t, q, p)
 	}
-	assert.Equal(t, EIDAS1, req.ACR)
 	assert.False(t, req.Expiry.IsZero())
 }
 

@@ -26,8 +26,8 @@ func TestHandlersLogin(t *testing.T) {
 	c := hClient(t, cfg)
 	b := newHBrowser(t)
 	var o hOutcome
-	cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin+"?return="+url.QueryEscape("/dossiers/42?onglet=pieces#haut"), fctest.DefaultUser)
-	resp := b.get(t, o.callback(c), cb)
+	cb := b.Start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin+"?return="+url.QueryEscape("/dossiers/42?onglet=pieces#haut"), fctest.DefaultUser)
+	resp := b.Get(t, o.callback(c), cb)
 
 	res := o.requireSuccess(t)
 	assert.Equal(t, "DUBOIS", res.Identity.FamilyName)
@@ -35,7 +35,7 @@ func TestHandlersLogin(t *testing.T) {
 	assert.Equal(t, "/dossiers/42?onglet=pieces#haut", o.ret)
 	assert.Equal(t, http.StatusFound, resp.StatusCode)
 	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
-	assert.Empty(t, b.jar.Cookies(mustURL(t, hCallback)), "the login cookie is deleted once used")
+	assert.Empty(t, b.Jar.Cookies(mustURL(t, hCallback)), "the login cookie is deleted once used")
 }
 
 func mustURL(t *testing.T, raw string) *url.URL {
@@ -60,12 +60,12 @@ func TestHandlersWithoutKeys(t *testing.T) {
 		"login":         {func() { c.LoginHandler(franceconnect.AuthOptions{}) }, "LoginHandler: invalid configuration: Config.CookieKeys is empty"},
 		"login options": {func() { noPost.LoginHandler(franceconnect.AuthOptions{Prompt: "none"}) }, "LoginHandler: invalid configuration: prompt"},
 		"callback": {func() {
-			c.CallbackHandler(func(http.ResponseWriter, *http.Request, *franceconnect.Result, string) {}, nil)
+			c.CallbackHandler(func(http.ResponseWriter, *http.Request, *franceconnect.Result) {}, nil)
 		}, "CallbackHandler: invalid configuration: Config.CookieKeys is empty"},
 		"logout":                     {func() { c.LogoutHandler(func(*http.Request) (string, error) { return "", nil }) }, "LogoutHandler: invalid configuration: Config.CookieKeys is empty"},
-		"logout return":              {func() { c.LogoutReturnHandler(func(http.ResponseWriter, *http.Request) {}, nil) }, "CookieKeys is empty"},
+		"logout return":              {func() { c.LogoutReturnHandler(http.NotFoundHandler(), nil) }, "CookieKeys is empty"},
 		"no post-logout URL":         {func() { noPost.LogoutHandler(func(*http.Request) (string, error) { return "", nil }) }, "LogoutHandler: invalid configuration: Config.PostLogoutRedirectURL is empty"},
-		"no post-logout URL, return": {func() { noPost.LogoutReturnHandler(func(http.ResponseWriter, *http.Request) {}, nil) }, "PostLogoutRedirectURL is empty"},
+		"no post-logout URL, return": {func() { noPost.LogoutReturnHandler(http.NotFoundHandler(), nil) }, "PostLogoutRedirectURL is empty"},
 	}
 	for name, tt := range tests {
 		func() {
@@ -85,7 +85,7 @@ func TestHandlersWithoutKeys(t *testing.T) {
 // browser's cookie jar.
 func TestHandlersServeMux(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	t.Cleanup(srv.Close)
 
 	var mux http.ServeMux
@@ -105,12 +105,12 @@ func TestHandlersServeMux(t *testing.T) {
 	var mu sync.Mutex
 	sessions := map[string]string{} // session ID -> raw ID token
 	mux.Handle("GET /fc/login", c.LoginHandler(franceconnect.AuthOptions{}))
-	mux.Handle("GET /fc/callback", c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, ret string) {
+	mux.Handle("GET /fc/callback", c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result) {
 		mu.Lock()
 		sessions["s1"] = res.RawIDToken
 		mu.Unlock()
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "s1", Path: "/", HttpOnly: true})
-		http.Redirect(w, r, ret, http.StatusFound)
+		http.Redirect(w, r, res.ReturnTo, http.StatusFound)
 	}, func(w http.ResponseWriter, r *http.Request, err error) {
 		http.Error(w, franceconnect.UserMessage(err), http.StatusBadRequest)
 	}))
@@ -125,9 +125,9 @@ func TestHandlersServeMux(t *testing.T) {
 		delete(sessions, ck.Value)
 		return tok, nil
 	}))
-	mux.Handle("GET /fc/logged-out", c.LogoutReturnHandler(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /fc/logged-out", c.LogoutReturnHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "déconnecté")
-	}, nil))
+	}), nil))
 	mux.HandleFunc("GET /dossiers/{id}", func(w http.ResponseWriter, r *http.Request) {
 		ck, err := r.Cookie("session")
 		mu.Lock()

@@ -36,11 +36,8 @@ type LogoutRequest struct {
 // through FranceConnect does not end the portal's own session: end it
 // too, before redirecting.
 func (c *Client) LogoutURL(rawIDToken string, opts LogoutOptions) (*LogoutRequest, error) {
-	if rawIDToken == "" {
-		return nil, ErrMissingIDToken
-	}
 	if err := checkTokenShape(rawIDToken, 3); err != nil {
-		return nil, fmt.Errorf("%w: id_token_hint: %w", ErrMissingIDToken, err)
+		return nil, fmt.Errorf("logout needs the raw ID token of the login (Result.RawIDToken) as id_token_hint: %w", err)
 	}
 	post := c.cfg.PostLogoutRedirectURL
 	if opts.PostLogoutRedirectURL != "" {
@@ -62,7 +59,7 @@ func (c *Client) LogoutURL(rawIDToken string, opts LogoutOptions) (*LogoutReques
 	return &LogoutRequest{URL: u, State: state, Expiry: c.cfg.Now().Add(c.cfg.TransactionTTL)}, nil
 }
 
-// VerifyLogout checks the return from FranceConnect to the post-logout URL:
+// VerifyLogout checks the return from the provider to the post-logout URL:
 // its state must be the request's (constant time). A return without state
 // is refused unless Config.AllowLogoutWithoutState is set, for providers
 // known not to echo it. Errors wrap ErrStateMismatch or
@@ -77,7 +74,7 @@ func (c *Client) VerifyLogout(req *LogoutRequest, query url.Values) error {
 	if _, ok := query["state"]; !ok && c.cfg.AllowLogoutWithoutState {
 		return nil
 	}
-	return checkState(query, req.State)
+	return c.named(checkState(query, req.State))
 }
 
 // LogoutHandler logs the user out of FranceConnect, on POST only (e.g.
@@ -120,13 +117,13 @@ func (c *Client) LogoutHandler(rawIDToken func(r *http.Request) (string, error))
 			return
 		}
 		lreq, err := c.LogoutURL(tok, LogoutOptions{})
-		if errors.Is(err, ErrMissingIDToken) {
-			c.logError(r.Context(), "franceconnect: logout without FranceConnect", err)
+		if errors.Is(err, ErrMalformedToken) {
+			c.logError(r.Context(), "franceconnect: logout without the provider: the token kept is not a JWT", err)
 			http.Redirect(w, r, c.cfg.DefaultReturnPath, http.StatusFound)
 			return
 		}
 		if err == nil {
-			err = t.startLogout(w, lreq)
+			err = t.startLogout(w, r, lreq)
 		}
 		if err != nil {
 			c.failClosed(w, r, err)
@@ -136,32 +133,51 @@ func (c *Client) LogoutHandler(rawIDToken func(r *http.Request) (string, error))
 	})
 }
 
-// LogoutReturnHandler checks the return from FranceConnect's logout (its
-// errors wrap ErrLogout),
-// mounted on the path of Config.PostLogoutRedirectURL (a path of its own,
-// e.g. "GET /fc/logged-out"). It opens and deletes the logout cookie, runs
-// [Client.VerifyLogout], and calls onSuccess or onError
-// (ErrNoTransaction, ErrInvalidTransaction, ErrTransactionExpired,
-// ErrStateMismatch). Either way the user is logged out of the portal
-// already; onError typically logs and redirects home too. A nil onError
-// answers as CallbackHandler's. It panics if onSuccess is nil, or without
-// Config.CookieKeys or Config.PostLogoutRedirectURL.
-func (c *Client) LogoutReturnHandler(onSuccess func(w http.ResponseWriter, r *http.Request), onError func(w http.ResponseWriter, r *http.Request, err error)) http.Handler {
-	if onSuccess == nil {
-		panic("franceconnect: LogoutReturnHandler: onSuccess is nil")
+// LogoutReturnHandler serves the post-logout URL (e.g. "GET /aides" or
+// "GET /fc/logged-out"), which may also be an ordinary page of the portal:
+// page serves it when no logout is pending in the browser. A request that
+// carries a state, or comes while a logout is pending, is a return from
+// the provider's logout: the handler opens and deletes the pending logout
+// of that state (a return without state is refused, unless
+// Config.AllowLogoutWithoutState), runs [Client.VerifyLogout], and on
+// success redirects (303) to the same URL without the state, where page
+// serves the plain visit. On failure it calls onError with an error wrapping ErrLogout and
+// the cause (ErrNoTransaction, ErrInvalidTransaction,
+// ErrTransactionExpired, ErrStateMismatch); either way the user is logged
+// out of the portal already. A nil onError answers as CallbackHandler's.
+// Two logouts pending in one browser (two tabs, two tenants of one set)
+// both complete.
+//
+// It panics if page is nil, or without Config.CookieKeys or
+// Config.PostLogoutRedirectURL.
+func (c *Client) LogoutReturnHandler(page http.Handler, onError ErrorFunc) http.Handler {
+	if page == nil {
+		panic("franceconnect: LogoutReturnHandler: page is nil")
 	}
 	t := c.handlerCookies("LogoutReturnHandler", true)
-	return c.returnHandler(onError, func(w http.ResponseWriter, r *http.Request) error {
-		lreq, err := t.finishLogout(w, r, c.cfg.Now())
+	verify := c.returnHandler(onError, func(w http.ResponseWriter, r *http.Request) error {
+		q := r.URL.Query()
+		lreq, err := t.finishLogout(w, r, q, c.cfg.AllowLogoutWithoutState, c.cfg.Now())
 		if err == nil {
-			err = c.VerifyLogout(lreq, r.URL.Query())
+			err = c.VerifyLogout(lreq, q)
 		}
 		if err != nil {
 			err = fmt.Errorf("%w: %w", ErrLogout, err)
 			c.logFailure(r.Context(), "franceconnect: logout return refused", err)
 			return err
 		}
-		onSuccess(w, r)
+		c.logDebug(r.Context(), "franceconnect: logout verified")
+		q.Del("state")
+		u := *r.URL
+		u.RawQuery = q.Encode()
+		http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
 		return nil
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("state") || t.pendingLogout(r) {
+			verify.ServeHTTP(w, r)
+			return
+		}
+		page.ServeHTTP(w, r)
 	})
 }

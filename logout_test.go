@@ -12,13 +12,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/franceconnect-go/franceconnect"
 	"github.com/franceconnect-go/franceconnect/fctest"
+	"github.com/franceconnect-go/franceconnect/internal/browsertest"
 )
 
 func loggedIn(t *testing.T, f flavor, mutate ...func(*franceconnect.Config)) (*fctest.Server, *franceconnect.Client, *franceconnect.Result) {
@@ -58,9 +58,9 @@ func TestLogoutNegativeCases(t *testing.T) {
 				t.Parallel()
 				srv, c, _ := loggedIn(t, f)
 				_, err := c.LogoutURL("", franceconnect.LogoutOptions{})
-				assert.ErrorIs(t, err, franceconnect.ErrMissingIDToken)
+				assert.ErrorIs(t, err, franceconnect.ErrMalformedToken)
 				_, err = c.LogoutURL("not-a-jwt", franceconnect.LogoutOptions{})
-				assert.ErrorIs(t, err, franceconnect.ErrMissingIDToken)
+				assert.ErrorIs(t, err, franceconnect.ErrMalformedToken)
 				assert.Zero(t, srv.Stats().LogoutRequests)
 			})
 
@@ -196,15 +196,15 @@ func TestHandlersLogout(t *testing.T) {
 			c := hClient(t, cfg)
 			b := newHBrowser(t)
 			var o hOutcome
-			cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
-			b.get(t, o.callback(c), cb)
+			cb := b.Start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
+			b.Get(t, o.callback(c), cb)
 			raw := o.requireSuccess(t).RawIDToken
 
 			if tt.fault != 0 {
 				srv.Inject(tt.fault)
 			}
 			sessionEnded := false
-			resp := b.post(t, c.LogoutHandler(func(*http.Request) (string, error) {
+			resp := b.Post(t, c.LogoutHandler(func(*http.Request) (string, error) {
 				sessionEnded = true // the portal ends its own session here
 				return raw, nil
 			}), hPortal+"/fc/logout")
@@ -215,17 +215,30 @@ func TestHandlersLogout(t *testing.T) {
 
 			var lo hOutcome
 			ret := lo.logoutReturn(c)
-			b.get(t, ret, back)
+			b.Get(t, ret, back)
 			if tt.want != nil {
 				assert.ErrorIs(t, lo.err, tt.want)
 			} else {
 				require.NoError(t, lo.err)
 				assert.True(t, lo.logout)
 			}
-			assert.Empty(t, b.jar.Cookies(mustURL(t, hLoggedOut)), "the logout cookie is deleted whatever the outcome")
+			if tt.fault == fctest.LogoutWrongState {
+				// A forged return names no pending logout: it cancels none
+				// (another tab's logout still completes).
+				assert.Len(t, b.Jar.Cookies(mustURL(t, hLoggedOut)), 1)
+				return
+			}
+			assert.Empty(t, b.Jar.Cookies(mustURL(t, hLoggedOut)), "the logout cookie is deleted whatever the outcome")
 
-			// Replayed return: no pending logout any more.
-			b.get(t, ret, back)
+			// Replayed return: no pending logout any more. Without a state
+			// either, it is a plain visit of the page.
+			lo.err = nil
+			resp = b.Get(t, ret, back)
+			if tt.fault == fctest.LogoutNoState {
+				require.NoError(t, lo.err)
+				assert.Equal(t, http.StatusOK, resp.StatusCode)
+				return
+			}
 			assert.ErrorIs(t, lo.err, franceconnect.ErrNoTransaction)
 		})
 	}
@@ -233,15 +246,7 @@ func TestHandlersLogout(t *testing.T) {
 
 // hFollowLogout sends the browser to FranceConnect's logout over real HTTP
 // and returns where it sends it back.
-func hFollowLogout(t *testing.T, logoutURL string) string {
-	t.Helper()
-	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 10 * time.Second}
-	resp, err := hc.Get(logoutURL)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	return resp.Header.Get("Location")
-}
+var hFollowLogout = browsertest.FollowLogout
 
 func TestHandlersLogoutWithoutToken(t *testing.T) {
 	t.Parallel()
@@ -270,7 +275,7 @@ func TestHandlersLogoutWithoutToken(t *testing.T) {
 				ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/fc/logout", nil))
 			assert.Equal(t, tt.status, rec.Code)
 			assert.Equal(t, tt.loc, rec.Header().Get("Location"))
-			assert.Nil(t, setCookie(rec.Result(), "fc_tx_out"))
+			assert.Nil(t, setCookie(rec.Result(), "fc_tx_out0"))
 		})
 	}
 }

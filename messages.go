@@ -26,13 +26,21 @@ const (
 // UserMessage returns a short sentence in French to show the user for an
 // error of the login or logout handlers (or of Exchange): a cancelled
 // login, an expired attempt, an attempt this browser did not start (or
-// replayed), FranceConnect unavailable, a site misconfigured, settings
+// replayed), the provider unavailable, a site misconfigured, settings
 // changed during the login, a logout not verified, a silent login without
-// session, an agent AgentPolicy refused, or a generic failure. It never
-// includes the error's details; log err for those. It returns "" for a nil
-// error. It names FranceConnect; [Client.UserMessage] names the client's
-// federation.
+// session, an agent AgentPolicy refused, or a generic failure. It names
+// the federation of the client that failed (ProConnect, FranceConnect+),
+// FranceConnect by default. It never includes the error's details; log err
+// for those. It returns "" for a nil error.
 func UserMessage(err error) string {
+	msg := userMessage(err)
+	if fe := (*federationError)(nil); errors.As(err, &fe) && fe.name != "FranceConnect" {
+		msg = strings.ReplaceAll(msg, "FranceConnect", fe.name)
+	}
+	return msg
+}
+
+func userMessage(err error) string {
 	switch {
 	case err == nil:
 		return ""
@@ -48,7 +56,7 @@ func UserMessage(err error) string {
 		return msgIDPHint
 	case errors.Is(err, ErrConfig), errors.Is(err, ErrInvalidClient):
 		return msgMisconfigured
-	case errors.Is(err, ErrTenantChanged):
+	case errors.Is(err, ErrRegistrationChanged):
 		return msgChanged
 	case errors.Is(err, ErrTransactionExpired), errors.Is(err, ErrInvalidGrant):
 		return msgExpired
@@ -61,14 +69,27 @@ func UserMessage(err error) string {
 	}
 }
 
-// UserMessage is the package's UserMessage naming the client's federation
-// (ProConnect, FranceConnect+) instead of FranceConnect.
-func (c *Client) UserMessage(err error) string {
-	return strings.ReplaceAll(UserMessage(err), "FranceConnect", c.cfg.Environment.profile().name)
+// federationError names the federation of the client an error came from,
+// for UserMessage. Error and the errors it matches are its cause's.
+type federationError struct {
+	name string
+	err  error
+}
+
+func (e *federationError) Error() string { return e.err.Error() }
+func (e *federationError) Unwrap() error { return e.err }
+
+// named wraps err with the client's federation (nil stays nil, and an
+// error named already is not named twice).
+func (c *Client) named(err error) error {
+	if fe := (*federationError)(nil); err == nil || errors.As(err, &fe) {
+		return err
+	}
+	return &federationError{name: c.profile.name, err: err}
 }
 
 // StatusCode is the HTTP status of a page that shows UserMessage(err): 500
-// for a local misconfiguration, 503 when FranceConnect is unavailable, 200
+// for a local misconfiguration, 503 when the provider is unavailable, 200
 // for the user's cancellation or a silent login without session (normal
 // pages), 403 for an agent AgentPolicy refused, 400 otherwise.
 func StatusCode(err error) int {
@@ -85,38 +106,3 @@ func StatusCode(err error) int {
 	return http.StatusBadRequest
 }
 
-// onErrorOr returns onError, or when the portal gives none the handlers'
-// default answer: the user message in c's words (FranceConnect's when c
-// is nil) with its status.
-func onErrorOr(onError func(http.ResponseWriter, *http.Request, error), c *Client) func(http.ResponseWriter, *http.Request, error) {
-	if onError != nil {
-		return onError
-	}
-	message := UserMessage
-	if c != nil {
-		message = c.UserMessage
-	}
-	return func(w http.ResponseWriter, _ *http.Request, err error) {
-		http.Error(w, message(err), StatusCode(err))
-	}
-}
-
-// failClosed answers 500 for a handler that cannot work, and logs why.
-func (c *Client) failClosed(w http.ResponseWriter, r *http.Request, err error) {
-	c.logError(r.Context(), "franceconnect: handler cannot work", err)
-	http.Error(w, msgUnavailableService, http.StatusInternalServerError)
-}
-
-// returnHandler is the shape of the handlers FranceConnect sends the
-// browser back to (callback, logout return): responses are not cached,
-// and body's error goes to onError (the user message in the federation's
-// words when nil).
-func (c *Client) returnHandler(onError func(http.ResponseWriter, *http.Request, error), body func(http.ResponseWriter, *http.Request) error) http.Handler {
-	onError = onErrorOr(onError, c)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		if err := body(w, r); err != nil {
-			onError(w, r, err)
-		}
-	})
-}

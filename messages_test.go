@@ -48,7 +48,7 @@ func TestUserMessage(t *testing.T) {
 		{"no transaction", franceconnect.ErrNoTransaction, unknown, badRequest},
 		{"wrong state", fmt.Errorf("%w: secret detail", franceconnect.ErrStateMismatch), unknown, badRequest},
 		{"invalid transaction", fmt.Errorf("%w: secret detail", franceconnect.ErrInvalidTransaction), unknown, badRequest},
-		{"tenant changed", franceconnect.ErrTenantChanged, changed, badRequest},
+		{"tenant changed", franceconnect.ErrRegistrationChanged, changed, badRequest},
 		{"unavailable", &franceconnect.ProviderError{Endpoint: "token", StatusCode: 503}, unavailable, unavailStatu},
 		{"timeout", fmt.Errorf("%w: token endpoint: timed out", franceconnect.ErrProviderUnavailable), unavailable, unavailStatu},
 		{"malformed token", fmt.Errorf("%w: secret detail", franceconnect.ErrMalformedToken), generic, badRequest},

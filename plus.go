@@ -24,13 +24,6 @@ import (
 // This file decrypts (openToken, before the usual signature and claim
 // checks), validates the keys, publishes them and generates new ones.
 
-// Key management algorithms FranceConnect+ encrypts with.
-const (
-	KeyAlgRSAOAEP    = string(jose.RSA_OAEP)     // RSA-OAEP (SHA-1 and MGF1-SHA-1, as RFC 7518 defines it)
-	KeyAlgRSAOAEP256 = string(jose.RSA_OAEP_256) // RSA-OAEP-256
-	KeyAlgECDHES     = string(jose.ECDH_ES)      // ECDH-ES on P-256, direct key agreement
-)
-
 // plusKeyAlgorithms are the only key management algorithms accepted.
 // Neither "dir", nor key wrapping (A*KW, ECDH-ES+A*KW), nor PBES2 (whose
 // iteration count an attacker chooses).
@@ -69,7 +62,7 @@ func isPlusKeyAlg(alg string) bool {
 // the rest.
 func (c *Client) openToken(ctx context.Context, raw string) (string, error) {
 	plainJWS := len(raw) <= maxTokenSize && strings.Count(raw, ".") == 2
-	if !c.cfg.Environment.Plus {
+	if !c.profile.encrypted {
 		if len(raw) <= maxTokenSize && strings.Count(raw, ".") == 4 {
 			return "", fmt.Errorf("%w: the token is encrypted (JWE), which only FranceConnect+ does; this environment is not FranceConnect+", ErrAlgorithm)
 		}

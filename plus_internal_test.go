@@ -88,8 +88,8 @@ func withHeader(t *testing.T, jwe string, edit func(map[string]any)) string {
 func TestOpenToken(t *testing.T) {
 	t.Parallel()
 	ec := testECKey(t)
-	ecKey := jose.JSONWebKey{Key: ec, KeyID: "ec-1", Algorithm: KeyAlgECDHES}
-	rsaKey := jose.JSONWebKey{Key: testRSAKey(), KeyID: "rsa-1", Algorithm: KeyAlgRSAOAEP256}
+	ecKey := jose.JSONWebKey{Key: ec, KeyID: "ec-1", Algorithm: string(jose.ECDH_ES)}
+	rsaKey := jose.JSONWebKey{Key: testRSAKey(), KeyID: "rsa-1", Algorithm: string(jose.RSA_OAEP_256)}
 	c := plusTestClient(t, ecKey, rsaKey)
 	ctx := context.Background()
 
@@ -156,7 +156,7 @@ func TestOpenToken(t *testing.T) {
 
 	t.Run("no kid, two keys for the algorithm", func(t *testing.T) {
 		ec2 := testECKey(t)
-		c2 := plusTestClient(t, ecKey, jose.JSONWebKey{Key: ec2, KeyID: "ec-2", Algorithm: KeyAlgECDHES})
+		c2 := plusTestClient(t, ecKey, jose.JSONWebKey{Key: ec2, KeyID: "ec-2", Algorithm: string(jose.ECDH_ES)})
 		_, err := c2.openToken(ctx, sealJWE(t, innerJWS, jose.Recipient{Algorithm: jose.ECDH_ES, Key: &ec.PublicKey}, jose.A256GCM, nil))
 		assert.ErrorIs(t, err, ErrUnknownKey)
 	})
@@ -190,7 +190,7 @@ func TestOpenTokenOnFranceConnect(t *testing.T) {
 func TestOpenTokenChecksJWEHeaderIssuer(t *testing.T) {
 	t.Parallel()
 	ec := testECKey(t)
-	key := jose.JSONWebKey{Key: ec, KeyID: "enc-1", Algorithm: KeyAlgECDHES, Use: "enc"}
+	key := jose.JSONWebKey{Key: ec, KeyID: "enc-1", Algorithm: string(jose.ECDH_ES), Use: "enc"}
 	c := plusTestClient(t, key)
 	rcpt := jose.Recipient{Algorithm: jose.ECDH_ES, Key: &ec.PublicKey, KeyID: "enc-1"}
 	header := func(iss, aud string) *jose.EncrypterOptions {

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +23,7 @@ import (
 	"github.com/franceconnect-go/franceconnect/fctest"
 )
 
-var plusKeyAlgs = []string{franceconnect.KeyAlgRSAOAEP, franceconnect.KeyAlgRSAOAEP256, franceconnect.KeyAlgECDHES}
+var plusKeyAlgs = []string{fctest.RSAOAEP, fctest.RSAOAEP256, fctest.ECDHES}
 
 // plusConfig is a FranceConnect+ configuration for srv, with the given
 // decryption keys and a client ID and secret of our choosing.
@@ -62,7 +63,7 @@ func registerPublished(t *testing.T, srv *fctest.Server, cfg franceconnect.Confi
 // decryption key has alg, registered at the mock with its published JWKS.
 func plusSetup(t *testing.T, alg string, mutate ...func(*franceconnect.Config)) (*fctest.Server, *franceconnect.Client) {
 	t.Helper()
-	srv := fctest.NewPlusServer()
+	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.FranceConnectPlus})
 	t.Cleanup(srv.Close)
 	cfg := plusConfig(srv, fctest.ClientKey(alg))
 	for _, m := range mutate {
@@ -80,7 +81,7 @@ func TestPlusLoginAndLogout(t *testing.T) {
 		for _, acr := range []franceconnect.ACR{franceconnect.EIDAS2, franceconnect.EIDAS3} {
 			t.Run(alg+"/"+string(acr), func(t *testing.T) {
 				t.Parallel()
-				srv, c := plusSetup(t, alg, func(cfg *franceconnect.Config) { cfg.ACR = acr })
+				srv, c := plusSetup(t, alg, func(cfg *franceconnect.Config) { cfg.ACRValues = []franceconnect.ACR{acr} })
 				req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
 				assert.Contains(t, req.URL, "acr_values="+string(acr))
 				res, err := c.Exchange(context.Background(), req, q)
@@ -124,7 +125,7 @@ func TestPlusACRLevels(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.requested)+"-got-"+string(tt.vouched), func(t *testing.T) {
 			t.Parallel()
-			srv, c := plusSetup(t, franceconnect.KeyAlgECDHES, func(cfg *franceconnect.Config) { cfg.ACR = tt.requested })
+			srv, c := plusSetup(t, fctest.ECDHES, func(cfg *franceconnect.Config) { cfg.ACRValues = []franceconnect.ACR{tt.requested} })
 			u := fctest.DefaultUser
 			u.ACR = string(tt.vouched)
 			req, q := mockLogin(t, srv, c, u, franceconnect.AuthOptions{})
@@ -171,7 +172,7 @@ func TestPlusRefusesEveryEncryptionFault(t *testing.T) {
 	for _, tc := range plusNegativeCases {
 		covered = append(covered, tc.fault)
 	}
-	assert.ElementsMatch(t, fctest.PlusFaults(), covered, "every FranceConnect+ fault has a case")
+	assert.ElementsMatch(t, plusOnlyFaults(), covered, "every FranceConnect+ fault has a case")
 	for _, alg := range plusKeyAlgs {
 		for _, tc := range plusNegativeCases {
 			t.Run(alg+"/"+tc.fault.String(), func(t *testing.T) {
@@ -190,14 +191,14 @@ func TestPlusRefusesEveryNegativeCase(t *testing.T) {
 	for _, tc := range negativeCases {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			t.Parallel()
-			srv, c := plusSetup(t, franceconnect.KeyAlgECDHES)
+			srv, c := plusSetup(t, fctest.ECDHES)
 			checkRefused(t, srv, c, tc.want, tc.stops, tc.fault)
 		})
 	}
 	for _, f := range acceptedFaults {
 		t.Run("accepted/"+f.String(), func(t *testing.T) {
 			t.Parallel()
-			srv, c := plusSetup(t, franceconnect.KeyAlgECDHES)
+			srv, c := plusSetup(t, fctest.ECDHES)
 			srv.Inject(f)
 			req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
 			_, err := c.Exchange(context.Background(), req, q)
@@ -210,9 +211,9 @@ func TestPlusRefusesEveryNegativeCase(t *testing.T) {
 // still using a key the portal removed, or another portal's key).
 func TestPlusKeyRotation(t *testing.T) {
 	t.Parallel()
-	oldKey := fctest.ClientKey(franceconnect.KeyAlgRSAOAEP)
-	newKey := fctest.ClientKey(franceconnect.KeyAlgECDHES)
-	srv := fctest.NewPlusServer()
+	oldKey := fctest.ClientKey(fctest.RSAOAEP)
+	newKey := fctest.ClientKey(fctest.ECDHES)
+	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.FranceConnectPlus})
 	t.Cleanup(srv.Close)
 
 	login := func(c *franceconnect.Client) error {
@@ -245,7 +246,7 @@ func TestPlusKeyRotation(t *testing.T) {
 		}
 		return out
 	}
-	assert.Equal(t, []string{oldKey.KeyID, newKey.KeyID}, kids(during.EncryptionJWKS()))
+	assert.Equal(t, []string{oldKey.KeyID, newKey.KeyID}, kids(publishedKeys(t, during)))
 	require.NoError(t, login(during), "FranceConnect+ still on the old key")
 	register(cfg, newKey, oldKey)
 	require.NoError(t, login(during), "FranceConnect+ switched to the new key")
@@ -266,8 +267,8 @@ func TestPlusKeyRotation(t *testing.T) {
 
 func TestPlusConfig(t *testing.T) {
 	t.Parallel()
-	rsaKey := fctest.ClientKey(franceconnect.KeyAlgRSAOAEP256)
-	ecKey := fctest.ClientKey(franceconnect.KeyAlgECDHES)
+	rsaKey := fctest.ClientKey(fctest.RSAOAEP256)
+	ecKey := fctest.ClientKey(fctest.ECDHES)
 	with := func(k jose.JSONWebKey, edit func(*jose.JSONWebKey)) jose.JSONWebKey {
 		edit(&k)
 		return k
@@ -294,8 +295,8 @@ func TestPlusConfig(t *testing.T) {
 		want string // "" for success
 	}{
 		{"valid", func(*franceconnect.Config) {}, ""},
-		{"eidas3", func(c *franceconnect.Config) { c.ACR = franceconnect.EIDAS3 }, ""},
-		{"eidas1", func(c *franceconnect.Config) { c.ACR = franceconnect.EIDAS1 }, "ACR eidas1 is not available on FranceConnect+"},
+		{"eidas3", func(c *franceconnect.Config) { c.ACRValues = []franceconnect.ACR{franceconnect.EIDAS3} }, ""},
+		{"eidas1", func(c *franceconnect.Config) { c.ACRValues = []franceconnect.ACR{franceconnect.EIDAS1} }, `"eidas1" is not available on FranceConnect+`},
 		{"RS256", func(c *franceconnect.Config) { c.Algorithm = "RS256" }, "FranceConnect+ signs with ES256 only"},
 		{"no decryption keys", func(c *franceconnect.Config) { c.DecryptionKeys = nil }, "DecryptionKeys is empty"},
 		{"public RSA key", func(c *franceconnect.Config) { c.DecryptionKeys = []jose.JSONWebKey{rsaKey.Public()} }, "is a public key"},
@@ -338,8 +339,8 @@ func TestPlusConfig(t *testing.T) {
 		}, "want an RSA or EC P-256 private key"},
 		{"keys on FranceConnect", func(c *franceconnect.Config) { c.Environment = franceconnect.Production }, "DecryptionKeys are for FranceConnect+ only"},
 		{"eidas2 on FranceConnect", func(c *franceconnect.Config) {
-			c.Environment, c.DecryptionKeys, c.ACR = franceconnect.Production, nil, franceconnect.EIDAS2
-		}, "use a FranceConnect+ environment"},
+			c.Environment, c.DecryptionKeys, c.ACRValues = franceconnect.Production, nil, []franceconnect.ACR{franceconnect.EIDAS2}
+		}, `"eidas2" is not available on FranceConnect (eidas1)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -362,7 +363,7 @@ func TestPlusConfig(t *testing.T) {
 	require.NoError(t, err)
 	req, err := c.AuthCodeURL(franceconnect.AuthOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, franceconnect.EIDAS2, req.ACR)
+	assert.Contains(t, req.URL, "acr_values=eidas2")
 	assert.Contains(t, req.URL, "https://auth.franceconnect.gouv.fr/api/v2/authorize?")
 
 	// New keeps its own copy of the keys.
@@ -370,7 +371,7 @@ func TestPlusConfig(t *testing.T) {
 	c, err = franceconnect.New(base(func(cfg *franceconnect.Config) { cfg.DecryptionKeys = keys }))
 	require.NoError(t, err)
 	keys[0] = rsaKey
-	assert.Equal(t, ecKey.KeyID, c.EncryptionJWKS().Keys[0].KeyID)
+	assert.Equal(t, ecKey.KeyID, publishedKeys(t, c).Keys[0].KeyID)
 }
 
 // privateMembers are the JWK members of private keys (RFC 7518 §6.2.2,
@@ -379,12 +380,12 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 func TestEncryptionKeysHandler(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewPlusServer()
+	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.FranceConnectPlus})
 	t.Cleanup(srv.Close)
 	keys := []jose.JSONWebKey{
-		fctest.ClientKey(franceconnect.KeyAlgRSAOAEP),
-		fctest.ClientKey(franceconnect.KeyAlgRSAOAEP256),
-		fctest.ClientKey(franceconnect.KeyAlgECDHES),
+		fctest.ClientKey(fctest.RSAOAEP),
+		fctest.ClientKey(fctest.RSAOAEP256),
+		fctest.ClientKey(fctest.ECDHES),
 	}
 	c, err := franceconnect.New(plusConfig(srv, keys...))
 	require.NoError(t, err)
@@ -449,20 +450,20 @@ func TestEncryptionKeysHandler(t *testing.T) {
 }
 
 var generatedRSA = sync.OnceValues(func() (jose.JSONWebKey, error) {
-	return franceconnect.GenerateEncryptionKey(franceconnect.KeyAlgRSAOAEP256)
+	return franceconnect.GenerateEncryptionKey(fctest.RSAOAEP256)
 })
 
 func TestGenerateEncryptionKey(t *testing.T) {
 	t.Parallel()
-	algs := []string{franceconnect.KeyAlgECDHES}
+	algs := []string{fctest.ECDHES}
 	if !testing.Short() {
-		algs = append(algs, franceconnect.KeyAlgRSAOAEP256) // RSA 3072: a few seconds
+		algs = append(algs, fctest.RSAOAEP256) // RSA 3072: a few seconds
 	}
 	for _, alg := range algs {
 		t.Run(alg, func(t *testing.T) {
 			t.Parallel()
-			generate := func() (jose.JSONWebKey, error) { return franceconnect.GenerateEncryptionKey(alg) }
-			if alg == franceconnect.KeyAlgRSAOAEP256 {
+			generate := func() (jose.JSONWebKey, error) { return franceconnect.GenerateEncryptionKey(jose.KeyAlgorithm(alg)) }
+			if alg == fctest.RSAOAEP256 {
 				generate = generatedRSA
 			}
 			k, err := generate()
@@ -482,7 +483,7 @@ func TestGenerateEncryptionKey(t *testing.T) {
 			require.NoError(t, err)
 			var loaded jose.JSONWebKey
 			require.NoError(t, json.Unmarshal(stored, &loaded))
-			srv := fctest.NewPlusServer()
+			srv := fctest.NewServer(fctest.Options{Federation: franceconnect.FranceConnectPlus})
 			t.Cleanup(srv.Close)
 			cfg := plusConfig(srv, loaded)
 			c, err := franceconnect.New(cfg)
@@ -494,14 +495,14 @@ func TestGenerateEncryptionKey(t *testing.T) {
 		})
 	}
 
-	a, err := franceconnect.GenerateEncryptionKey(franceconnect.KeyAlgECDHES)
+	a, err := franceconnect.GenerateEncryptionKey(jose.ECDH_ES)
 	require.NoError(t, err)
-	b, err := franceconnect.GenerateEncryptionKey(franceconnect.KeyAlgECDHES)
+	b, err := franceconnect.GenerateEncryptionKey(jose.ECDH_ES)
 	require.NoError(t, err)
 	assert.NotEqual(t, a.KeyID, b.KeyID, "random kids")
 
 	for _, alg := range []string{"", "dir", "A256KW", "PBES2-HS256+A128KW", "ES256", "RSA1_5"} {
-		_, err := franceconnect.GenerateEncryptionKey(alg)
+		_, err := franceconnect.GenerateEncryptionKey(jose.KeyAlgorithm(alg))
 		assert.ErrorIs(t, err, franceconnect.ErrConfig, alg)
 	}
 }
@@ -529,24 +530,45 @@ func TestPlusEnvironments(t *testing.T) {
 		"https://auth.franceconnect.gouv.fr.evil.example",
 	} {
 		_, err := franceconnect.EnvironmentFromURL(in)
-		assert.ErrorIs(t, err, franceconnect.ErrUnknownEnvironment, in)
+		assert.ErrorIs(t, err, franceconnect.ErrConfig, in)
 	}
 
 	p := franceconnect.PlusProduction
-	assert.True(t, p.Plus)
-	assert.Equal(t, franceconnect.V2, p.Version)
+	assert.Equal(t, franceconnect.FranceConnectPlus, p.Federation)
 	assert.Equal(t, "https://auth.franceconnect.gouv.fr/api/v2", p.Issuer)
 	assert.Equal(t, "https://auth.franceconnect.gouv.fr/api/v2/jwks", p.JWKSURI)
 	assert.Equal(t, "https://auth.franceconnect.gouv.fr/api/v2/session/end", p.EndSessionEndpoint)
 	i := franceconnect.PlusIntegration
-	assert.True(t, i.Plus)
+	assert.Equal(t, franceconnect.FranceConnectPlus, i.Federation)
 	assert.Equal(t, "https://auth.integ01.dev-franceconnect.fr/api/v2/token", i.TokenEndpoint)
-	assert.False(t, franceconnect.Production.Plus)
+	assert.Equal(t, franceconnect.FranceConnect, franceconnect.Production.Federation)
 
-	env, err := franceconnect.NewPlusEnvironment("http://127.0.0.1:1234/api/v2")
+	env, err := franceconnect.NewEnvironment(franceconnect.FranceConnectPlus, "http://127.0.0.1:1234/api/v2")
 	require.NoError(t, err)
-	assert.True(t, env.Plus)
+	assert.Equal(t, franceconnect.FranceConnectPlus, env.Federation)
 	assert.Equal(t, "http://127.0.0.1:1234/api/v2/userinfo", env.UserInfoEndpoint)
-	_, err = franceconnect.NewPlusEnvironment("ftp://x")
+	_, err = franceconnect.NewEnvironment(franceconnect.FranceConnectPlus, "ftp://x")
 	assert.Error(t, err)
+}
+
+// publishedKeys is the key set c's EncryptionKeysHandler serves.
+func publishedKeys(t *testing.T, c *franceconnect.Client) jose.JSONWebKeySet {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	c.EncryptionKeysHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fc/jwks", nil))
+	var set jose.JSONWebKeySet
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &set))
+	return set
+}
+
+// plusOnlyFaults are the faults of a FranceConnect+ server that a
+// FranceConnect server does not have: the encryption faults.
+func plusOnlyFaults() []fctest.Fault {
+	var out []fctest.Fault
+	for _, f := range fctest.Faults(franceconnect.FranceConnectPlus) {
+		if !slices.Contains(fctest.Faults(franceconnect.FranceConnect), f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -22,9 +22,9 @@ import (
 // checkPlusFields validates Config.DecryptionKeys against the environment
 // and keeps a private copy of the slice.
 func (c *Config) checkPlusFields() []string {
-	if !c.Environment.Plus {
+	if !c.profile().encrypted {
 		if len(c.DecryptionKeys) > 0 {
-			return []string{"DecryptionKeys are for FranceConnect+ only: FranceConnect (eIDAS low) does not encrypt tokens; remove them, or use PlusIntegration, PlusProduction or NewPlusEnvironment"}
+			return []string{"DecryptionKeys are for FranceConnect+ only: FranceConnect (eIDAS low) does not encrypt tokens; remove them, or use a FranceConnectPlus environment"}
 		}
 		return nil
 	}
@@ -67,22 +67,28 @@ func checkDecryptionKey(k jose.JSONWebKey) error {
 	case !isPlusKeyAlg(k.Algorithm):
 		return fmt.Errorf("kid %s has alg %s: FranceConnect+ encrypts with RSA-OAEP, RSA-OAEP-256 or ECDH-ES", safe(k.KeyID), safe(k.Algorithm))
 	}
+	return checkKeyMaterial(k)
+}
+
+// checkKeyMaterial checks that k's key is a private key that fits its
+// algorithm.
+func checkKeyMaterial(k jose.JSONWebKey) error {
+	ecdh := k.Algorithm == string(jose.ECDH_ES)
 	switch key := k.Key.(type) {
 	case *rsa.PrivateKey:
-		if k.Algorithm == KeyAlgECDHES {
+		switch {
+		case ecdh:
 			return fmt.Errorf("kid %s: ECDH-ES needs an EC P-256 key, not RSA", safe(k.KeyID))
-		}
-		if key.N == nil || key.N.BitLen() < minRSABits {
+		case key.N == nil || key.N.BitLen() < minRSABits:
 			return fmt.Errorf("kid %s: RSA key shorter than %d bits", safe(k.KeyID), minRSABits)
-		}
-		if err := key.Validate(); err != nil {
+		case key.Validate() != nil:
 			return fmt.Errorf("kid %s: invalid RSA private key", safe(k.KeyID))
 		}
 	case *ecdsa.PrivateKey:
-		if k.Algorithm != KeyAlgECDHES {
+		switch {
+		case !ecdh:
 			return fmt.Errorf("kid %s: %s needs an RSA key, not EC", safe(k.KeyID), k.Algorithm)
-		}
-		if key.Curve != elliptic.P256() || !k.Valid() {
+		case key.Curve != elliptic.P256() || !k.Valid():
 			return fmt.Errorf("kid %s: ECDH-ES needs a P-256 key", safe(k.KeyID))
 		}
 	case *rsa.PublicKey, *ecdsa.PublicKey:
@@ -95,10 +101,10 @@ func checkDecryptionKey(k jose.JSONWebKey) error {
 	return nil
 }
 
-// EncryptionJWKS returns the public parts of Config.DecryptionKeys: for
+// encryptionJWKS returns the public parts of Config.DecryptionKeys: for
 // each key its kid, its alg, use "enc" and the public key members, nothing
 // else. It is empty for a client that is not FranceConnect+.
-func (c *Client) EncryptionJWKS() jose.JSONWebKeySet {
+func (c *Client) encryptionJWKS() jose.JSONWebKeySet {
 	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
 	for _, k := range c.cfg.DecryptionKeys {
 		pub := k.Public()
@@ -110,15 +116,18 @@ func (c *Client) EncryptionJWKS() jose.JSONWebKeySet {
 	return set
 }
 
-// EncryptionKeysHandler serves [Client.EncryptionJWKS] as a JWKS document
-// (GET and HEAD; application/json; cacheable for an hour). Mount it at the
-// URL registered with FranceConnect+ as the service's JWKS URL (jwks_uri),
-// e.g. mux.Handle("GET /fc/jwks", c.EncryptionKeysHandler()).
+// EncryptionKeysHandler serves the public parts of Config.DecryptionKeys
+// as a JWKS document: for each key its kid, its alg, use "enc" and the
+// public key members, nothing else (an empty set for a client that is not
+// FranceConnect+). It answers GET and HEAD, application/json, cacheable
+// for an hour. Mount it at the URL registered with FranceConnect+ as the
+// service's JWKS URL (jwks_uri), e.g. mux.Handle("GET /fc/jwks",
+// c.EncryptionKeysHandler()).
 //
 // It publishes every key of Config.DecryptionKeys, so that adding a key
 // publishes it: see the README on key rotation.
 func (c *Client) EncryptionKeysHandler() http.Handler {
-	body, err := json.Marshal(c.EncryptionJWKS())
+	body, err := json.Marshal(c.encryptionJWKS())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -141,21 +150,21 @@ func (c *Client) EncryptionKeysHandler() http.Handler {
 }
 
 // GenerateEncryptionKey creates a key pair for a new FranceConnect+
-// deployment (or a key rotation): RSA 3072 bits for "RSA-OAEP" and
-// "RSA-OAEP-256", EC P-256 for "ECDH-ES", with a random kid, alg set and
-// use "enc". Keep the result, private key included, in a secret store
+// deployment (or a key rotation): RSA 3072 bits for jose.RSA_OAEP and
+// jose.RSA_OAEP_256, EC P-256 for jose.ECDH_ES, with a random kid, alg set
+// and use "enc". Keep the result, private key included, in a secret store
 // (json.Marshal gives a private JWK, json.Unmarshal reads it back) and
 // pass it in Config.DecryptionKeys. An RSA key takes a moment to generate.
-func GenerateEncryptionKey(alg string) (jose.JSONWebKey, error) {
+func GenerateEncryptionKey(alg jose.KeyAlgorithm) (jose.JSONWebKey, error) {
 	var key any
 	var err error
 	switch alg {
-	case KeyAlgRSAOAEP, KeyAlgRSAOAEP256:
+	case jose.RSA_OAEP, jose.RSA_OAEP_256:
 		key, err = rsa.GenerateKey(rand.Reader, generatedRSABits)
-	case KeyAlgECDHES:
+	case jose.ECDH_ES:
 		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	default:
-		return jose.JSONWebKey{}, fmt.Errorf("%w: GenerateEncryptionKey: alg %s: want RSA-OAEP, RSA-OAEP-256 or ECDH-ES", ErrConfig, safe(alg))
+		return jose.JSONWebKey{}, fmt.Errorf("%w: GenerateEncryptionKey: alg %s: want RSA-OAEP, RSA-OAEP-256 or ECDH-ES", ErrConfig, safe(string(alg)))
 	}
 	if err != nil {
 		return jose.JSONWebKey{}, fmt.Errorf("franceconnect: GenerateEncryptionKey: %w", err)
@@ -167,7 +176,7 @@ func GenerateEncryptionKey(alg string) (jose.JSONWebKey, error) {
 	return jose.JSONWebKey{
 		Key:       key,
 		KeyID:     "enc-" + base64.RawURLEncoding.EncodeToString(kid[:]),
-		Algorithm: alg,
+		Algorithm: string(alg),
 		Use:       "enc",
 	}, nil
 }

@@ -215,7 +215,7 @@ func TestPrivacyNoSecretInLogsOrErrors(t *testing.T) {
 	require.Contains(t, logs.String(), "login verified", "debug logging is on")
 
 	// A login (or a logout) under every fault of the mock.
-	for _, f := range fctest.Faults() {
+	for _, f := range fctest.Faults(franceconnect.FranceConnect) {
 		srv.Reset()
 		srv.Inject(f)
 		if strings.HasPrefix(f.String(), "Logout") {
@@ -239,7 +239,7 @@ func TestPrivacyNoSecretInLogsOrErrors(t *testing.T) {
 	_, err = c.LogoutURL(strings.Repeat(".", 1<<20), franceconnect.LogoutOptions{})
 	noteErr(err)
 
-	require.Greater(t, len(errs), len(fctest.Faults())/2, "the faults produced errors")
+	require.Greater(t, len(errs), len(fctest.Faults(franceconnect.FranceConnect))/2, "the faults produced errors")
 	requireNoSecret(t, logs.String(), errs, rec, srv.URL, c.Environment().Issuer)
 }
 
@@ -336,7 +336,7 @@ func TestPrivacyHandlers(t *testing.T) {
 	}
 	login := func(u fctest.User) (*franceconnect.Result, *hBrowser) {
 		b := newHBrowser(t)
-		resp := b.get(t, c.LoginHandler(franceconnect.AuthOptions{}), hLogin)
+		resp := b.Get(t, c.LoginHandler(franceconnect.AuthOptions{}), hLogin)
 		require.Equal(t, http.StatusFound, resp.StatusCode)
 		auth, err := url.Parse(resp.Header.Get("Location"))
 		require.NoError(t, err)
@@ -347,7 +347,7 @@ func TestPrivacyHandlers(t *testing.T) {
 		require.NoError(t, err)
 		rec.add(q.Get("code"))
 		var o hOutcome
-		page(b.get(t, o.callback(c), cb), o.err)
+		page(b.Get(t, o.callback(c), cb), o.err)
 		if o.res != nil {
 			rec.add(o.res.AccessToken, o.res.Identity.Subject)
 			rec.add(jwtAndSegments(o.res.RawIDToken)...)
@@ -355,13 +355,13 @@ func TestPrivacyHandlers(t *testing.T) {
 		return o.res, b
 	}
 	logout := func(b *hBrowser, rawIDToken string) error {
-		resp := b.post(t, c.LogoutHandler(func(*http.Request) (string, error) { return rawIDToken, nil }), hPortal+"/fc/logout")
+		resp := b.Post(t, c.LogoutHandler(func(*http.Request) (string, error) { return rawIDToken, nil }), hPortal+"/fc/logout")
 		require.Equal(t, http.StatusFound, resp.StatusCode)
 		end, err := url.Parse(resp.Header.Get("Location"))
 		require.NoError(t, err)
 		rec.add(end.Query().Get("state"))
 		var lo hOutcome
-		page(b.get(t, lo.logoutReturn(c), hFollowLogout(t, end.String())), lo.err)
+		page(b.Get(t, lo.logoutReturn(c), hFollowLogout(t, end.String())), lo.err)
 		return lo.err
 	}
 
@@ -374,7 +374,7 @@ func TestPrivacyHandlers(t *testing.T) {
 	}
 	require.Contains(t, logs.String(), "login verified", "debug logging is on")
 	failures := 0
-	for _, f := range fctest.Faults() {
+	for _, f := range fctest.Faults(franceconnect.FranceConnect) {
 		srv.Reset()
 		srv.Inject(f)
 		if strings.HasPrefix(f.String(), "Logout") {
@@ -387,7 +387,7 @@ func TestPrivacyHandlers(t *testing.T) {
 			failures++
 		}
 	}
-	require.Greater(t, failures, len(fctest.Faults())/2, "the faults produced errors")
+	require.Greater(t, failures, len(fctest.Faults(franceconnect.FranceConnect))/2, "the faults produced errors")
 	requireNoSecret(t, logs.String(), texts, rec, srv.URL, c.Environment().Issuer)
 }
 

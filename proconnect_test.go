@@ -24,14 +24,14 @@ import (
 // userinfo when userInfoJSON) and returns a Client configured for it.
 func pcSetup(t *testing.T, alg string, userInfoJSON bool, mutate ...func(*franceconnect.Config)) (*fctest.Server, *franceconnect.Client) {
 	t.Helper()
-	srv := fctest.NewProConnectServer()
+	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.ProConnect})
 	t.Cleanup(srv.Close)
 	base := franceconnect.Config{
 		Algorithm:    alg,
 		UserInfoJSON: userInfoJSON,
-		Scopes: []string{franceconnect.ScopeGivenName, franceconnect.ScopeUsualName, franceconnect.ScopeEmail,
+		Scopes: []string{"given_name", franceconnect.ScopeUsualName, franceconnect.ScopeEmail,
 			franceconnect.ScopeUID, franceconnect.ScopeSIRET, franceconnect.ScopeSIREN, franceconnect.ScopeIDPID,
-			franceconnect.ScopeBelongingPopulation},
+			"belonging_population"},
 	}
 	return srv, clientOn(t, srv, fctest.Registration{Alg: alg, UserInfoJSON: userInfoJSON}, base, mutate...)
 }
@@ -123,7 +123,6 @@ func TestProConnectAuthorizeParameters(t *testing.T) {
 		assert.JSONEq(t, `{"id_token":{"acr":{"essential":true,"values":["eidas1-mfa","eidas2"]}}}`, q.Get("claims"), tt.name)
 		assert.GreaterOrEqual(t, len(q.Get("state")), 32, "ProConnect wants 32 characters at least")
 		assert.GreaterOrEqual(t, len(q.Get("nonce")), 32)
-		assert.Empty(t, req.ACR, "the levels are Config.ACRValues")
 	}
 
 	// A claims option is merged with the acr request.
@@ -251,7 +250,7 @@ func TestProConnectSilentLogin(t *testing.T) {
 	assert.Nil(t, res)
 	assert.Zero(t, srv.Stats().TokenRequests)
 	assert.Equal(t, http.StatusOK, franceconnect.StatusCode(err), "a normal page: show the login button")
-	assert.Equal(t, "Vous n’êtes pas connecté à ProConnect. Utilisez le bouton de connexion.", c.UserMessage(err))
+	assert.Equal(t, "Vous n’êtes pas connecté à ProConnect. Utilisez le bouton de connexion.", franceconnect.UserMessage(err))
 
 	// A browser that logged in once logs in silently the second time.
 	jar, err := cookiejar.New(nil)
@@ -347,7 +346,7 @@ func TestProConnectLogout(t *testing.T) {
 	require.NoError(t, err)
 	lreq, err := c.LogoutURL(res.RawIDToken, franceconnect.LogoutOptions{})
 	require.NoError(t, err)
-	assert.True(t, strings.HasPrefix(lreq.URL, srv.Issuer()+"/session/end?"))
+	assert.True(t, strings.HasPrefix(lreq.URL, srv.Environment().Issuer+"/session/end?"))
 	back, err := srv.Logout(lreq.URL)
 	require.NoError(t, err)
 	require.NoError(t, c.VerifyLogout(lreq, mustURL(t, back).Query()))
@@ -363,14 +362,13 @@ func TestProConnectLogout(t *testing.T) {
 func TestProConnectDiscovery(t *testing.T) {
 	t.Parallel()
 	srv, _ := pcSetup(t, "ES256", false)
-	env, err := franceconnect.DiscoverEnvironment(context.Background(), srv.Issuer(), nil)
+	env, err := franceconnect.DiscoverEnvironment(context.Background(), franceconnect.ProConnect, srv.Environment().Issuer, nil)
 	require.NoError(t, err)
-	env.ProConnect = true
 	want := srv.Environment()
 	env.Name = want.Name
 	assert.Equal(t, want, env, "discovery gives the preset's endpoints")
 
-	resp, err := http.Get(srv.Issuer() + "/.well-known/openid-configuration")
+	resp, err := http.Get(srv.Environment().Issuer + "/.well-known/openid-configuration")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var doc struct {
@@ -396,16 +394,16 @@ func TestProConnectHandlers(t *testing.T) {
 	})
 	b := newHBrowser(t)
 	var o hOutcome
-	cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{LoginHint: "paul.durand@laposte.fr"}), hLogin, agent(t, "agent_la_poste"))
-	b.get(t, o.callback(c), cb)
+	cb := b.Start(t, srv, c.LoginHandler(franceconnect.AuthOptions{LoginHint: "paul.durand@laposte.fr"}), hLogin, agent(t, "agent_la_poste"))
+	b.Get(t, o.callback(c), cb)
 	res := o.requireSuccess(t)
 	assert.Equal(t, "35600000049837", res.Agent.SIRET)
 	assert.NoError(t, franceconnect.AgentPolicy{EmailDomains: []string{"laposte.fr"}}.Allow(res.Agent))
 
 	// A cancelled login through the default error page speaks of ProConnect.
 	srv.Inject(fctest.CallbackAccessDenied)
-	cb = b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin, agent(t, "agent"))
-	resp := b.get(t, c.CallbackHandler(func(http.ResponseWriter, *http.Request, *franceconnect.Result, string) {
+	cb = b.Start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin, agent(t, "agent"))
+	resp := b.Get(t, c.CallbackHandler(func(http.ResponseWriter, *http.Request, *franceconnect.Result) {
 		t.Error("onSuccess after a cancelled login")
 	}, nil), cb)
 	body, _ := io.ReadAll(resp.Body)
@@ -435,7 +433,7 @@ func TestProConnectPrivacy(t *testing.T) {
 		defer cancel()
 		res, err := c.Exchange(ctx, req, q)
 		if err != nil {
-			errs = append(errs, err.Error(), c.UserMessage(err))
+			errs = append(errs, err.Error(), franceconnect.UserMessage(err))
 			return nil
 		}
 		rec.add(res.AccessToken, res.RefreshToken, res.Agent.Subject)
@@ -454,42 +452,11 @@ func TestProConnectPrivacy(t *testing.T) {
 			errs = append(errs, err.Error())
 		}
 	}
-	for _, f := range fctest.Faults() {
+	for _, f := range fctest.Faults(franceconnect.ProConnect) {
 		srv.Reset()
 		srv.Inject(f)
 		login(fctest.Agents()[0])
 	}
 	require.Greater(t, len(errs), 20, "the faults produced errors")
 	requireNoSecret(t, logs.String(), errs, rec, srv.URL, c.Environment().Issuer)
-}
-
-// A tenant set serves a ProConnect registration beside FranceConnect ones,
-// on the same mount and the same shared post-logout URL.
-func TestTenantsWithProConnect(t *testing.T) {
-	t.Parallel()
-	p := newGrantPortal(t, "a")
-	pc := fctest.NewProConnectServer()
-	t.Cleanup(pc.Close)
-	urls, err := franceconnect.GrantPortalURLs(hPortal, "agents")
-	require.NoError(t, err)
-	reg := pc.Register(fctest.Registration{RedirectURIs: []string{urls.RedirectURL}, PostLogoutRedirectURIs: []string{urls.PostLogoutRedirectURL}})
-	require.NoError(t, p.set.Set("agents", urls.Config(franceconnect.Config{Environment: pc.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret})))
-
-	b := newHBrowser(t)
-	cbA := b.start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
-	cbPC := b.start(t, pc, p.mux, spacePath("agents", "login"), agent(t, "agent"))
-	for _, cb := range []string{cbPC, cbA} {
-		b.get(t, p.mux, cb)
-		require.NoError(t, p.err)
-	}
-	assert.Equal(t, "DUBOIS", p.logins["a"].Identity.FamilyName)
-	assert.Equal(t, "MARTIN", p.logins["agents"].Agent.UsualName)
-
-	resp := b.post(t, p.mux, spacePath("agents", "logout"))
-	require.Equal(t, http.StatusFound, resp.StatusCode)
-	require.True(t, strings.HasPrefix(resp.Header.Get("Location"), pc.Issuer()+"/session/end?"))
-	back := hFollowLogout(t, resp.Header.Get("Location"))
-	b.get(t, p.mux, back)
-	require.NoError(t, p.err)
-	assert.Equal(t, "agents", p.loggedO, "the shared post-logout URL finds the ProConnect tenant")
 }

@@ -55,8 +55,8 @@ func TestHandlersReturnPath(t *testing.T) {
 			t.Parallel()
 			b := newHBrowser(t)
 			var o hOutcome
-			cb := b.start(t, srv, login, hLogin+"?return="+url.QueryEscape(tt.ret), fctest.DefaultUser)
-			resp := b.get(t, o.callback(c), cb)
+			cb := b.Start(t, srv, login, hLogin+"?return="+url.QueryEscape(tt.ret), fctest.DefaultUser)
+			resp := b.Get(t, o.callback(c), cb)
 			o.requireSuccess(t)
 			assert.Equal(t, tt.want, o.ret)
 			assert.Equal(t, tt.want, resp.Header.Get("Location"))

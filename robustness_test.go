@@ -144,7 +144,7 @@ func noLeak(t *testing.T, settle time.Duration) {
 // replaced by a faulty one, and a client with its own transport.
 func faultyEnv(t *testing.T, endpoint string, f netFault) (*fctest.Server, *franceconnect.Client) {
 	t.Helper()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	t.Cleanup(srv.Close)
 	reg := srv.Register(fctest.Registration{RedirectURIs: []string{"https://portail.example/fc/callback"}, Alg: "ES256"})
 
@@ -312,7 +312,7 @@ func TestDiscoveryFaults(t *testing.T) {
 			var m0, m1 runtime.MemStats
 			runtime.ReadMemStats(&m0)
 			start := time.Now()
-			_, err := franceconnect.DiscoverEnvironment(ctx, base+"/api/v2", hc)
+			_, err := franceconnect.DiscoverEnvironment(ctx, franceconnect.FranceConnect, base+"/api/v2", hc)
 			elapsed := time.Since(start)
 			runtime.ReadMemStats(&m1)
 			assert.ErrorIs(t, err, franceconnect.ErrProviderUnavailable)
@@ -384,7 +384,7 @@ func TestBackChannelRefusesRedirects(t *testing.T) {
 			assert.ErrorContains(t, err, "redirect")
 		})
 	}
-	_, err := franceconnect.DiscoverEnvironment(context.Background(), redirector.URL+"/api/v2", follows)
+	_, err := franceconnect.DiscoverEnvironment(context.Background(), franceconnect.FranceConnect, redirector.URL+"/api/v2", follows)
 	assert.ErrorIs(t, err, franceconnect.ErrProviderUnavailable)
 	assert.Zero(t, stolen.Load(), "nothing reached the redirect's target")
 }

@@ -58,9 +58,9 @@ var negativeCases = []struct {
 	{fctest.IDTokenExpired, franceconnect.ErrTokenExpired, stopsBeforeUserInfo},
 	{fctest.IDTokenIssuedInFuture, franceconnect.ErrIssuedAt, stopsBeforeUserInfo},
 	{fctest.IDTokenIssuedLongAgo, franceconnect.ErrIssuedAt, stopsBeforeUserInfo},
-	{fctest.IDTokenMissingSub, franceconnect.ErrMissingClaim, stopsBeforeUserInfo},
-	{fctest.IDTokenMissingIat, franceconnect.ErrMissingClaim, stopsBeforeUserInfo},
-	{fctest.IDTokenMissingExp, franceconnect.ErrMissingClaim, stopsBeforeUserInfo},
+	{fctest.IDTokenMissingSub, franceconnect.ErrMalformedToken, stopsBeforeUserInfo},
+	{fctest.IDTokenMissingIat, franceconnect.ErrMalformedToken, stopsBeforeUserInfo},
+	{fctest.IDTokenMissingExp, franceconnect.ErrMalformedToken, stopsBeforeUserInfo},
 	{fctest.IDTokenMissingNonce, franceconnect.ErrNonceMismatch, stopsBeforeUserInfo},
 	{fctest.IDTokenWrongNonce, franceconnect.ErrNonceMismatch, stopsBeforeUserInfo},
 	{fctest.IDTokenMissingACR, franceconnect.ErrACRTooLow, stopsBeforeUserInfo},
@@ -71,7 +71,7 @@ var negativeCases = []struct {
 	{fctest.IDTokenHS256WithPublicKey, franceconnect.ErrAlgorithm, stopsBeforeUserInfo},
 	{fctest.IDTokenOtherAlg, franceconnect.ErrAlgorithm, stopsBeforeUserInfo},
 	{fctest.IDTokenUnknownKid, franceconnect.ErrUnknownKey, stopsBeforeUserInfo},
-	{fctest.IDTokenAtHashWrong, franceconnect.ErrAccessTokenHash, stopsBeforeUserInfo},
+	{fctest.IDTokenAtHashWrong, franceconnect.ErrSignature, stopsBeforeUserInfo},
 	// Userinfo.
 	{fctest.UserInfoSubMismatch, franceconnect.ErrSubjectMismatch, reachesUserInfo},
 	{fctest.UserInfoJSON, franceconnect.ErrUserInfoFormat, reachesUserInfo},
@@ -228,23 +228,13 @@ func TestKeyRotationBetweenLogins(t *testing.T) {
 	assert.EqualValues(t, 3, srv.Stats().JWKSFetches)
 }
 
-// The level of assurance is a floor from configuration: an AuthRequest
-// with no or an unknown level is refused before any call, a level lowered
+// The level of assurance is a floor from configuration: a level lowered
 // in the authorize URL by the user is refused, and a pending-login cookie
 // of a client with a lower floor does not open for a higher one.
 func TestLevelFloor(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv, c := plusSetup(t, fctest.ECDHES, func(cfg *franceconnect.Config) { cfg.ACR = franceconnect.EIDAS3 })
-
-	for _, acr := range []franceconnect.ACR{"", "EIDAS3", "eidas4"} {
-		req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
-		req.ACR = acr
-		before := srv.Stats().TokenRequests
-		_, err := c.Exchange(ctx, req, q)
-		assert.ErrorIs(t, err, franceconnect.ErrConfig, "level %q", acr)
-		assert.Equal(t, before, srv.Stats().TokenRequests, "level %q: no call", acr)
-	}
+	srv, c := plusSetup(t, fctest.ECDHES, func(cfg *franceconnect.Config) { cfg.ACRValues = []franceconnect.ACR{franceconnect.EIDAS3} })
 
 	// The user lowers acr_values in the authorize URL; the portal keeps a
 	// request at eidas2 (its own transaction store, or a forged one).
@@ -255,29 +245,29 @@ func TestLevelFloor(t *testing.T) {
 	cb, err := srv.Login(lowered, fctest.DefaultUser)
 	require.NoError(t, err)
 	q := mustURL(t, cb).Query()
-	req.ACR = franceconnect.EIDAS2
 	_, err = c.Exchange(ctx, req, q)
 	assert.ErrorIs(t, err, franceconnect.ErrACRTooLow, "eidas2 delivered to a client whose floor is eidas3")
 }
 
 // Two clients of one registration, eidas2 and eidas3, same redirect URL and
-// cookie keys: the eidas3 callback refuses a login the eidas2 one started.
+// cookie keys: the eidas3 callback refuses a login the eidas2 one started,
+// as a change of the registration's levels, before any call.
 func TestLevelBoundToPendingLogin(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewPlusServer()
+	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.FranceConnectPlus})
 	t.Cleanup(srv.Close)
 	cfg := plusConfig(srv, fctest.ClientKey(fctest.ECDHES))
 	cfg.CookieKeys = [][]byte{hKey(1)}
-	cfg.ACR = franceconnect.EIDAS2
+	cfg.ACRValues = []franceconnect.ACR{franceconnect.EIDAS2}
 	low := hClient(t, cfg)
 	registerPublished(t, srv, cfg, low)
-	high := hClient(t, cfg, func(c *franceconnect.Config) { c.ACR = franceconnect.EIDAS3 })
+	high := hClient(t, cfg, func(c *franceconnect.Config) { c.ACRValues = []franceconnect.ACR{franceconnect.EIDAS3} })
 
 	b := newHBrowser(t)
-	cb := b.start(t, srv, low.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
+	cb := b.Start(t, srv, low.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
 	var o hOutcome
-	b.get(t, o.callback(high), cb)
-	assert.ErrorIs(t, o.err, franceconnect.ErrInvalidTransaction)
+	b.Get(t, o.callback(high), cb)
+	assert.ErrorIs(t, o.err, franceconnect.ErrRegistrationChanged)
 	assert.Zero(t, srv.Stats().TokenRequests)
 }
 
@@ -289,7 +279,7 @@ func TestCallbackErrorMustAnswerThisLogin(t *testing.T) {
 	srv, c := mockSetup(t, "ES256")
 	req, err := c.AuthCodeURL(franceconnect.AuthOptions{})
 	require.NoError(t, err)
-	iss := url.QueryEscape(srv.Issuer())
+	iss := url.QueryEscape(srv.Environment().Issuer)
 	tests := []struct {
 		query string
 		want  error

@@ -15,25 +15,34 @@ import (
 	"github.com/franceconnect-go/franceconnect/internal/seal"
 )
 
-// The handlers keep each pending login (state, nonce, acr, expiry, return
-// path) in a cookie sealed with Config.CookieKeys (JWE dir + A256GCM): no
-// server-side store, so a login started on one replica completes on any
-// replica that has the same keys, and logins started in two tabs both
-// complete. A pending logout is kept the same way.
+// The handlers keep each pending login (state, nonce, return path) and
+// each pending logout (state) in a cookie sealed with Config.CookieKeys
+// (JWE dir + A256GCM): no server-side store, so a login started on one
+// replica completes on any replica that has the same keys, and logins (and
+// logouts) started in two tabs both complete.
 //
-// Pending logins are bounded by construction: they live in loginSlots
-// cookies of fixed names, whatever the concurrency or the spelling of the
-// login path, and a new login takes a free slot or the oldest one. The
-// cookies are scoped to the whole host ("/"), which is what lets the login
-// handler see every slot, and, on https, named with the __Host- prefix:
-// Secure, no Domain, so no sibling subdomain can plant or shadow them.
+// A pending login is bound to the callback URL it was started for (its
+// seal's audience): another registration's callback, another tenant's
+// included, cannot open it, even one sharing the client ID. Inside, it
+// names the registration (issuer, client ID, accepted levels) that started
+// it: if that changed in between, the callback fails with
+// ErrRegistrationChanged, before any call. A pending logout is bound to
+// the post-logout URL.
+//
+// Pending logins and logouts are bounded by construction: they live in
+// slots cookies of fixed names each, whatever the concurrency or the
+// spelling of the login path, and a new one takes a free slot or the
+// oldest one. The cookies are scoped to the whole host ("/"), which is
+// what lets the handlers see every slot, and, on https, named with the
+// __Host- prefix: Secure, no Domain, so no sibling subdomain can plant or
+// shadow them.
 
 const (
 	defaultCookiePrefix = "fc_tx"
-	// loginSlots is the number of pending logins a browser keeps: a new
-	// login beyond it replaces the oldest.
-	loginSlots = 3
-	// stateIDLen is how much of the state names a pending login.
+	// slots is the number of pending logins, and of pending logouts, a
+	// browser keeps: a new one beyond it replaces the oldest.
+	slots = 3
+	// stateIDLen is how much of the state names a pending login or logout.
 	stateIDLen = 8
 )
 
@@ -41,8 +50,8 @@ const (
 type loginTx struct {
 	State  string `json:"s"`
 	Nonce  string `json:"n"`
-	ACR    ACR    `json:"a"`
 	Return string `json:"r,omitempty"`
+	Reg    string `json:"g"` // the registration that started it
 }
 
 // logoutTx is a sealed pending logout.
@@ -52,15 +61,19 @@ type logoutTx struct {
 
 // txCookies is what the handlers of one Client share.
 type txCookies struct {
-	sealer     *seal.Sealer
-	slots      [loginSlots]string // login cookie names
-	logoutName string
-	owner      string // the tenant, written in clear before a pending logout
-	secure     bool   // https callback
-	secureOut  bool   // https post-logout URL
-	maxAge     int
-	loginAud   string // who may open a pending login: issuer, client, level
-	logoutAud  string
+	sealer    *seal.Sealer
+	login     slotSet
+	logout    slotSet
+	maxAge    int
+	loginAud  string // who may open a pending login: its callback URL
+	logoutAud string // and a pending logout: its post-logout URL
+	reg       string // the registration, sealed inside a pending login
+}
+
+// slotSet is the cookies of one kind of pending transaction.
+type slotSet struct {
+	names  [slots]string
+	secure bool
 }
 
 // newTransactions prepares the handlers' cookies, or explains why the
@@ -73,20 +86,23 @@ func (c *Client) newTransactions() (*txCookies, error) {
 	if err != nil { // New checked them already
 		return nil, fmt.Errorf("%w: CookieKeys: %v", ErrConfig, err)
 	}
-	t := &txCookies{
+	return &txCookies{
 		sealer:    s,
-		secure:    secureURL(c.cfg.RedirectURL),
-		secureOut: c.cfg.PostLogoutRedirectURL == "" || secureURL(c.cfg.PostLogoutRedirectURL),
+		login:     newSlotSet(c.cfg.CookieName+"_", secureURL(c.cfg.RedirectURL)),
+		logout:    newSlotSet(c.cfg.CookieName+"_out", c.cfg.PostLogoutRedirectURL == "" || secureURL(c.cfg.PostLogoutRedirectURL)),
 		maxAge:    max(1, int(c.cfg.TransactionTTL/time.Second)),
-		owner:     c.tenant,
-		loginAud:  sealAudience("login", c.cfg.Environment.Issuer, c.cfg.ClientID, string(c.cfg.ACR)+acrList(c.cfg.ACRValues)),
-		logoutAud: sealAudience("logout", c.cfg.Environment.Issuer, c.cfg.ClientID),
+		loginAud:  sealAudience("login", c.cfg.RedirectURL),
+		logoutAud: sealAudience("logout", c.cfg.PostLogoutRedirectURL),
+		reg:       sealAudience(c.cfg.Environment.Issuer, c.cfg.ClientID, acrList(c.cfg.ACRValues)),
+	}, nil
+}
+
+func newSlotSet(prefix string, secure bool) slotSet {
+	set := slotSet{secure: secure}
+	for i := range set.names {
+		set.names[i] = cookieName(secure, prefix+strconv.Itoa(i))
 	}
-	for i := range t.slots {
-		t.slots[i] = cookieName(t.secure, c.cfg.CookieName+"_"+strconv.Itoa(i))
-	}
-	t.logoutName = cookieName(t.secureOut, c.cfg.CookieName+"_out")
-	return t, nil
+	return set
 }
 
 // handlerCookies returns the handlers' cookies, or panics with what to fix:
@@ -95,7 +111,7 @@ func (c *Client) newTransactions() (*txCookies, error) {
 func (c *Client) handlerCookies(handler string, logout bool) *txCookies {
 	t, err := c.transactions()
 	if err == nil && logout && c.cfg.PostLogoutRedirectURL == "" {
-		err = fmt.Errorf("%w: Config.PostLogoutRedirectURL is empty: the logout handlers need the post-logout URL registered with FranceConnect", ErrConfig)
+		err = fmt.Errorf("%w: Config.PostLogoutRedirectURL is empty: the logout handlers need the post-logout URL registered with the provider", ErrConfig)
 	}
 	if err != nil {
 		panic("franceconnect: " + handler + ": " + strings.TrimPrefix(err.Error(), "franceconnect: "))
@@ -103,8 +119,8 @@ func (c *Client) handlerCookies(handler string, logout bool) *txCookies {
 	return t
 }
 
-// sealAudience names who may open a sealed value, in 22 characters: a hash of
-// its purpose and of what it is bound to.
+// sealAudience names, in 22 characters, who may open a sealed value or
+// what it is bound to: a hash of the parts.
 func sealAudience(parts ...string) string {
 	sum := sha256.Sum256([]byte("franceconnect\x00" + strings.Join(parts, "\x00")))
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
@@ -137,37 +153,38 @@ func cookie(name, value string, secure bool, maxAge int) *http.Cookie {
 	}
 }
 
-// startLogin seals req and the return path into a login slot: a free one,
-// one whose login has expired, or else the oldest.
-func (t *txCookies) startLogin(w http.ResponseWriter, r *http.Request, req *AuthRequest, ret string, now time.Time) error {
-	sealed, err := t.sealer.Seal(t.loginAud, req.Expiry, loginTx{State: req.State, Nonce: req.Nonce, ACR: req.ACR, Return: ret})
+// put seals v for aud until exp into one of the set's slots: a free one,
+// one whose transaction has expired, or else the oldest. The slot's value
+// is "<state id>.<expiry in Unix nanoseconds>.<sealed>": the first two in
+// clear, to find the slot of a return and the oldest slot without opening
+// them (altering them only loses the user's own transaction).
+func (t *txCookies) put(w http.ResponseWriter, r *http.Request, set *slotSet, state string, exp time.Time, aud string, v any) error {
+	sealed, err := t.sealer.Seal(aud, exp, v)
 	if err != nil {
 		return err
 	}
+	// A slot whose expiry is past the start of this one's lifetime is free.
+	now := exp.Add(-time.Duration(t.maxAge) * time.Second).UnixNano()
 	slot, oldest := 0, int64(-1)
-	for i, name := range t.slots {
-		exp := int64(0) // free
+	for i, name := range set.names {
+		e := int64(0) // free
 		if ck, err := r.Cookie(name); err == nil {
-			_, exp, _ = parseSlot(ck.Value)
+			_, e, _ = parseSlot(ck.Value)
 		}
-		if exp < now.UnixNano() {
+		if e < now {
 			slot = i
 			break
 		}
-		if oldest < 0 || exp < oldest {
-			slot, oldest = i, exp
+		if oldest < 0 || e < oldest {
+			slot, oldest = i, e
 		}
 	}
-	value := req.State[:stateIDLen] + "." + strconv.FormatInt(req.Expiry.UnixNano(), 10) + "." + sealed
-	http.SetCookie(w, cookie(t.slots[slot], value, t.secure, t.maxAge))
+	value := state[:stateIDLen] + "." + strconv.FormatInt(exp.UnixNano(), 10) + "." + sealed
+	http.SetCookie(w, cookie(set.names[slot], value, set.secure, t.maxAge))
 	return nil
 }
 
-// parseSlot splits a login slot's value, "<state id>.<expiry in Unix
-// nanoseconds>.<sealed>".
-// The first two are in clear, to find the slot of a callback and the oldest
-// slot without opening them: altering them only loses the user's own
-// pending login.
+// parseSlot splits a slot's value, "<state id>.<expiry>.<sealed>".
 func parseSlot(v string) (id string, exp int64, sealed string) {
 	id, rest, _ := strings.Cut(v, ".")
 	e, sealed, _ := strings.Cut(rest, ".")
@@ -178,71 +195,79 @@ func parseSlot(v string) (id string, exp int64, sealed string) {
 	return id, exp, sealed
 }
 
-// finishLogin opens and deletes the login slot the callback query q
-// answers, found by the state.
-func (t *txCookies) finishLogin(w http.ResponseWriter, r *http.Request, q url.Values, now time.Time) (*AuthRequest, string, error) {
-	s := q["state"]
-	if len(s) != 1 || len(s[0]) < stateIDLen || len(s[0]) > 256 || !isStateID(s[0]) {
-		return nil, "", fmt.Errorf("%w: the request has no valid state", ErrNoTransaction)
+// take deletes the set's slots for the state of query q and opens the
+// first of them that opens for aud. A query without state takes every
+// slot, and opens them only when anyState allows (a logout return from a
+// provider that does not echo the state); otherwise it is refused, as is
+// a malformed state.
+func (t *txCookies) take(w http.ResponseWriter, r *http.Request, set *slotSet, q url.Values, anyState bool, aud string, now time.Time, v any) (time.Time, error) {
+	s, has := q["state"]
+	if has && (len(s) != 1 || len(s[0]) < stateIDLen || len(s[0]) > 256 || !isStateID(s[0])) {
+		return time.Time{}, fmt.Errorf("%w: the request has no valid state", ErrNoTransaction)
 	}
 	var values []string
 	for _, ck := range r.Cookies() {
-		for _, name := range t.slots {
-			if id, _, sealed := parseSlot(ck.Value); ck.Name == name && id == s[0][:stateIDLen] {
-				http.SetCookie(w, cookie(name, "", t.secure, -1))
+		for _, name := range set.names {
+			if id, _, sealed := parseSlot(ck.Value); ck.Name == name && (!has || id == s[0][:stateIDLen]) {
+				http.SetCookie(w, cookie(name, "", set.secure, -1))
 				values = append(values, sealed)
 			}
 		}
 	}
+	if !has && !anyState {
+		return time.Time{}, fmt.Errorf("%w: the request has no state", ErrStateMismatch)
+	}
+	return t.open(values, aud, now, v)
+}
+
+// startLogin seals req and the return path into a login slot.
+func (t *txCookies) startLogin(w http.ResponseWriter, r *http.Request, req *AuthRequest, ret string) error {
+	return t.put(w, r, &t.login, req.State, req.Expiry, t.loginAud, loginTx{State: req.State, Nonce: req.Nonce, Return: ret, Reg: t.reg})
+}
+
+// finishLogin opens and deletes the login slot the callback query q
+// answers, found by the state.
+func (t *txCookies) finishLogin(w http.ResponseWriter, r *http.Request, q url.Values, now time.Time) (*AuthRequest, string, error) {
+	if !q.Has("state") {
+		return nil, "", fmt.Errorf("%w: the callback has no state", ErrNoTransaction)
+	}
 	var tx loginTx
-	exp, err := t.open(values, t.loginAud, now, &tx)
-	if err == nil && (tx.State == "" || tx.Nonce == "") { // the level is checked by Exchange
-		err = fmt.Errorf("%w: incomplete login", ErrInvalidTransaction)
-	}
-	if err != nil {
+	exp, err := t.take(w, r, &t.login, q, false, t.loginAud, now, &tx)
+	switch {
+	case err != nil:
 		return nil, "", err
+	case tx.State == "" || tx.Nonce == "":
+		return nil, "", fmt.Errorf("%w: incomplete login", ErrInvalidTransaction)
+	case tx.Reg != t.reg:
+		return nil, "", ErrRegistrationChanged
 	}
-	return &AuthRequest{State: tx.State, Nonce: tx.Nonce, ACR: tx.ACR, Expiry: exp}, tx.Return, nil
+	return &AuthRequest{State: tx.State, Nonce: tx.Nonce, Expiry: exp}, tx.Return, nil
 }
 
-// startLogout seals the logout's state into the logout cookie.
-func (t *txCookies) startLogout(w http.ResponseWriter, lreq *LogoutRequest) error {
-	sealed, err := t.sealer.Seal(t.logoutAud, lreq.Expiry, logoutTx{State: lreq.State})
-	if err != nil {
-		return err
-	}
-	http.SetCookie(w, cookie(t.logoutName, t.owner+"."+sealed, t.secureOut, t.maxAge))
-	return nil
+// startLogout seals the logout's state into a logout slot.
+func (t *txCookies) startLogout(w http.ResponseWriter, r *http.Request, lreq *LogoutRequest) error {
+	return t.put(w, r, &t.logout, lreq.State, lreq.Expiry, t.logoutAud, logoutTx{State: lreq.State})
 }
 
-// logoutOwner is the tenant a pending logout's cookie names ("" for a
-// client alone), read in clear: a wrong one does not open.
-func logoutOwner(r *http.Request, name string) (string, bool) {
-	ck, err := r.Cookie(name)
-	if err != nil {
-		return "", false
-	}
-	owner, _, ok := strings.Cut(ck.Value, ".")
-	return owner, ok
-}
-
-// finishLogout opens and deletes the logout cookie.
-func (t *txCookies) finishLogout(w http.ResponseWriter, r *http.Request, now time.Time) (*LogoutRequest, error) {
-	var values []string
-	for _, ck := range r.Cookies() {
-		if owner, sealed, _ := strings.Cut(ck.Value, "."); ck.Name == t.logoutName && owner == t.owner {
-			values = append(values, sealed)
-		}
-	}
-	if len(values) > 0 {
-		http.SetCookie(w, cookie(t.logoutName, "", t.secureOut, -1))
-	}
+// finishLogout opens and deletes the logout slot the return query q
+// answers (any slot for a return without state, when withoutState).
+func (t *txCookies) finishLogout(w http.ResponseWriter, r *http.Request, q url.Values, withoutState bool, now time.Time) (*LogoutRequest, error) {
 	var tx logoutTx
-	exp, err := t.open(values, t.logoutAud, now, &tx)
+	exp, err := t.take(w, r, &t.logout, q, withoutState, t.logoutAud, now, &tx)
 	if err != nil {
 		return nil, err
 	}
 	return &LogoutRequest{State: tx.State, Expiry: exp}, nil
+}
+
+// pendingLogout reports whether the browser holds a pending logout.
+func (t *txCookies) pendingLogout(r *http.Request) bool {
+	for _, name := range t.logout.names {
+		if _, err := r.Cookie(name); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // open opens the first of the sealed values that opens for aud.

@@ -41,8 +41,8 @@ func TestHandlersKeyRotation(t *testing.T) {
 			z := hClient(t, cfg, func(c *franceconnect.Config) { c.CookieKeys = tt.done })
 			b := newHBrowser(t)
 			var o hOutcome
-			cb := b.start(t, srv, a.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
-			b.get(t, o.callback(z), cb)
+			cb := b.Start(t, srv, a.LoginHandler(franceconnect.AuthOptions{}), hLogin, fctest.DefaultUser)
+			b.Get(t, o.callback(z), cb)
 			if tt.want == nil {
 				o.requireSuccess(t)
 				return
@@ -80,7 +80,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 		{
 			name: "no cookie",
 			prepare: func(t *testing.T, e *env) (string, http.Handler, *hOutcome) {
-				e.b.jar, _ = cookiejar.New(nil)
+				e.b.Jar, _ = cookiejar.New(nil)
 				var o hOutcome
 				return e.cb, o.callback(e.c), &o
 			},
@@ -95,7 +95,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 				if v[i] == '.' || v[i] > 'z' {
 					v[i] = 'A'
 				}
-				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: string(v), Path: "/"}})
+				e.b.Jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: string(v), Path: "/"}})
 				var o hOutcome
 				return e.cb, o.callback(e.c), &o
 			},
@@ -104,7 +104,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 		{
 			name: "garbage",
 			prepare: func(t *testing.T, e *env) (string, http.Handler, *hOutcome) {
-				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: slotPrefix(e.cookie.Value) + strings.Repeat(".", 3000), Path: "/"}})
+				e.b.Jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: slotPrefix(e.cookie.Value) + strings.Repeat(".", 3000), Path: "/"}})
 				var o hOutcome
 				return e.cb, o.callback(e.c), &o
 			},
@@ -140,27 +140,29 @@ func TestHandlersRejectedCookies(t *testing.T) {
 				var o hOutcome
 				return e.cb, o.callback(other), &o
 			},
-			want: franceconnect.ErrInvalidTransaction,
+			// Same callback URL: that callback's registration changed.
+			want: franceconnect.ErrRegistrationChanged,
 		},
 		{
 			name: "other environment",
 			prepare: func(t *testing.T, e *env) (string, http.Handler, *hOutcome) {
-				srv2 := fctest.NewServer()
+				srv2 := fctest.NewServer(fctest.Options{})
 				t.Cleanup(srv2.Close)
 				other := hClient(t, e.cfg, func(c *franceconnect.Config) { c.Environment = srv2.Environment() })
 				var o hOutcome
 				return e.cb, o.callback(other), &o
 			},
-			want: franceconnect.ErrInvalidTransaction,
+			// Same callback URL: that callback's registration changed.
+			want: franceconnect.ErrRegistrationChanged,
 		},
 		{
 			name: "logout cookie as login cookie",
 			prepare: func(t *testing.T, e *env) (string, http.Handler, *hOutcome) {
-				resp := e.b.post(t, e.c.LogoutHandler(func(*http.Request) (string, error) { return hFakeIDToken(e.srv, e.cfg.ClientID), nil }), hPortal+"/fc/logout")
-				out := setCookie(resp, "__Host-fc_tx_out")
+				resp := e.b.Post(t, e.c.LogoutHandler(func(*http.Request) (string, error) { return hFakeIDToken(e.srv, e.cfg.ClientID), nil }), hPortal+"/fc/logout")
+				out := setCookie(resp, "__Host-fc_tx_out0")
 				require.NotNil(t, out)
-				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: out.Name, Path: "/", MaxAge: -1}})
-				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: slotPrefix(e.cookie.Value) + out.Value, Path: "/"}})
+				e.b.Jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: out.Name, Path: "/", MaxAge: -1}})
+				e.b.Jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: slotPrefix(e.cookie.Value) + out.Value, Path: "/"}})
 				var o hOutcome
 				return e.cb, o.callback(e.c), &o
 			},
@@ -170,11 +172,11 @@ func TestHandlersRejectedCookies(t *testing.T) {
 			name: "another login's cookie under this state's name",
 			prepare: func(t *testing.T, e *env) (string, http.Handler, *hOutcome) {
 				b2 := newHBrowser(t)
-				resp := b2.get(t, e.c.LoginHandler(franceconnect.AuthOptions{}), hLogin)
+				resp := b2.Get(t, e.c.LoginHandler(franceconnect.AuthOptions{}), hLogin)
 				names := txCookieNames(resp)
 				require.Len(t, names, 1)
 				other := setCookie(resp, names[0]).Value
-				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: slotPrefix(e.cookie.Value) + other[len(slotPrefix(other)):], Path: "/"}})
+				e.b.Jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: slotPrefix(e.cookie.Value) + other[len(slotPrefix(other)):], Path: "/"}})
 				var o hOutcome
 				return e.cb, o.callback(e.c), &o
 			},
@@ -184,7 +186,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 			name: "replayed callback",
 			prepare: func(t *testing.T, e *env) (string, http.Handler, *hOutcome) {
 				var first hOutcome
-				e.b.get(t, first.callback(e.c), e.cb)
+				e.b.Get(t, first.callback(e.c), e.cb)
 				first.requireSuccess(t)
 				var o hOutcome
 				return e.cb, o.callback(e.c), &o
@@ -196,9 +198,9 @@ func TestHandlersRejectedCookies(t *testing.T) {
 			name: "replayed callback with a kept cookie",
 			prepare: func(t *testing.T, e *env) (string, http.Handler, *hOutcome) {
 				var first hOutcome
-				e.b.get(t, first.callback(e.c), e.cb)
+				e.b.Get(t, first.callback(e.c), e.cb)
 				first.requireSuccess(t)
-				e.b.jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: e.cookie.Value, Path: "/"}})
+				e.b.Jar.SetCookies(mustURL(t, hCallback), []*http.Cookie{{Name: e.cookie.Name, Value: e.cookie.Value, Path: "/"}})
 				var o hOutcome
 				return e.cb, o.callback(e.c), &o
 			},
@@ -248,7 +250,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 			t.Parallel()
 			srv, cfg := hSetup(t)
 			e := &env{srv: srv, cfg: cfg, c: hClient(t, cfg), b: newHBrowser(t)}
-			resp := e.b.get(t, e.c.LoginHandler(franceconnect.AuthOptions{}), hLogin)
+			resp := e.b.Get(t, e.c.LoginHandler(franceconnect.AuthOptions{}), hLogin)
 			names := txCookieNames(resp)
 			require.Len(t, names, 1)
 			e.cookie = setCookie(resp, names[0])
@@ -257,8 +259,8 @@ func TestHandlersRejectedCookies(t *testing.T) {
 			e.cb = cb
 
 			cb, h, o := tt.prepare(t, e)
-			sent := len(e.b.jar.Cookies(mustURL(t, hCallback)))
-			resp = e.b.get(t, h, cb)
+			sent := len(e.b.Jar.Cookies(mustURL(t, hCallback)))
+			resp = e.b.Get(t, h, cb)
 			if tt.want == nil {
 				o.requireSuccess(t)
 				return
@@ -279,7 +281,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 			if tt.keep {
 				assert.Nil(t, setCookie(resp, e.cookie.Name))
 			} else {
-				assert.Empty(t, e.b.jar.Cookies(mustURL(t, hCallback)))
+				assert.Empty(t, e.b.Jar.Cookies(mustURL(t, hCallback)))
 			}
 		})
 	}
@@ -289,7 +291,7 @@ func TestHandlersRejectedCookies(t *testing.T) {
 // mock does not check id_token_hint signatures.
 func hFakeIDToken(srv *fctest.Server, aud string) string {
 	enc := base64.RawURLEncoding.EncodeToString
-	return enc([]byte(`{"alg":"ES256"}`)) + "." + enc(fmt.Appendf(nil, `{"iss":%q,"aud":%q,"sub":"x"}`, srv.Issuer(), aud)) + ".c2ln"
+	return enc([]byte(`{"alg":"ES256"}`)) + "." + enc(fmt.Appendf(nil, `{"iss":%q,"aud":%q,"sub":"x"}`, srv.Environment().Issuer, aud)) + ".c2ln"
 }
 
 // A browser holds at most 3 pending login cookies: more logins replace the
@@ -302,14 +304,14 @@ func TestHandlersPendingLoginsBounded(t *testing.T) {
 	login := c.LoginHandler(franceconnect.AuthOptions{})
 	var cbs []string
 	for i := range 8 {
-		cbs = append(cbs, b.start(t, srv, login, fmt.Sprintf("%s?return=/t%d", hLogin, i), fctest.DefaultUser))
-		assert.LessOrEqual(t, len(b.jar.Cookies(mustURL(t, hCallback))), 3)
+		cbs = append(cbs, b.Start(t, srv, login, fmt.Sprintf("%s?return=/t%d", hLogin, i), fctest.DefaultUser))
+		assert.LessOrEqual(t, len(b.Jar.Cookies(mustURL(t, hCallback))), 3)
 	}
-	assert.Len(t, b.jar.Cookies(mustURL(t, hCallback)), 3)
+	assert.Len(t, b.Jar.Cookies(mustURL(t, hCallback)), 3)
 
 	var o hOutcome
 	for i, cb := range cbs {
-		b.get(t, o.callback(c), cb)
+		b.Get(t, o.callback(c), cb)
 		if i < 5 {
 			assert.ErrorIs(t, o.err, franceconnect.ErrNoTransaction, "login %d was replaced", i)
 			continue
@@ -319,11 +321,11 @@ func TestHandlersPendingLoginsBounded(t *testing.T) {
 	}
 	// Garbage in every slot only frees them.
 	for i := range 3 {
-		b.jar.SetCookies(mustURL(t, hLogin), []*http.Cookie{{Name: fmt.Sprintf("__Host-fc_tx_%d", i), Value: "x.1:" + strings.Repeat("abcdefgh.9999999999:", 40), Path: "/"}})
+		b.Jar.SetCookies(mustURL(t, hLogin), []*http.Cookie{{Name: fmt.Sprintf("__Host-fc_tx_%d", i), Value: "x.1:" + strings.Repeat("abcdefgh.9999999999:", 40), Path: "/"}})
 	}
-	cb := b.start(t, srv, login, hLogin+"?return=/apres", fctest.DefaultUser)
-	assert.Len(t, b.jar.Cookies(mustURL(t, hCallback)), 3)
-	b.get(t, o.callback(c), cb)
+	cb := b.Start(t, srv, login, hLogin+"?return=/apres", fctest.DefaultUser)
+	assert.Len(t, b.Jar.Cookies(mustURL(t, hCallback)), 3)
+	b.Get(t, o.callback(c), cb)
 	o.requireSuccess(t)
 	assert.Equal(t, "/apres", o.ret)
 }
@@ -345,12 +347,12 @@ func TestHandlersPendingLoginsBoundedUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp := b.get(t, login, hPortal+spellings[i%len(spellings)]+"?return="+longest)
+			resp := b.Get(t, login, hPortal+spellings[i%len(spellings)]+"?return="+longest)
 			assert.Equal(t, http.StatusFound, resp.StatusCode)
 		}()
 	}
 	wg.Wait()
-	cookies := b.jar.Cookies(mustURL(t, hCallback))
+	cookies := b.Jar.Cookies(mustURL(t, hCallback))
 	assert.LessOrEqual(t, len(cookies), 3)
 	header := len((&http.Request{Header: http.Header{}}).Header.Get("Cookie"))
 	for _, ck := range cookies {
@@ -359,9 +361,9 @@ func TestHandlersPendingLoginsBoundedUnderConcurrency(t *testing.T) {
 	assert.Less(t, header, 4096, "the Cookie header of the pending logins")
 
 	// A new login still completes, with its return path.
-	cb := b.start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin+"?return="+longest, fctest.DefaultUser)
+	cb := b.Start(t, srv, c.LoginHandler(franceconnect.AuthOptions{}), hLogin+"?return="+longest, fctest.DefaultUser)
 	var o hOutcome
-	b.get(t, o.callback(c), cb)
+	b.Get(t, o.callback(c), cb)
 	o.requireSuccess(t)
 	assert.Equal(t, longest, o.ret)
 }
@@ -436,7 +438,7 @@ func TestHandlersCookieAttributes(t *testing.T) {
 			// The logout cookie: the same attributes.
 			rec = httptest.NewRecorder()
 			c.LogoutHandler(func(*http.Request) (string, error) { return "a.b.c", nil }).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/fc/logout", nil))
-			out := setCookie(rec.Result(), prefix+"fc_tx_out")
+			out := setCookie(rec.Result(), prefix+"fc_tx_out0")
 			require.NotNil(t, out)
 			assert.Equal(t, "/", out.Path)
 			assert.Equal(t, tt.secure, out.Secure)
@@ -491,8 +493,8 @@ func TestHandlersKeysCopied(t *testing.T) {
 	c := hClient(t, cfg, func(c *franceconnect.Config) { c.CookieKeys = [][]byte{k} })
 	b := newHBrowser(t)
 	login, callback := c.LoginHandler(franceconnect.AuthOptions{}), new(hOutcome)
-	cb := b.start(t, srv, login, hLogin, fctest.DefaultUser)
+	cb := b.Start(t, srv, login, hLogin, fctest.DefaultUser)
 	k[0] ^= 0xff
-	b.get(t, callback.callback(c), cb)
+	b.Get(t, callback.callback(c), cb)
 	callback.requireSuccess(t)
 }

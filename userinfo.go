@@ -19,11 +19,11 @@ const (
 
 // userInfo fetches userinfo with the access token and verifies it for the
 // ID token's subject: on v2 a JWT signed like the ID token (encrypted like
-// it on FranceConnect+), on v1 (and on ProConnect with
+// it on FranceConnect+), on FranceConnectV1 (and on ProConnect with
 // Config.UserInfoJSON) plain JSON. It reads the claims into dst and
 // returns them.
 func (c *Client) userInfo(ctx context.Context, accessToken, subject string, dst userInfoClaims) ([]byte, error) {
-	plain := c.cfg.Environment.Version == V1 || c.cfg.UserInfoJSON
+	plain := c.profile.v1() || c.cfg.UserInfoJSON
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.Environment.UserInfoEndpoint, nil)
@@ -76,8 +76,13 @@ type userInfoClaims interface {
 	setUser(res *Result, claims []byte) error
 }
 
-func newIdentityUserInfo() userInfoClaims { return &identityUserInfo{} }
-func newAgentUserInfo() userInfoClaims    { return &agentUserInfo{} }
+// newUserInfo returns what the client's userinfo is read into.
+func (c *Client) newUserInfo() userInfoClaims {
+	if c.profile.agent {
+		return &agentUserInfo{}
+	}
+	return &identityUserInfo{}
+}
 
 // The two users; envelope and subject come with the embedded types.
 type (

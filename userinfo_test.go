@@ -18,7 +18,7 @@ func v1Client(t *testing.T, h http.HandlerFunc) *Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	env, err := NewV1Environment(srv.URL)
+	env, err := NewEnvironment(FranceConnectV1, srv.URL)
 	require.NoError(t, err)
 	hc := srv.Client()
 	hc.Timeout = 0

@@ -13,22 +13,22 @@ import (
 	"github.com/franceconnect-go/franceconnect/fctest"
 )
 
-// flavor is one way a portal is registered: API version and algorithm.
+// flavor is one way a portal is registered: federation and algorithm.
 type flavor struct {
-	name    string
-	version franceconnect.APIVersion
-	alg     string // registered at the mock; HS256 means v1 on FranceConnect
+	name string
+	v1   bool   // FranceConnect v1
+	alg  string // registered at the mock
 	// proConnect: a ProConnect mock and client, whose userinfo is JSON
 	// when userInfoJSON.
 	proConnect, userInfoJSON bool
 }
 
 var flavors = []flavor{
-	{name: "v2-ES256", version: franceconnect.V2, alg: "ES256"},
-	{name: "v2-RS256", version: franceconnect.V2, alg: "RS256"},
-	{name: "v1-HS256", version: franceconnect.V1, alg: "HS256"},
-	{name: "proconnect-RS256", version: franceconnect.V2, alg: "RS256", proConnect: true},
-	{name: "proconnect-HS256-json", version: franceconnect.V2, alg: "HS256", proConnect: true, userInfoJSON: true},
+	{name: "v2-ES256", alg: "ES256"},
+	{name: "v2-RS256", alg: "RS256"},
+	{name: "v1-HS256", v1: true, alg: "HS256"},
+	{name: "proconnect-RS256", alg: "RS256", proConnect: true},
+	{name: "proconnect-HS256-json", alg: "HS256", proConnect: true, userInfoJSON: true},
 }
 
 // flavorSetup returns a mock and a Client of the given flavor.
@@ -37,21 +37,23 @@ func flavorSetup(t *testing.T, f flavor, mutate ...func(*franceconnect.Config)) 
 	if f.proConnect {
 		return pcSetup(t, f.alg, f.userInfoJSON, mutate...)
 	}
-	if f.version == franceconnect.V2 {
+	if !f.v1 {
 		return mockSetup(t, f.alg, mutate...)
 	}
-	srv, _ := mockSetup(t, "ES256")
-	return srv, v1Client(t, srv, mutate...)
+	return v1Setup(t, mutate...)
 }
 
-func v1Client(t *testing.T, srv *fctest.Server, mutate ...func(*franceconnect.Config)) *franceconnect.Client {
+// v1Setup starts a FranceConnect v1 mock and returns a Client for it.
+func v1Setup(t *testing.T, mutate ...func(*franceconnect.Config)) (*fctest.Server, *franceconnect.Client) {
 	t.Helper()
+	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.FranceConnectV1})
+	t.Cleanup(srv.Close)
 	reg := srv.Register(fctest.Registration{
 		RedirectURIs:           []string{"https://portail.example/fc/callback"},
 		PostLogoutRedirectURIs: []string{"https://portail.example/"},
 	})
 	cfg := franceconnect.Config{
-		Environment:           srv.EnvironmentV1(),
+		Environment:           srv.Environment(),
 		ClientID:              reg.ID,
 		ClientSecret:          reg.Secret,
 		RedirectURL:           "https://portail.example/fc/callback",
@@ -63,7 +65,7 @@ func v1Client(t *testing.T, srv *fctest.Server, mutate ...func(*franceconnect.Co
 	}
 	c, err := franceconnect.New(cfg)
 	require.NoError(t, err)
-	return c
+	return srv, c
 }
 
 // logoutAt follows a logout URL at the mock without a browser and returns
@@ -89,7 +91,7 @@ func TestLoginAndLogoutEveryFlavor(t *testing.T) {
 			t.Parallel()
 			srv, c := flavorSetup(t, f)
 			req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
-			if f.version == franceconnect.V1 {
+			if f.v1 {
 				assert.Contains(t, req.URL, "/api/v1/authorize")
 			}
 			res, err := c.Exchange(context.Background(), req, q)
@@ -102,7 +104,7 @@ func TestLoginAndLogoutEveryFlavor(t *testing.T) {
 				assert.Nil(t, res.Agent)
 				assert.Equal(t, "DUBOIS", res.Identity.FamilyName)
 			}
-			if f.version == franceconnect.V1 {
+			if f.v1 {
 				assert.Equal(t, "FC", res.IDToken.IDP)
 				assert.Zero(t, srv.Stats().JWKSFetches, "no JWKS on v1")
 				assert.Zero(t, srv.Stats().DiscoveryFetches, "no discovery on v1")
@@ -111,7 +113,7 @@ func TestLoginAndLogoutEveryFlavor(t *testing.T) {
 			lreq, err := c.LogoutURL(res.RawIDToken, franceconnect.LogoutOptions{})
 			require.NoError(t, err)
 			wantPath := "/api/v2/session/end"
-			if f.version == franceconnect.V1 {
+			if f.v1 {
 				wantPath = "/api/v1/logout"
 			}
 			assert.Contains(t, lreq.URL, wantPath)
@@ -148,8 +150,7 @@ func TestV1RefusesTheIDTokenNegativeCases(t *testing.T) {
 		}
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			t.Parallel()
-			srv, _ := mockSetup(t, "ES256")
-			c := v1Client(t, srv)
+			srv, c := v1Setup(t)
 			srv.Inject(tc.fault)
 			req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
 			_, err := c.Exchange(context.Background(), req, q)
@@ -184,7 +185,7 @@ func TestAlgorithmConfusion(t *testing.T) {
 			t.Parallel()
 			srv, c := mockSetup(t, "ES256")
 			if tt.v1 {
-				c = v1Client(t, srv)
+				srv, c = v1Setup(t)
 			}
 			srv.Inject(tt.fault)
 			req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
@@ -196,9 +197,8 @@ func TestAlgorithmConfusion(t *testing.T) {
 
 func TestV1UserInfoIsJSON(t *testing.T) {
 	t.Parallel()
-	srv, _ := mockSetup(t, "ES256")
-	c := v1Client(t, srv, func(cfg *franceconnect.Config) {
-		cfg.Scopes = []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeAddress, franceconnect.ScopePhone}
+	srv, c := v1Setup(t, func(cfg *franceconnect.Config) {
+		cfg.Scopes = []string{franceconnect.ScopeIdentitePivot, "address", "phone"}
 	})
 	req, q := mockLogin(t, srv, c, fctest.DefaultUser, franceconnect.AuthOptions{})
 	res, err := c.Exchange(context.Background(), req, q)

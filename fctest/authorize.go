@@ -3,6 +3,7 @@ package fctest
 import (
 	"cmp"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -32,7 +33,6 @@ type interaction struct {
 	amrInIDToken                        bool
 	acr                                 string   // level to deliver
 	levels                              []string // ProConnect: the levels asked
-	v1                                  bool     // asked on /api/v1
 	expires                             time.Time
 	user                                *User // set by Login
 }
@@ -46,91 +46,33 @@ type authCode struct {
 	user                         User
 	authTime, expires            time.Time
 	used                         bool
-	v1                           bool
 	accessToken                  string // issued for it, revoked on replay
 }
 
-// isV1 reports whether r is a request to the legacy API (/api/v1).
-func isV1(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/v1/") }
-
-// apiPrefix is the path of the API version.
-func apiPrefix(v1 bool) string {
-	if v1 {
-		return "/api/v1"
-	}
-	return "/api/v2"
-}
-
+// handleAuthorize checks the request as the provider does, in its order:
+// what ends on an error page (parameters, client, redirect_uri), then what
+// is redirected as an error; then it shows the chooser page, or answers a
+// silent login at once.
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	s.stats.authorize.Add(1)
-	v1 := isV1(r)
 	q, ok := s.requestParams(w, r)
 	if !ok {
 		return
 	}
-	if ycode, msg := s.checkParams(q, v1); msg != "" {
-		s.errorPage(w, http.StatusBadRequest, ycode, msg)
-		return
-	}
-	c, ok := s.client(q.Get("client_id"))
+	c, ok := s.authorizeClient(w, q)
 	if !ok {
-		s.errorPage(w, http.StatusBadRequest, yUnknownClient, "Le fournisseur de service (client_id) est inconnu.")
 		return
 	}
-	redirectURI, state := q.Get("redirect_uri"), q.Get("state")
-	if !slices.Contains(c.RedirectURIs, redirectURI) {
-		s.errorPage(w, http.StatusBadRequest, yBadRedirectURI, "L’adresse de retour (redirect_uri) n’est pas enregistrée pour ce fournisseur de service.")
-		return
-	}
-	fail := func(code, desc string) { s.redirectError(w, c.ID, redirectURI, state, code, desc, v1) }
-	scopes := uniqueFields(q.Get("scope"))
-	hint, hinted := q["idp_hint"]
-	switch rt := q.Get("response_type"); {
-	case state == "" && !v1:
-		fail("invalid_request", "missing required parameter 'state'")
-		return
-	case hinted && !v1 && !slices.Contains(c.IDPHints, hint[0]):
-		fail("invalid_idp_hint", "An idp_hint was provided but is not allowed")
-		return
-	case rt == "":
-		fail("invalid_request", "missing required parameter 'response_type'")
-		return
-	case rt != "code":
-		fail("unsupported_response_type", "unsupported response_type requested")
-		return
-	case !slices.Contains(scopes, "openid"):
-		fail("invalid_request", openidRequiredDesc)
-		return
-	}
-	for _, sc := range scopes {
-		if _, known := s.scopeTable(v1)[sc]; !known {
-			fail("invalid_scope", invalidScopeDesc)
-			return
-		}
-	}
-	acr, invalidACR := s.requestedACR(q.Get("acr_values"), v1) // plus.go
-	levels, claimsOK := requestedLevels(q)                     // ProConnect (proconnect.go)
-	if invalidACR != "" && !s.pc {
-		fail("invalid_acr", invalidACR)
-		return
-	}
-	amr, err := amrRequested(q.Get("claims"))
-	if err != nil || !claimsOK {
-		fail("invalid_request", "could not parse the claims parameter JSON")
+	ia, code, desc := s.newInteraction(c, q)
+	if code != "" {
+		s.redirectError(w, c.ID, ia.redirectURI, ia.state, code, desc)
 		return
 	}
 	uid := randomToken()
 	now := s.now()
 	s.mu.Lock()
 	prune(s.interactions, func(ia *interaction) bool { return now.After(ia.expires) })
-	s.interactions[uid] = &interaction{
-		clientID: c.ID, redirectURI: redirectURI, state: state, nonce: q.Get("nonce"),
-		scopes: scopes, amrInIDToken: amr, acr: acr, levels: levels, v1: v1, expires: now.Add(interactionTTL),
-	}
-	var users []User
-	for _, login := range s.userOrder {
-		users = append(users, s.users[login])
-	}
+	s.interactions[uid] = ia
 	s.mu.Unlock()
 	current := s.sessionUser(r)
 	if s.pc && q.Get("prompt") == "none" { // silent login: the session, or an error
@@ -140,7 +82,72 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if (c.Prompt || s.pc) && strings.Contains(q.Get("prompt"), "login") {
 		current = "" // prompt=login: a new authentication, no « Continuer en tant que »
 	}
-	s.chooserPage(w, apiPrefix(v1), uid, cmp.Or(c.Name, c.ID), users, current)
+	s.chooserPage(w, uid, cmp.Or(c.Name, c.ID), s.userList(), current)
+}
+
+// authorizeClient answers the provider's error page for what it does not
+// redirect (invalid parameters, unknown client, unregistered
+// redirect_uri), or returns the registration.
+func (s *Server) authorizeClient(w http.ResponseWriter, q url.Values) (Registration, bool) {
+	if ycode, msg := s.checkParams(q); msg != "" {
+		s.errorPage(w, http.StatusBadRequest, ycode, msg)
+		return Registration{}, false
+	}
+	c, ok := s.client(q.Get("client_id"))
+	if !ok {
+		s.errorPage(w, http.StatusBadRequest, yUnknownClient, "Le fournisseur de service (client_id) est inconnu.")
+		return Registration{}, false
+	}
+	if !slices.Contains(c.RedirectURIs, q.Get("redirect_uri")) {
+		s.errorPage(w, http.StatusBadRequest, yBadRedirectURI, "L’adresse de retour (redirect_uri) n’est pas enregistrée pour ce fournisseur de service.")
+		return Registration{}, false
+	}
+	return c, true
+}
+
+// newInteraction returns the login the request asks for, or the error
+// code and description the provider redirects with.
+func (s *Server) newInteraction(c Registration, q url.Values) (ia *interaction, code, desc string) {
+	ia = &interaction{clientID: c.ID, redirectURI: q.Get("redirect_uri"), state: q.Get("state"), nonce: q.Get("nonce"),
+		scopes: uniqueFields(q.Get("scope")), expires: s.now().Add(interactionTTL)}
+	hint, hinted := q["idp_hint"]
+	switch rt := q.Get("response_type"); {
+	case ia.state == "" && !s.v1:
+		return ia, "invalid_request", "missing required parameter 'state'"
+	case hinted && !s.v1 && !slices.Contains(c.IDPHints, hint[0]):
+		return ia, "invalid_idp_hint", "An idp_hint was provided but is not allowed"
+	case rt == "":
+		return ia, "invalid_request", "missing required parameter 'response_type'"
+	case rt != "code":
+		return ia, "unsupported_response_type", "unsupported response_type requested"
+	case !slices.Contains(ia.scopes, "openid"):
+		return ia, "invalid_request", openidRequiredDesc
+	case slices.ContainsFunc(ia.scopes, func(sc string) bool { _, known := s.scopeTable()[sc]; return !known }):
+		return ia, "invalid_scope", invalidScopeDesc
+	}
+	var invalidACR string
+	ia.acr, invalidACR = s.requestedACR(q.Get("acr_values")) // plus.go
+	if invalidACR != "" && !s.pc {
+		return ia, "invalid_acr", invalidACR
+	}
+	var err error
+	levels, claimsOK := requestedLevels(q) // ProConnect (proconnect.go)
+	ia.levels = levels
+	if ia.amrInIDToken, err = amrRequested(q.Get("claims")); err != nil || !claimsOK {
+		return ia, "invalid_request", "could not parse the claims parameter JSON"
+	}
+	return ia, "", ""
+}
+
+// userList returns the users of the chooser page, in order.
+func (s *Server) userList() []User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	users := make([]User, 0, len(s.userOrder))
+	for _, login := range s.userOrder {
+		users = append(users, s.users[login])
+	}
+	return users
 }
 
 func (s *Server) handleInteractionLogin(w http.ResponseWriter, r *http.Request) {
@@ -187,16 +194,16 @@ func (s *Server) issueCode(w http.ResponseWriter, uid string, ia *interaction, u
 		s.codes[code] = &authCode{
 			clientID: ia.clientID, redirectURI: ia.redirectURI, nonce: ia.nonce,
 			scopes: ia.scopes, amrInIDToken: ia.amrInIDToken, acr: acr, user: u.clone(),
-			authTime: now, expires: now.Add(codeTTL), v1: ia.v1,
+			authTime: now, expires: now.Add(codeTTL),
 		}
 	}
 	s.mu.Unlock()
 	if denied {
-		s.redirectError(w, ia.clientID, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc, ia.v1)
+		s.redirectError(w, ia.clientID, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc)
 		return
 	}
 	s.startSession(w, u.Login)
-	s.redirect(w, ia.clientID, ia.redirectURI, [][2]string{{"code", code}}, ia.state, ia.v1)
+	s.redirect(w, ia.clientID, ia.redirectURI, [][2]string{{"code", code}}, ia.state)
 }
 
 // silentLogin answers prompt=none (ProConnect): a code for the user of the
@@ -208,7 +215,7 @@ func (s *Server) silentLogin(w http.ResponseWriter, uid, current string) {
 		delete(s.interactions, uid)
 		s.mu.Unlock()
 		if ia != nil {
-			s.redirectError(w, ia.clientID, ia.redirectURI, ia.state, "login_required", "End-User authentication is required", false)
+			s.redirectError(w, ia.clientID, ia.redirectURI, ia.state, "login_required", "End-User authentication is required")
 		}
 		return
 	}
@@ -225,24 +232,24 @@ func (s *Server) handleInteractionAbort(w http.ResponseWriter, r *http.Request) 
 		s.errorPage(w, http.StatusBadRequest, yBadFormat, "Cette demande de connexion est inconnue ou a expiré.")
 		return
 	}
-	s.redirectError(w, ia.clientID, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc, ia.v1)
+	s.redirectError(w, ia.clientID, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc)
 }
 
 // redirectError redirects to the client with error, error_description,
 // state and (v2) iss.
-func (s *Server) redirectError(w http.ResponseWriter, clientID, redirectURI, state, code, desc string, v1 bool) {
-	s.redirect(w, clientID, redirectURI, [][2]string{{"error", code}, {"error_description", desc}}, state, v1)
+func (s *Server) redirectError(w http.ResponseWriter, clientID, redirectURI, state, code, desc string) {
+	s.redirect(w, clientID, redirectURI, [][2]string{{"error", code}, {"error_description", desc}}, state)
 }
 
 // redirect answers 303 to redirectURI with params, then state and iss
 // (v2 only; subject to the Callback faults), appended to its query string
 // without touching the bytes already there.
-func (s *Server) redirect(w http.ResponseWriter, clientID, redirectURI string, params [][2]string, state string, v1 bool) {
+func (s *Server) redirect(w http.ResponseWriter, clientID, redirectURI string, params [][2]string, state string) {
 	switch {
 	case s.hasFor(clientID, CallbackNoState):
 	case s.hasFor(clientID, CallbackWrongState):
 		params = append(params, [2]string{"state", randomToken()})
-	case state == "" && !v1:
+	case state == "" && !s.v1:
 		params = append(params, [2]string{"state", "undefined"}) // as FranceConnect writes it
 	default:
 		params = append(params, [2]string{"state", state})
@@ -250,9 +257,9 @@ func (s *Server) redirect(w http.ResponseWriter, clientID, redirectURI string, p
 	switch {
 	case s.hasFor(clientID, CallbackWrongIss):
 		params = append(params, [2]string{"iss", evilIssuer})
-	case s.hasFor(clientID, CallbackNoIss) || v1:
+	case s.hasFor(clientID, CallbackNoIss) || s.v1:
 	default:
-		params = append(params, [2]string{"iss", s.Issuer()})
+		params = append(params, [2]string{"iss", s.issuer})
 	}
 	w.Header().Set("Location", appendQuery(redirectURI, params))
 	w.Header().Set("Cache-Control", "no-store")

@@ -58,10 +58,15 @@ func TestAuthorizeChecks(t *testing.T) {
 		{name: "eidas2 eidas1", edit: set("acr_values", "eidas2 eidas1"), chosen: true},
 		{name: "unknown acr only", edit: set("acr_values", "loa-whatever"), chosen: true},
 		{name: "bad claims JSON", edit: set("claims", "{"), err: "invalid_request"},
-		{name: "PKCE ignored", edit: func(q url.Values) {
+		// FranceConnect refuses every parameter it does not list.
+		{name: "PKCE refused", edit: func(q url.Values) {
 			q.Set("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
 			q.Set("code_challenge_method", "S256")
-		}, chosen: true},
+		}, page: "Y030007"},
+		{name: "response_mode refused", edit: set("response_mode", "query"), page: "Y030007"},
+		{name: "login_hint refused", edit: set("login_hint", "angela@example.fr"), page: "Y030007"},
+		{name: "request refused", edit: set("request", "e30.e30."), page: "Y030007"},
+		{name: "unknown parameter refused", edit: set("foo", "bar"), page: "Y030007"},
 		{name: "ui_locales ignored", edit: set("ui_locales", "fr"), chosen: true},
 	}
 	for _, tt := range tests {
@@ -99,7 +104,7 @@ func TestAuthorizeChecks(t *testing.T) {
 					wantState = "undefined" // as FranceConnect writes a missing state
 				}
 				if !strings.HasPrefix(loc.String(), callback+"?") || got.Get("error") != tt.err ||
-					got.Get("state") != wantState || got.Get("iss") != srv.Issuer() || got.Get("error_description") == "" {
+					got.Get("state") != wantState || got.Get("iss") != srv.Environment().Issuer || got.Get("error_description") == "" {
 					t.Fatalf("redirect %s: want error=%s with state and iss", loc, tt.err)
 				}
 				if tt.desc != "" && got.Get("error_description") != tt.desc {
@@ -113,7 +118,7 @@ func TestAuthorizeChecks(t *testing.T) {
 func TestAuthorizePOST(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, "")
-	resp, err := noRedirect.PostForm(srv.Issuer()+"/authorize", authParams(c, callback))
+	resp, err := noRedirect.PostForm(srv.Environment().Issuer+"/authorize", authParams(c, callback))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +179,7 @@ func TestAbortLink(t *testing.T) {
 	}
 	resp.Body.Close()
 	want := callback + "?error=access_denied&error_description=User+auth+aborted&state=" +
-		url.QueryEscape(q.Get("state")) + "&iss=" + url.QueryEscape(srv.Issuer())
+		url.QueryEscape(q.Get("state")) + "&iss=" + url.QueryEscape(srv.Environment().Issuer)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
 		t.Fatalf("abort: %s %q, want 303 %q", resp.Status, resp.Header.Get("Location"), want)
 	}
@@ -195,10 +200,10 @@ func TestLogin(t *testing.T) {
 	q := authParams(c, callback)
 	cb := login(t, srv, q, fctest.DefaultUser)
 	got := cb.Query()
-	if len(got) != 3 || len(got.Get("code")) < 32 || got.Get("state") != q.Get("state") || got.Get("iss") != srv.Issuer() {
+	if len(got) != 3 || len(got.Get("code")) < 32 || got.Get("state") != q.Get("state") || got.Get("iss") != srv.Environment().Issuer {
 		t.Fatalf("callback %s: want code, state and iss", cb)
 	}
-	if want := callback + "?code=" + got.Get("code") + "&state=" + q.Get("state") + "&iss=" + url.QueryEscape(srv.Issuer()); cb.String() != want {
+	if want := callback + "?code=" + got.Get("code") + "&state=" + q.Get("state") + "&iss=" + url.QueryEscape(srv.Environment().Issuer); cb.String() != want {
 		t.Fatalf("callback %s, want %s", cb, want)
 	}
 
@@ -242,7 +247,7 @@ func TestLoginCustomUser(t *testing.T) {
 func TestRedirectURIWithQuery(t *testing.T) {
 	t.Parallel()
 	const portal = "https://portail.example/account-management/aidestpe-demandeurs/france-connect/code?redirectUrl=https%3A%2F%2Fportail.example%2Faides%2F%23%2Faidestpe%2Fconnecte%2Fdashboard%2Faccueil&jwtKey=jwt-aidestpe-portail-depot-demande-aides"
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	defer srv.Close()
 	c := srv.Register(fctest.Registration{RedirectURIs: []string{portal}})
 	q := authParams(c, portal)
@@ -283,7 +288,7 @@ func TestAppendQueryForms(t *testing.T) {
 	} {
 		t.Run(uri, func(t *testing.T) {
 			t.Parallel()
-			srv := fctest.NewServer()
+			srv := fctest.NewServer(fctest.Options{})
 			defer srv.Close()
 			c := srv.Register(fctest.Registration{RedirectURIs: []string{uri}})
 			cb, err := srv.Login(authURL(srv, authParams(c, uri)), fctest.DefaultUser)

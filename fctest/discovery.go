@@ -50,7 +50,7 @@ var knownScopes = []string{
 
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	s.stats.discovery.Add(1)
-	iss := s.Issuer()
+	iss := s.issuer
 	doc := discovery{
 		Issuer:                iss,
 		AuthorizationEndpoint: iss + "/authorize",

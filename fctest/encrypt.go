@@ -45,7 +45,7 @@ func (s *Server) encrypt(c Registration, jws string, f jweFaults) (string, error
 	}
 	// FranceConnect+ repeats iss and aud in the header (before 2026 it did
 	// not: a client must accept both).
-	opts := (&jose.EncrypterOptions{}).WithHeader("iss", s.Issuer()).WithHeader("aud", c.ID)
+	opts := (&jose.EncrypterOptions{}).WithHeader("iss", s.issuer).WithHeader("aud", c.ID)
 	if !s.hasFor(c.ID, f.noCty) {
 		opts = opts.WithContentType("JWT")
 	}

@@ -12,7 +12,7 @@ import (
 // without a browser. The callback URL it gets back is what the browser
 // would bring to the application.
 func Example() {
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	defer srv.Close()
 
 	client := srv.Register(fctest.Registration{
@@ -37,7 +37,7 @@ func Example() {
 	u, _ := url.Parse(callback)
 	fmt.Println(u.Host + u.Path)
 	fmt.Println(u.Query().Get("state"))
-	fmt.Println(u.Query().Get("iss") == srv.Issuer())
+	fmt.Println(u.Query().Get("iss") == srv.Environment().Issuer)
 	fmt.Println(u.Query().Get("code") != "")
 
 	// Negative tests switch one fault on.

@@ -1,18 +1,27 @@
 package fctest
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Fault
+
 import (
 	"fmt"
 	"slices"
+	"strings"
+
+	"github.com/franceconnect-go/franceconnect"
 )
 
-// Fault is a deliberate deviation from FranceConnect's behaviour. Switch
-// faults on with [Server.Inject]; each one applies to every following
-// response it concerns until [Server.Reset]. Faults combine.
+// Fault is a deliberate deviation from the provider's behaviour. Switch
+// faults on for every registration with [Server.Inject], or for one with
+// [Registration.Faults]; each one applies to every following response it
+// concerns until [Server.Reset]. Faults combine. Its String is the
+// constant's name ("IDTokenExpired"), which cmd/fcmock reads too.
 type Fault int
 
-// ID token faults. They apply to the id_token of every following token
-// response.
+// The faults, by what they alter.
 const (
+	// ID token faults. They apply to the id_token of every following token
+	// response.
+
 	// IDTokenWrongIssuer sets iss to "https://evil.example/api/v2".
 	IDTokenWrongIssuer Fault = iota + 1
 	// IDTokenMissingIssuer removes iss.
@@ -74,23 +83,21 @@ const (
 	IDTokenAtHash
 	// IDTokenAtHashWrong adds an at_hash that does not match the access token.
 	IDTokenAtHashWrong
-)
 
-// Key set and discovery faults.
-const (
+	// Key set and discovery faults.
+
 	// JWKSWithBadKeys adds unparseable keys (bad coordinates, bad base64,
 	// unknown kty, no kty) to the JWKS, before and after the good ones.
-	JWKSWithBadKeys Fault = iota + 100
+	JWKSWithBadKeys
 	// DiscoveryWrongIssuer makes the discovery document announce the issuer
 	// "https://evil.example/api/v2".
 	DiscoveryWrongIssuer
-)
 
-// Callback faults. They apply to every redirect to the client's
-// redirect_uri, successful or not.
-const (
+	// Callback faults. They apply to every redirect to the client's
+	// redirect_uri, successful or not.
+
 	// CallbackWrongIss sets the iss parameter to "https://evil.example/api/v2".
-	CallbackWrongIss Fault = iota + 200
+	CallbackWrongIss
 	// CallbackNoIss omits the iss parameter.
 	CallbackNoIss
 	// CallbackNoState omits the state parameter.
@@ -101,14 +108,13 @@ const (
 	// error=access_denied and error_description "User auth aborted", as if
 	// the user had clicked "Revenir sur le service".
 	CallbackAccessDenied
-)
 
-// Token endpoint faults. They apply to every following token request,
-// before the request is checked (the code is not consumed), except
-// TokenDotsIDToken which alters a successful answer.
-const (
+	// Token endpoint faults. They apply to every following token request,
+	// before the request is checked (the code is not consumed), except
+	// TokenDotsIDToken which alters a successful answer.
+
 	// TokenServerError answers 500 with an HTML body.
-	TokenServerError Fault = iota + 300
+	TokenServerError
 	// TokenGarbage answers 200 with a body that is not JSON.
 	TokenGarbage
 	// TokenUnauthorized answers 401 invalid_client (Y0434A7B) with
@@ -125,12 +131,11 @@ const (
 	// TokenDotsIDToken replaces the id_token of a successful answer with a
 	// megabyte of dots.
 	TokenDotsIDToken
-)
 
-// Userinfo faults. They apply to every following userinfo request.
-const (
+	// Userinfo faults. They apply to every following userinfo request.
+
 	// UserInfoSubMismatch sets sub to another user's pairwise identifier.
-	UserInfoSubMismatch Fault = iota + 400
+	UserInfoSubMismatch
 	// UserInfoJSON answers plain application/json instead of a signed JWT.
 	UserInfoJSON
 	// UserInfoWrongIssuer sets iss to "https://evil.example/api/v2".
@@ -149,106 +154,125 @@ const (
 	// OversizedUserInfo answers 200 application/jwt with a 10 MB body,
 	// streamed.
 	OversizedUserInfo
-)
 
-// Logout faults. They apply to the redirect to post_logout_redirect_uri.
-const (
+	// Logout faults. They apply to the redirect to post_logout_redirect_uri.
+
 	// LogoutWrongState replaces state with another random value.
-	LogoutWrongState Fault = iota + 500
+	LogoutWrongState
 	// LogoutNoState omits state.
 	LogoutNoState
+
+	// FranceConnect+ faults. They apply only to a FranceConnect+ server:
+	// ID token faults to the id_token of every following token response,
+	// userinfo faults to every following userinfo response. The inner JWS
+	// is built as usual (the other faults still apply to it).
+
+	// IDTokenNotEncrypted sends the signed ID token (JWS) without
+	// encrypting it.
+	IDTokenNotEncrypted
+	// IDTokenJWEUnknownKid encrypts for the client's key but announces a
+	// kid the client never registered.
+	IDTokenJWEUnknownKid
+	// IDTokenJWEDir encrypts with "alg":"dir" and a random 256-bit key,
+	// keeping the client's kid.
+	IDTokenJWEDir
+	// IDTokenJWEPBES2 encrypts with "alg":"PBES2-HS256+A128KW" keyed with
+	// the client secret, keeping the client's kid.
+	IDTokenJWEPBES2
+	// IDTokenJWEWrongEnc encrypts for the client's key with enc A128GCM
+	// instead of A256GCM.
+	IDTokenJWEWrongEnc
+	// IDTokenJWEOtherAlg encrypts for the client's key and kid with another
+	// key management algorithm than the key's: RSA-OAEP-256 for an RSA-OAEP
+	// key and the reverse, ECDH-ES+A256KW for an ECDH-ES key.
+	IDTokenJWEOtherAlg
+	// IDTokenJWETampered flips bits of the JWE's authentication tag.
+	IDTokenJWETampered
+	// IDTokenJWENoCty omits the content type (cty) header.
+	IDTokenJWENoCty
+
+	// UserInfoNotEncrypted sends the signed userinfo (JWS, still
+	// application/jwt) without encrypting it.
+	UserInfoNotEncrypted
+	// UserInfoJWEUnknownKid: as IDTokenJWEUnknownKid, for userinfo.
+	UserInfoJWEUnknownKid
+	// UserInfoJWEDir: as IDTokenJWEDir, for userinfo.
+	UserInfoJWEDir
+	// UserInfoJWEPBES2: as IDTokenJWEPBES2, for userinfo.
+	UserInfoJWEPBES2
+	// UserInfoJWEWrongEnc: as IDTokenJWEWrongEnc, for userinfo.
+	UserInfoJWEWrongEnc
+	// UserInfoJWEOtherAlg: as IDTokenJWEOtherAlg, for userinfo.
+	UserInfoJWEOtherAlg
+	// UserInfoJWETampered: as IDTokenJWETampered, for userinfo.
+	UserInfoJWETampered
+	// UserInfoJWENoCty: as IDTokenJWENoCty, for userinfo.
+	UserInfoJWENoCty
+
+	// ProConnect faults.
+
+	// UserInfoSigned answers a signed JWT to a registration whose userinfo
+	// is JSON (Registration.UserInfoJSON).
+	UserInfoSigned
+	// IDTokenACRUnknown sets acr to a value ProConnect removed in 2026
+	// (".../assurance/self-asserted-2fa"), which the client no longer knows.
+	IDTokenACRUnknown
+
+	// faultEnd follows the last fault.
+	faultEnd
 )
 
-var faultNames = map[Fault]string{
-	IDTokenWrongIssuer:        "IDTokenWrongIssuer",
-	IDTokenMissingIssuer:      "IDTokenMissingIssuer",
-	IDTokenWrongAudience:      "IDTokenWrongAudience",
-	IDTokenExtraAudience:      "IDTokenExtraAudience",
-	IDTokenMissingAudience:    "IDTokenMissingAudience",
-	IDTokenExpired:            "IDTokenExpired",
-	IDTokenIssuedInFuture:     "IDTokenIssuedInFuture",
-	IDTokenIssuedLongAgo:      "IDTokenIssuedLongAgo",
-	IDTokenMissingSub:         "IDTokenMissingSub",
-	IDTokenMissingIat:         "IDTokenMissingIat",
-	IDTokenMissingExp:         "IDTokenMissingExp",
-	IDTokenMissingNonce:       "IDTokenMissingNonce",
-	IDTokenWrongNonce:         "IDTokenWrongNonce",
-	IDTokenMissingACR:         "IDTokenMissingACR",
-	IDTokenACRLow:             "IDTokenACRLow",
-	IDTokenBadSignature:       "IDTokenBadSignature",
-	IDTokenAlgNone:            "IDTokenAlgNone",
-	IDTokenHS256WithSecret:    "IDTokenHS256WithSecret",
-	IDTokenHS256WithPublicKey: "IDTokenHS256WithPublicKey",
-	IDTokenOtherAlg:           "IDTokenOtherAlg",
-	IDTokenUnknownKid:         "IDTokenUnknownKid",
-	IDTokenNoKid:              "IDTokenNoKid",
-	IDTokenAtHash:             "IDTokenAtHash",
-	IDTokenAtHashWrong:        "IDTokenAtHashWrong",
-	JWKSWithBadKeys:           "JWKSWithBadKeys",
-	DiscoveryWrongIssuer:      "DiscoveryWrongIssuer",
-	CallbackWrongIss:          "CallbackWrongIss",
-	CallbackNoIss:             "CallbackNoIss",
-	CallbackNoState:           "CallbackNoState",
-	CallbackWrongState:        "CallbackWrongState",
-	CallbackAccessDenied:      "CallbackAccessDenied",
-	TokenServerError:          "TokenServerError",
-	TokenGarbage:              "TokenGarbage",
-	TokenUnauthorized:         "TokenUnauthorized",
-	TokenBadRequest:           "TokenBadRequest",
-	SlowToken:                 "SlowToken",
-	OversizedToken:            "OversizedToken",
-	TokenDotsIDToken:          "TokenDotsIDToken",
-	UserInfoSubMismatch:       "UserInfoSubMismatch",
-	UserInfoJSON:              "UserInfoJSON",
-	UserInfoWrongIssuer:       "UserInfoWrongIssuer",
-	UserInfoWrongAudience:     "UserInfoWrongAudience",
-	UserInfoBadSignature:      "UserInfoBadSignature",
-	UserInfoAlgNone:           "UserInfoAlgNone",
-	UserInfoServerError:       "UserInfoServerError",
-	SlowUserInfo:              "SlowUserInfo",
-	OversizedUserInfo:         "OversizedUserInfo",
-	LogoutWrongState:          "LogoutWrongState",
-	LogoutNoState:             "LogoutNoState",
-}
+// serverFaults concern no registration: they apply to the whole server
+// only (Server.Inject), not in Registration.Faults.
+var serverFaults = []Fault{JWKSWithBadKeys, DiscoveryWrongIssuer}
 
-// String returns the constant's name, e.g. "IDTokenExpired".
-func (f Fault) String() string {
-	if name, ok := faultNames[f]; ok {
-		return name
-	}
-	if name, ok := plusFaultNames[f]; ok {
-		return name
-	}
-	if name, ok := proConnectFaultNames[f]; ok {
-		return name
-	}
-	return fmt.Sprintf("Fault(%d)", int(f))
-}
-
-// Faults lists every fault, in declaration order. Handy to check that a
-// client rejects each of them.
-func Faults() []Fault {
+// Faults lists the faults that apply to a server of federation f, in
+// declaration order: on FranceConnect+ the encryption faults too, on
+// ProConnect UserInfoSigned too; on FranceConnectV1 neither, nor the key
+// set and discovery faults (v1 has neither).
+func Faults(f franceconnect.Federation) []Fault {
 	var all []Fault
-	for _, r := range [][2]Fault{
-		{IDTokenWrongIssuer, IDTokenAtHashWrong},
-		{JWKSWithBadKeys, DiscoveryWrongIssuer},
-		{CallbackWrongIss, CallbackAccessDenied},
-		{TokenServerError, TokenDotsIDToken},
-		{UserInfoSubMismatch, OversizedUserInfo},
-		{LogoutWrongState, LogoutNoState},
-		{IDTokenNotEncrypted, UserInfoJWENoCty}, // FranceConnect+ (plus.go)
-		{UserInfoSigned, IDTokenACRUnknown},     // ProConnect (proconnect.go)
-	} {
-		for f := r[0]; f <= r[1]; f++ {
-			all = append(all, f)
+	for x := Fault(1); x < faultEnd; x++ {
+		if x.appliesTo(f) {
+			all = append(all, x)
 		}
 	}
 	return all
 }
 
-// Inject switches faults on. They stay on for every following response
-// until [Server.Reset]; injecting a fault twice is the same as once.
+// appliesTo reports whether x can alter what a server of federation f
+// answers.
+func (x Fault) appliesTo(f franceconnect.Federation) bool {
+	switch {
+	case x >= IDTokenNotEncrypted && x <= UserInfoJWENoCty:
+		return f == franceconnect.FranceConnectPlus
+	case x == UserInfoSigned:
+		return f == franceconnect.ProConnect
+	case slices.Contains(serverFaults, x):
+		return f != franceconnect.FranceConnectV1
+	}
+	return x > 0 && x < faultEnd
+}
+
+// checkFaults panics on faults that cannot apply where they are injected:
+// another federation's, or, for one registration, a server fault.
+func (s *Server) checkFaults(where string, registration bool, faults []Fault) {
+	for _, f := range faults {
+		switch {
+		case !f.appliesTo(s.federation):
+			panic(fmt.Sprintf("fctest: %s: %v does not apply to a %v server", where, f, s.federation))
+		case registration && slices.Contains(serverFaults, f):
+			panic(fmt.Sprintf("fctest: %s: %v concerns the whole server, not one registration: use Server.Inject", where, f))
+		}
+	}
+}
+
+// Inject switches faults on for every registration. They stay on for
+// every following response until [Server.Reset]; injecting a fault twice
+// is the same as once. It panics on a fault that does not apply to the
+// server's federation (see [Faults]).
 func (s *Server) Inject(f ...Fault) {
+	s.checkFaults("Inject", false, f)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, one := range f {
@@ -264,7 +288,7 @@ func (s *Server) Reset() {
 	clear(s.faults)
 }
 
-// has reports whether fault f is on.
+// has reports whether fault f is on for the whole server.
 func (s *Server) has(f Fault) bool { return s.hasFor("", f) }
 
 // hasFor reports whether f is injected for the whole server, or in the
@@ -280,13 +304,12 @@ func (s *Server) hasForLocked(clientID string, f Fault) bool {
 	return s.faults[f] || slices.Contains(s.clients[clientID].Faults, f)
 }
 
-// ParseFault returns the fault named name ("IDTokenExpired"), as String
-// writes it.
-func ParseFault(name string) (Fault, error) {
-	for _, f := range Faults() {
-		if f.String() == name {
-			return f, nil
+// faultByName returns the fault whose String is name.
+func faultByName(name string) (Fault, bool) {
+	for f := Fault(1); f < faultEnd; f++ {
+		if strings.EqualFold(f.String(), name) {
+			return f, true
 		}
 	}
-	return 0, fmt.Errorf("fctest: no fault named %q", name)
+	return 0, false
 }

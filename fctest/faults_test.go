@@ -7,12 +7,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/franceconnect-go/franceconnect"
 	"github.com/franceconnect-go/franceconnect/fctest"
 )
 
@@ -164,9 +166,9 @@ func TestSlowFaults(t *testing.T) {
 			t.Parallel()
 			srv, c := setup(t, "")
 			srv.Inject(fault)
-			endpoint := srv.Issuer() + "/token"
+			endpoint := srv.Environment().Issuer + "/token"
 			if fault == fctest.SlowUserInfo {
-				endpoint = srv.Issuer() + "/userinfo"
+				endpoint = srv.Environment().Issuer + "/userinfo"
 			}
 			// A client that gives up early is released early.
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -196,7 +198,7 @@ func TestJWKSWithBadKeys(t *testing.T) {
 	srv, _ := setup(t, "")
 	srv.Inject(fctest.JWKSWithBadKeys)
 	var set struct{ Keys []json.RawMessage }
-	getJSON(t, srv.Issuer()+"/jwks", &set)
+	getJSON(t, srv.Environment().Issuer+"/jwks", &set)
 	good := 0
 	for _, raw := range set.Keys {
 		var k jose.JSONWebKey
@@ -227,8 +229,8 @@ func TestDiscoveryWrongIssuer(t *testing.T) {
 	srv, _ := setup(t, "")
 	srv.Inject(fctest.DiscoveryWrongIssuer)
 	var doc map[string]any
-	getJSON(t, srv.Issuer()+"/.well-known/openid-configuration", &doc)
-	if doc["issuer"] != evilIssuer || doc["token_endpoint"] != srv.Issuer()+"/token" {
+	getJSON(t, srv.Environment().Issuer+"/.well-known/openid-configuration", &doc)
+	if doc["issuer"] != evilIssuer || doc["token_endpoint"] != srv.Environment().Issuer+"/token" {
 		t.Fatalf("discovery %v", doc)
 	}
 }
@@ -260,7 +262,14 @@ func TestEveryFaultTested(t *testing.T) {
 	for f := range pcFaults { // proconnect_test.go
 		covered[f] = true
 	}
-	all := fctest.Faults()
+	var all []fctest.Fault
+	for _, f := range []franceconnect.Federation{franceconnect.FranceConnect, franceconnect.FranceConnectPlus, franceconnect.ProConnect, franceconnect.FranceConnectV1} {
+		for _, x := range fctest.Faults(f) {
+			if !slices.Contains(all, x) {
+				all = append(all, x)
+			}
+		}
+	}
 	if len(all) != len(covered) {
 		t.Errorf("%d faults, %d covered", len(all), len(covered))
 	}

@@ -29,7 +29,7 @@ func random(n int) string {
 // setup starts a server with one client of the given alg.
 func setup(t *testing.T, alg string) (*fctest.Server, fctest.Registration) {
 	t.Helper()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	t.Cleanup(srv.Close)
 	c := srv.Register(fctest.Registration{
 		RedirectURIs:           []string{callback},
@@ -54,7 +54,7 @@ func authParams(c fctest.Registration, redirectURI string) url.Values {
 }
 
 func authURL(srv *fctest.Server, q url.Values) string {
-	return srv.Issuer() + "/authorize?" + q.Encode()
+	return srv.Environment().Issuer + "/authorize?" + q.Encode()
 }
 
 // flow is one login: its request and what came back.
@@ -83,7 +83,7 @@ func login(t *testing.T, srv *fctest.Server, q url.Values, u fctest.User) *url.U
 // exchange posts the code to the token endpoint.
 func exchange(t *testing.T, srv *fctest.Server, c fctest.Registration, code, redirectURI string) (int, []byte, http.Header) {
 	t.Helper()
-	return postForm(t, srv.Issuer()+"/token", url.Values{
+	return postForm(t, srv.Environment().Issuer+"/token", url.Values{
 		"grant_type":    {"authorization_code"},
 		"code":          {code},
 		"redirect_uri":  {redirectURI},
@@ -161,7 +161,7 @@ func getJSON(t *testing.T, u string, v any) http.Header {
 func jwks(t *testing.T, srv *fctest.Server) jose.JSONWebKeySet {
 	t.Helper()
 	var set jose.JSONWebKeySet
-	getJSON(t, srv.Issuer()+"/jwks", &set)
+	getJSON(t, srv.Environment().Issuer+"/jwks", &set)
 	return set
 }
 
@@ -219,7 +219,7 @@ func unverified(t *testing.T, token string) (header, claims map[string]any, sig 
 // userinfo calls the userinfo endpoint with the bearer token.
 func userinfo(t *testing.T, srv *fctest.Server, token string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, srv.Issuer()+"/userinfo", nil)
+	req, _ := http.NewRequest(http.MethodGet, srv.Environment().Issuer+"/userinfo", nil)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

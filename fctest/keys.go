@@ -79,13 +79,17 @@ func (kp *keyPair) kid(alg string) string {
 	return kp.ecKid
 }
 
+// public returns the public key for alg (ES256 or RS256).
+func (kp *keyPair) public(alg string) any {
+	if alg == RS256 {
+		return &kp.rsa.PublicKey
+	}
+	return &kp.ec.PublicKey
+}
+
 // publicPEM returns the PKIX PEM encoding of the public key for alg.
 func (kp *keyPair) publicPEM(alg string) []byte {
-	var pub any = &kp.ec.PublicKey
-	if alg == RS256 {
-		pub = &kp.rsa.PublicKey
-	}
-	der, err := x509.MarshalPKIXPublicKey(pub)
+	der, err := x509.MarshalPKIXPublicKey(kp.public(alg))
 	if err != nil {
 		return nil
 	}

@@ -25,8 +25,8 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, yBadParams, "Le paramètre obligatoire id_token_hint est absent.")
 		return
 	}
-	iss, aud, ok := s.verifyHint(hint, isV1(r))
-	if !ok || iss != s.issuer(isV1(r)) {
+	iss, aud, ok := s.verifyHint(hint)
+	if !ok || iss != s.issuer {
 		s.errorPage(w, http.StatusBadRequest, yBadParams, "Le paramètre id_token_hint n’est pas un jeton émis par ce serveur.")
 		return
 	}
@@ -67,9 +67,9 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 }
 
 // verifyHint checks that jwt is an ID token this server signed for one of
-// its clients (the algorithm and key of that client and API version), and
-// returns its iss and aud.
-func (s *Server) verifyHint(jwt string, v1 bool) (iss, aud string, ok bool) {
+// its clients (the algorithm and key of that client), and returns its iss
+// and aud.
+func (s *Server) verifyHint(jwt string) (iss, aud string, ok bool) {
 	if len(jwt) > maxBody {
 		return "", "", false
 	}
@@ -78,25 +78,13 @@ func (s *Server) verifyHint(jwt string, v1 bool) (iss, aud string, ok bool) {
 		return "", "", false
 	}
 	iss, aud, ok = hintClaims(jws.UnsafePayloadWithoutVerification())
-	if !ok {
-		return "", "", false
-	}
 	c, found := s.client(aud)
-	if !found {
+	if !ok || !found || jws.Signatures[0].Header.Algorithm != c.Alg {
 		return "", "", false
 	}
-	alg := jws.Signatures[0].Header.Algorithm
-	var key any
-	kp := s.currentKeys()
-	switch {
-	case (v1 || c.Alg == HS256) && alg == HS256:
-		key = []byte(c.Secret)
-	case !v1 && alg == ES256 && c.Alg == ES256:
-		key = &kp.ec.PublicKey
-	case !v1 && alg == RS256 && c.Alg == RS256:
-		key = &kp.rsa.PublicKey
-	default:
-		return "", "", false
+	var key any = c.hmacKey()
+	if c.Alg != HS256 {
+		key = s.currentKeys().public(c.Alg)
 	}
 	if _, err := jws.Verify(key); err != nil {
 		return "", "", false

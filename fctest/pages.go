@@ -35,13 +35,13 @@ button:hover,button:focus{background:#1212ff}
 </html>
 `))
 
-func (s *Server) chooserPage(w http.ResponseWriter, prefix, uid, clientID string, users []User, current string) {
+func (s *Server) chooserPage(w http.ResponseWriter, uid, clientID string, users []User, current string) {
 	type entry struct{ Login, Label string }
 	data := struct {
 		Brand, Prefix, UID, ClientID string
 		Users                        []entry
 		Current                      *entry
-	}{Brand: "FranceConnect", Prefix: prefix, UID: uid, ClientID: clientID}
+	}{Brand: "FranceConnect", Prefix: s.prefix, UID: uid, ClientID: clientID}
 	switch {
 	case s.pc:
 		data.Brand = "ProConnect"

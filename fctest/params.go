@@ -11,56 +11,69 @@ import (
 	"unicode/utf8"
 )
 
+// franceConnectParams are the only authorize parameters FranceConnect's
+// core accepts (v2 and FranceConnect+): it refuses any other with
+// invalid_request, so PKCE, request, request_uri, login_hint and
+// response_mode never reach it.
+var franceConnectParams = []string{"client_id", "acr_values", "claims", "response_type", "nonce", "state",
+	"redirect_uri", "scope", "prompt", "idp_hint", "ui_locales"}
+
 // checkAuthorizeParams does FranceConnect's parameter validation (the
 // checks that end on error page Y030007) and returns what is wrong. The
-// legacy API wants no acr_values, no minimum nonce length, and does not
-// check prompt.
+// legacy API wants no acr_values, no minimum nonce length, does not check
+// prompt nor refuse unknown parameters, but wants a state.
 func checkAuthorizeParams(q url.Values, v1 bool) string {
 	for k, v := range q {
-		if len(v) > 1 {
+		switch {
+		case len(v) > 1:
 			return "Le paramètre " + k + " est présent plusieurs fois."
+		case !v1 && !slices.Contains(franceConnectParams, k):
+			return "Le paramètre " + k + " n’est pas autorisé (invalid_request: invalid parameter)."
 		}
 	}
-	// A missing state is redirected as an error (state=undefined) below.
-	for _, k := range []string{"client_id", "redirect_uri", "scope", "nonce", "acr_values"} {
-		if q.Get(k) == "" && (k != "acr_values" || !v1) {
+	// A missing state is redirected as an error (state=undefined) on v2.
+	required := []string{"client_id", "redirect_uri", "scope", "nonce", "acr_values"}
+	if v1 {
+		required = []string{"client_id", "redirect_uri", "scope", "nonce", "state"}
+	}
+	for _, k := range required {
+		if q.Get(k) == "" {
 			return "Le paramètre obligatoire " + k + " est absent."
 		}
 	}
 	if u, err := url.Parse(q.Get("redirect_uri")); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return "Le paramètre redirect_uri n’est pas une URL."
 	}
-	if v1 {
-		if q.Get("state") == "" {
-			return "Le paramètre obligatoire state est absent."
-		}
+	switch {
+	case v1:
 		return ""
-	}
-	if utf8.RuneCountInString(q.Get("nonce")) < 22 {
+	case utf8.RuneCountInString(q.Get("nonce")) < 22:
 		return "Le paramètre nonce doit compter au moins 22 caractères."
-	}
-	if prompt, ok := q["prompt"]; ok {
-		words := strings.Fields(prompt[0])
-		valid := len(words) > 0 && len(words) <= 2
-		for i, p := range words {
-			if (p != "login" && p != "consent") || (i == 1 && words[0] == p) {
-				valid = false
-			}
-		}
-		if !valid {
-			return "Le paramètre prompt n’accepte que login, consent ou « login consent »."
-		}
+	case q.Has("prompt") && !validPrompt(q.Get("prompt")):
+		return "Le paramètre prompt n’accepte que login, consent ou « login consent »."
 	}
 	return ""
 }
 
+// validPrompt accepts login, consent, or both once each.
+func validPrompt(prompt string) bool {
+	words := strings.Fields(prompt)
+	valid := len(words) > 0 && len(words) <= 2
+	for i, p := range words {
+		if (p != "login" && p != "consent") || (i == 1 && words[0] == p) {
+			valid = false
+		}
+	}
+	return valid
+}
+
 // checkParams validates the authorize parameters as the server's
 // federation does, and returns the Y-code and message of the error page.
-func (s *Server) checkParams(q url.Values, v1 bool) (yCode, msg string) {
+func (s *Server) checkParams(q url.Values) (yCode, msg string) {
 	if s.pc {
 		return checkProConnectParams(q)
 	}
-	return yBadParams, checkAuthorizeParams(q, v1)
+	return yBadParams, checkAuthorizeParams(q, s.v1)
 }
 
 // resolveACR applies FranceConnect's rule: the lowest known level among the

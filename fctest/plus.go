@@ -1,6 +1,7 @@
 package fctest
 
 import (
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -12,14 +13,26 @@ import (
 	"sync"
 
 	jose "github.com/go-jose/go-jose/v4"
-
-	franceconnect "github.com/franceconnect-go/franceconnect"
 )
 
-// FranceConnect+ mode: NewPlusServer starts a server whose /api/v2 behaves
-// like FranceConnect+ (core-fcp-high): acr_values eidas2 or eidas3, ES256
-// only, and ID tokens and userinfo signed then encrypted for the client's
-// key (compact JWE, cty JWT, enc A256GCM, kid of the client's key).
+// FranceConnect+ mode (Options.Federation FranceConnectPlus): the server's
+// /api/v2 behaves like FranceConnect+ (core-fcp-high):
+//
+//   - authorize accepts acr_values eidas2 or eidas3 and redirects
+//     error=invalid_acr for eidas1 (or no known level);
+//   - the ID token's acr is the requested level, or User.ACR when set;
+//   - clients sign with ES256 only, and must register their public
+//     encryption keys (Registration.EncryptionKeys);
+//   - ID tokens and userinfo are signed with ES256, then encrypted for the
+//     client's first encryption key: compact JWE with that key's algorithm
+//     (RSA-OAEP, RSA-OAEP-256 or ECDH-ES) and kid, enc A256GCM, cty JWT;
+//   - the JWKS has the ES256 key only; discovery announces eidas2/eidas3,
+//     ES256 and the encryption algorithms;
+//   - logout expects the decrypted (signed) ID token as id_token_hint: a
+//     JWE is refused.
+//
+// Scopes and claims are FranceConnect's (the rnipp_* scopes of
+// FranceConnect+ are not implemented).
 
 // Key management algorithms a FranceConnect+ client's encryption key can
 // have.
@@ -28,83 +41,6 @@ const (
 	RSAOAEP256 = "RSA-OAEP-256"
 	ECDHES     = "ECDH-ES"
 )
-
-// FranceConnect+ faults. They apply only to a server started with
-// [NewPlusServer]: ID token faults to the id_token of every following token
-// response, userinfo faults to every following userinfo response. The
-// inner JWS is built as usual (the other faults still apply to it).
-const (
-	// IDTokenNotEncrypted sends the signed ID token (JWS) without
-	// encrypting it.
-	IDTokenNotEncrypted Fault = iota + 600
-	// IDTokenJWEUnknownKid encrypts for the client's key but announces a
-	// kid the client never registered.
-	IDTokenJWEUnknownKid
-	// IDTokenJWEDir encrypts with "alg":"dir" and a random 256-bit key,
-	// keeping the client's kid.
-	IDTokenJWEDir
-	// IDTokenJWEPBES2 encrypts with "alg":"PBES2-HS256+A128KW" keyed with
-	// the client secret, keeping the client's kid.
-	IDTokenJWEPBES2
-	// IDTokenJWEWrongEnc encrypts for the client's key with enc A128GCM
-	// instead of A256GCM.
-	IDTokenJWEWrongEnc
-	// IDTokenJWEOtherAlg encrypts for the client's key and kid with another
-	// key management algorithm than the key's: RSA-OAEP-256 for an RSA-OAEP
-	// key and the reverse, ECDH-ES+A256KW for an ECDH-ES key.
-	IDTokenJWEOtherAlg
-	// IDTokenJWETampered flips bits of the JWE's authentication tag.
-	IDTokenJWETampered
-	// IDTokenJWENoCty omits the content type (cty) header.
-	IDTokenJWENoCty
-
-	// UserInfoNotEncrypted sends the signed userinfo (JWS, still
-	// application/jwt) without encrypting it.
-	UserInfoNotEncrypted
-	// UserInfoJWEUnknownKid: as IDTokenJWEUnknownKid, for userinfo.
-	UserInfoJWEUnknownKid
-	// UserInfoJWEDir: as IDTokenJWEDir, for userinfo.
-	UserInfoJWEDir
-	// UserInfoJWEPBES2: as IDTokenJWEPBES2, for userinfo.
-	UserInfoJWEPBES2
-	// UserInfoJWEWrongEnc: as IDTokenJWEWrongEnc, for userinfo.
-	UserInfoJWEWrongEnc
-	// UserInfoJWEOtherAlg: as IDTokenJWEOtherAlg, for userinfo.
-	UserInfoJWEOtherAlg
-	// UserInfoJWETampered: as IDTokenJWETampered, for userinfo.
-	UserInfoJWETampered
-	// UserInfoJWENoCty: as IDTokenJWENoCty, for userinfo.
-	UserInfoJWENoCty
-)
-
-var plusFaultNames = map[Fault]string{
-	IDTokenNotEncrypted:   "IDTokenNotEncrypted",
-	IDTokenJWEUnknownKid:  "IDTokenJWEUnknownKid",
-	IDTokenJWEDir:         "IDTokenJWEDir",
-	IDTokenJWEPBES2:       "IDTokenJWEPBES2",
-	IDTokenJWEWrongEnc:    "IDTokenJWEWrongEnc",
-	IDTokenJWEOtherAlg:    "IDTokenJWEOtherAlg",
-	IDTokenJWETampered:    "IDTokenJWETampered",
-	IDTokenJWENoCty:       "IDTokenJWENoCty",
-	UserInfoNotEncrypted:  "UserInfoNotEncrypted",
-	UserInfoJWEUnknownKid: "UserInfoJWEUnknownKid",
-	UserInfoJWEDir:        "UserInfoJWEDir",
-	UserInfoJWEPBES2:      "UserInfoJWEPBES2",
-	UserInfoJWEWrongEnc:   "UserInfoJWEWrongEnc",
-	UserInfoJWEOtherAlg:   "UserInfoJWEOtherAlg",
-	UserInfoJWETampered:   "UserInfoJWETampered",
-	UserInfoJWENoCty:      "UserInfoJWENoCty",
-}
-
-// PlusFaults lists the FranceConnect+ faults, in declaration order (they
-// are part of [Faults] too).
-func PlusFaults() []Fault {
-	var all []Fault
-	for f := IDTokenNotEncrypted; f <= UserInfoJWENoCty; f++ {
-		all = append(all, f)
-	}
-	return all
-}
 
 // jweFaults are the faults of one encrypted response.
 type jweFaults struct {
@@ -118,47 +54,13 @@ var (
 		UserInfoJWEWrongEnc, UserInfoJWEOtherAlg, UserInfoJWETampered, UserInfoJWENoCty}
 )
 
-// NewPlusServer starts a mock FranceConnect+ on a loopback port. It is a
-// [Server] whose API under /api/v2 behaves like FranceConnect+:
-//
-//   - authorize accepts acr_values eidas2 or eidas3 and redirects
-//     error=invalid_acr for eidas1 (or no known level);
-//   - the ID token's acr is the requested level, or [User.ACR] when set;
-//   - clients sign with ES256 only, and must register their public
-//     encryption keys ([Registration.EncryptionKeys]);
-//   - ID tokens and userinfo are signed with ES256, then encrypted for the
-//     client's first encryption key: compact JWE with that key's algorithm
-//     (RSA-OAEP, RSA-OAEP-256 or ECDH-ES) and kid, enc A256GCM, cty JWT;
-//   - the JWKS has the ES256 key only; discovery announces eidas2/eidas3,
-//     ES256 and the encryption algorithms;
-//   - logout expects the decrypted (signed) ID token as id_token_hint: a
-//     JWE is refused.
-//
-// There is no /api/v1. Scopes and claims are FranceConnect's (the rnipp_*
-// scopes of FranceConnect+ are not implemented). The FranceConnect+
-// faults ([PlusFaults]) alter the encryption.
-func NewPlusServer() *Server { return newServer(modePlus, nil, false) }
-
-// Plus reports whether s is a FranceConnect+ server ([NewPlusServer]).
-func (s *Server) Plus() bool { return s.plus }
-
-// plusEnvironment is Environment for a FranceConnect+ server.
-func (s *Server) plusEnvironment() franceconnect.Environment {
-	env, err := franceconnect.NewPlusEnvironment(s.Issuer())
-	if err != nil {
-		panic("fctest: " + err.Error())
-	}
-	env.Name = "fctest-plus"
-	return env
-}
-
 // registerPlus checks a client's encryption keys and keeps their public
 // parts. It panics on a FranceConnect+ client without keys or with
-// another algorithm than ES256, and on a FranceConnect client with keys.
+// another algorithm than ES256, and on another client with keys.
 func (s *Server) registerPlus(c Registration) Registration {
 	if !s.plus {
 		if len(c.EncryptionKeys) > 0 {
-			panic("fctest: Registration.EncryptionKeys: FranceConnect does not encrypt; use NewPlusServer for FranceConnect+")
+			panic("fctest: Registration.EncryptionKeys: only FranceConnect+ encrypts")
 		}
 		return c
 	}
@@ -170,33 +72,35 @@ func (s *Server) registerPlus(c Registration) Registration {
 	}
 	keys := make([]jose.JSONWebKey, len(c.EncryptionKeys))
 	for i, k := range c.EncryptionKeys {
-		pub := k.Public()
-		if !pub.Valid() || !pub.IsPublic() {
-			panic(fmt.Sprintf("fctest: Registration.EncryptionKeys[%d]: not an RSA or EC key", i))
-		}
-		alg := k.Algorithm
-		switch key := pub.Key.(type) {
-		case *rsa.PublicKey:
-			if alg == "" {
-				alg = RSAOAEP
-			}
-			if alg != RSAOAEP && alg != RSAOAEP256 {
-				panic(fmt.Sprintf("fctest: Registration.EncryptionKeys[%d]: alg %q for an RSA key: want RSA-OAEP or RSA-OAEP-256", i, alg))
-			}
-		case *ecdsa.PublicKey:
-			if alg == "" {
-				alg = ECDHES
-			}
-			if alg != ECDHES || key.Curve != elliptic.P256() {
-				panic(fmt.Sprintf("fctest: Registration.EncryptionKeys[%d]: want a P-256 key with alg ECDH-ES", i))
-			}
-		default:
-			panic(fmt.Sprintf("fctest: Registration.EncryptionKeys[%d]: %T is not an RSA or EC key", i, pub.Key))
-		}
-		keys[i] = jose.JSONWebKey{Key: pub.Key, KeyID: k.KeyID, Algorithm: alg, Use: "enc"}
+		keys[i] = publicEncryptionKey(i, k)
 	}
 	c.EncryptionKeys = keys
 	return c
+}
+
+// publicEncryptionKey returns the public part of a registration's i-th
+// encryption key with its algorithm, or panics with what is wrong.
+func publicEncryptionKey(i int, k jose.JSONWebKey) jose.JSONWebKey {
+	pub := k.Public()
+	if !pub.Valid() || !pub.IsPublic() {
+		panic(fmt.Sprintf("fctest: Registration.EncryptionKeys[%d]: not an RSA or EC key", i))
+	}
+	alg := k.Algorithm
+	switch key := pub.Key.(type) {
+	case *rsa.PublicKey:
+		alg = cmp.Or(alg, RSAOAEP)
+		if alg != RSAOAEP && alg != RSAOAEP256 {
+			panic(fmt.Sprintf("fctest: Registration.EncryptionKeys[%d]: alg %q for an RSA key: want RSA-OAEP or RSA-OAEP-256", i, alg))
+		}
+	case *ecdsa.PublicKey:
+		alg = cmp.Or(alg, ECDHES)
+		if alg != ECDHES || key.Curve != elliptic.P256() {
+			panic(fmt.Sprintf("fctest: Registration.EncryptionKeys[%d]: want a P-256 key with alg ECDH-ES", i))
+		}
+	default:
+		panic(fmt.Sprintf("fctest: Registration.EncryptionKeys[%d]: %T is not an RSA or EC key", i, pub.Key))
+	}
+	return jose.JSONWebKey{Key: pub.Key, KeyID: k.KeyID, Algorithm: alg, Use: "enc"}
 }
 
 // requestedACR applies the acr_values rules and returns the level to
@@ -204,10 +108,10 @@ func (s *Server) registerPlus(c Registration) Registration {
 // delivers eidas1 whatever is asked among known levels, and refuses a
 // request for eidas2 or eidas3 only; FranceConnect+ delivers the lowest of
 // eidas2 and eidas3 requested, and refuses eidas1 and unknown levels.
-func (s *Server) requestedACR(values string, v1 bool) (acr, invalid string) {
+func (s *Server) requestedACR(values string) (acr, invalid string) {
 	acr = resolveACR(values)
 	switch {
-	case v1:
+	case s.v1:
 		return "eidas1", ""
 	case !s.plus && acr != "eidas1":
 		return "", "acr_value is not valid, should be equal one of these values, expected eidas1, got " + acr

@@ -12,6 +12,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/franceconnect-go/franceconnect"
 	"github.com/franceconnect-go/franceconnect/fctest"
 )
 
@@ -19,7 +20,7 @@ import (
 // encryption key has the given algorithm.
 func plusSetup(t *testing.T, alg string) (*fctest.Server, fctest.Registration, jose.JSONWebKey) {
 	t.Helper()
-	srv := fctest.NewPlusServer()
+	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.FranceConnectPlus})
 	t.Cleanup(srv.Close)
 	key := fctest.ClientKey(alg)
 	c := srv.Register(fctest.Registration{
@@ -76,8 +77,8 @@ func TestPlusFlow(t *testing.T) {
 			t.Run(alg+"/"+acr, func(t *testing.T) {
 				t.Parallel()
 				srv, c, key := plusSetup(t, alg)
-				if !srv.Plus() {
-					t.Fatal("Plus() is false")
+				if srv.Environment().Federation != franceconnect.FranceConnectPlus {
+					t.Fatal("not a FranceConnect+ server")
 				}
 				f := fullFlow(t, srv, c, plusParams(c, acr), fctest.DefaultUser)
 				if f.status != http.StatusOK {
@@ -85,7 +86,7 @@ func TestPlusFlow(t *testing.T) {
 				}
 				_, inner := openJWE(t, f.idToken(t), key)
 				h, claims := verify(t, srv, inner)
-				if h.Algorithm != fctest.ES256 || claims["acr"] != acr || claims["aud"] != c.ID || claims["iss"] != srv.Issuer() {
+				if h.Algorithm != fctest.ES256 || claims["acr"] != acr || claims["aud"] != c.ID || claims["iss"] != srv.Environment().Issuer {
 					t.Fatalf("inner ID token %v %v", h, claims)
 				}
 
@@ -158,11 +159,11 @@ func TestPlusServerDocuments(t *testing.T) {
 	t.Parallel()
 	srv, _, _ := plusSetup(t, fctest.RSAOAEP)
 	env := srv.Environment()
-	if !env.Plus || env.Name != "fctest-plus" || env.Issuer != srv.Issuer() {
+	if env.Federation != franceconnect.FranceConnectPlus || env.Name != "fctest" || env.Issuer != srv.URL+"/api/v2" {
 		t.Fatalf("Environment %+v", env)
 	}
 	var doc map[string]any
-	getJSON(t, srv.Issuer()+"/.well-known/openid-configuration", &doc)
+	getJSON(t, srv.Environment().Issuer+"/.well-known/openid-configuration", &doc)
 	for key, want := range map[string]string{
 		"acr_values_supported":                     "eidas2 eidas3",
 		"id_token_signing_alg_values_supported":    "ES256",
@@ -196,7 +197,7 @@ func TestPlusServerDocuments(t *testing.T) {
 	// FranceConnect's discovery announces no encryption.
 	fc, _ := setup(t, fctest.ES256)
 	doc = nil
-	getJSON(t, fc.Issuer()+"/.well-known/openid-configuration", &doc)
+	getJSON(t, fc.Environment().Issuer+"/.well-known/openid-configuration", &doc)
 	if _, ok := doc["id_token_encryption_alg_values_supported"]; ok {
 		t.Error("FranceConnect announces encryption")
 	}
@@ -204,9 +205,9 @@ func TestPlusServerDocuments(t *testing.T) {
 
 func TestPlusRegisterClient(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewPlusServer()
+	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.FranceConnectPlus})
 	t.Cleanup(srv.Close)
-	fc := fctest.NewServer()
+	fc := fctest.NewServer(fctest.Options{})
 	t.Cleanup(fc.Close)
 	key := fctest.ClientKey(fctest.RSAOAEP256)
 
@@ -330,7 +331,7 @@ func noCty(t *testing.T, token string, key jose.JSONWebKey) {
 
 func TestPlusFaults(t *testing.T) {
 	t.Parallel()
-	for _, f := range fctest.PlusFaults() {
+	for _, f := range plusOnly() {
 		check := plusFaults[f]
 		if check == nil {
 			t.Errorf("fault %v has no check", f)
@@ -356,14 +357,34 @@ func TestPlusFaults(t *testing.T) {
 			})
 		}
 	}
-	// On FranceConnect the FranceConnect+ faults change nothing.
-	srv, c := setup(t, fctest.ES256)
-	srv.Inject(fctest.PlusFaults()...)
-	f := fullFlow(t, srv, c, authParams(c, callback), fctest.DefaultUser)
-	verify(t, srv, f.idToken(t))
-	if !slices.Contains(fctest.Faults(), fctest.IDTokenJWENoCty) {
-		t.Error("Faults() lacks the FranceConnect+ faults")
+	// On FranceConnect the FranceConnect+ faults cannot be injected.
+	srv, _ := setup(t, fctest.ES256)
+	for _, f := range plusOnly() {
+		if !panics(func() { srv.Inject(f) }) {
+			t.Errorf("%v injected on FranceConnect", f)
+		}
 	}
+	if !slices.Contains(fctest.Faults(franceconnect.FranceConnectPlus), fctest.IDTokenJWENoCty) {
+		t.Error("Faults(FranceConnectPlus) lacks the FranceConnect+ faults")
+	}
+}
+
+// plusOnly lists the faults of FranceConnect+ that FranceConnect lacks.
+func plusOnly() []fctest.Fault {
+	var out []fctest.Fault
+	for _, f := range fctest.Faults(franceconnect.FranceConnectPlus) {
+		if !slices.Contains(fctest.Faults(franceconnect.FranceConnect), f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// panics reports whether f panics.
+func panics(f func()) (did bool) {
+	defer func() { did = recover() != nil }()
+	f()
+	return false
 }
 
 func TestPlusLogout(t *testing.T) {
@@ -374,7 +395,7 @@ func TestPlusLogout(t *testing.T) {
 
 	logout := func(hint string) *http.Response {
 		q := url.Values{"id_token_hint": {hint}, "state": {"xyz-state"}, "post_logout_redirect_uri": {"https://app.example/logged-out"}}
-		resp, err := noRedirect.Get(srv.Issuer() + "/session/end?" + q.Encode())
+		resp, err := noRedirect.Get(srv.Environment().Issuer + "/session/end?" + q.Encode())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,13 +2,10 @@ package fctest
 
 import (
 	"encoding/json"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
-
-	franceconnect "github.com/franceconnect-go/franceconnect"
 )
 
 // ProConnect mode: the federation for professionals runs a fork of
@@ -18,42 +15,6 @@ import (
 // other parameter is refused (Y000400); registrations may sign with HS256
 // and return userinfo as JSON; the token response carries a refresh
 // token; the identities are agents ([Agents]).
-
-// NewProConnectServer starts a mock ProConnect on a loopback port, with
-// the agents of [Agents] and no client. Its Environment has ProConnect
-// set. Stop it with Close.
-func NewProConnectServer() *Server { return newServer(modeProConnect, nil, false) }
-
-// NewProConnectServerOn is NewProConnectServer on ln, a listener of yours
-// (as cmd/fcmock -proconnect does). Close closes ln.
-func NewProConnectServerOn(ln net.Listener) *Server { return newServer(modeProConnect, ln, false) }
-
-// ProConnect reports whether s is a ProConnect server.
-func (s *Server) ProConnect() bool { return s.pc }
-
-func (s *Server) proConnectEnvironment() franceconnect.Environment {
-	env, err := franceconnect.NewProConnectEnvironment(s.Issuer())
-	if err != nil {
-		panic("fctest: " + err.Error())
-	}
-	env.Name = "fctest-proconnect"
-	return env
-}
-
-// ProConnect faults.
-const (
-	// UserInfoSigned answers a signed JWT to a registration whose userinfo
-	// is JSON (Registration.UserInfoJSON).
-	UserInfoSigned Fault = iota + 700
-	// IDTokenACRUnknown sets acr to a value ProConnect removed in 2026
-	// (".../assurance/self-asserted-2fa"), which the client no longer knows.
-	IDTokenACRUnknown
-)
-
-var proConnectFaultNames = map[Fault]string{
-	UserInfoSigned:    "UserInfoSigned",
-	IDTokenACRUnknown: "IDTokenACRUnknown",
-}
 
 // removedACR is a level ProConnect sent until June 2026.
 const removedACR = "https://proconnect.gouv.fr/assurance/self-asserted-2fa"
@@ -77,22 +38,18 @@ func checkProConnectParams(q url.Values) (yCode, msg string) {
 		}
 	}
 	for _, k := range []string{"client_id", "redirect_uri", "scope", "state", "nonce"} {
-		if q.Get(k) == "" {
+		switch {
+		case q.Get(k) == "":
 			return yBadParams, "Le paramètre obligatoire " + k + " est absent."
-		}
-		if (k == "state" || k == "nonce") && utf8.RuneCountInString(q.Get(k)) < 32 {
+		case (k == "state" || k == "nonce") && utf8.RuneCountInString(q.Get(k)) < 32:
 			return yBadParams, "Le paramètre " + k + " doit compter au moins 32 caractères."
 		}
 	}
 	if u, err := url.Parse(q.Get("redirect_uri")); err != nil || u.Host == "" {
 		return yBadParams, "Le paramètre redirect_uri n’est pas une URL."
 	}
-	if p, ok := q["prompt"]; ok && p[0] != "none" {
-		for _, w := range strings.Fields(p[0]) {
-			if w != "login" && w != "consent" {
-				return yBadParams, "Le paramètre prompt n’accepte que none, login ou consent."
-			}
-		}
+	if p, ok := q["prompt"]; ok && p[0] != "none" && strings.Trim(strings.ReplaceAll(strings.ReplaceAll(p[0], "login", ""), "consent", ""), " ") != "" {
+		return yBadParams, "Le paramètre prompt n’accepte que none, login ou consent."
 	}
 	if h, ok := q["siret_hint"]; ok && (len(h[0]) != 14 || strings.Trim(h[0], "0123456789") != "") {
 		return yBadParams, "Le paramètre siret_hint doit compter 14 chiffres."
@@ -151,7 +108,7 @@ var proConnectScopeClaims = withSingleClaimScopes(map[string][]string{
 	"phone", "organizational_unit", "belonging_population", "chorusdt", "custom")
 
 // hmacKey is the client's HS256 key: its secret, when it registered
-// HS256 (ProConnect).
+// HS256 (ProConnect, and every client of a v1 server).
 func (c Registration) hmacKey() []byte {
 	if c.Alg == HS256 {
 		return []byte(c.Secret)

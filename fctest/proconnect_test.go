@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,7 +21,7 @@ var pcFaults = map[fctest.Fault]bool{fctest.UserInfoSigned: true, fctest.IDToken
 // pcSetup starts a ProConnect server with one client.
 func pcSetup(t *testing.T, reg fctest.Registration) (*fctest.Server, fctest.Registration) {
 	t.Helper()
-	srv := fctest.NewProConnectServer()
+	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.ProConnect})
 	t.Cleanup(srv.Close)
 	reg.RedirectURIs = []string{callback}
 	reg.PostLogoutRedirectURIs = []string{"https://app.example/logged-out"}
@@ -44,7 +45,7 @@ func pcParams(c fctest.Registration, levels ...string) url.Values {
 func TestProConnectServer(t *testing.T) {
 	t.Parallel()
 	srv, c := pcSetup(t, fctest.Registration{Alg: fctest.HS256, UserInfoJSON: true})
-	if !srv.ProConnect() || !srv.Environment().ProConnect || srv.Environment().Name != "fctest-proconnect" {
+	if srv.Environment().Federation != franceconnect.ProConnect || srv.Environment().Name != "fctest" {
 		t.Fatalf("environment %+v", srv.Environment())
 	}
 	f := fullFlow(t, srv, c, pcParams(c, "eidas1-mfa"), fctest.Agents()[0])
@@ -70,7 +71,7 @@ func TestProConnectServer(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("userinfo content type %q", ct)
 	}
-	agent, err := franceconnect.ParseAgent(body)
+	agent, err := parseAgent(body)
 	if err != nil || agent.UsualName != "MARTIN" || agent.SIRET != "11000201100044" || agent.OrganizationLabel == "" || agent.UID != "agent-uid" {
 		t.Errorf("userinfo %s: %v", body, err)
 	}
@@ -107,7 +108,7 @@ func TestProConnectAuthorizeRules(t *testing.T) {
 			continue
 		}
 		u, perr := url.Parse(cb)
-		if err != nil || perr != nil || u.Query().Get("error") != tt.want || u.Query().Get("state") != q.Get("state") || u.Query().Get("iss") != srv.Issuer() {
+		if err != nil || perr != nil || u.Query().Get("error") != tt.want || u.Query().Get("state") != q.Get("state") || u.Query().Get("iss") != srv.Environment().Issuer {
 			t.Errorf("%s: %s %v, want error=%s with state and iss", tt.name, cb, err, tt.want)
 		}
 	}
@@ -154,7 +155,7 @@ func TestAgents(t *testing.T) {
 		}
 		seen[u.Login] = true
 		claims, _ := json.Marshal(map[string]any{"sub": "s", "siret": u.SIRET, "siren": u.SIREN, "email": u.Email})
-		if _, err := franceconnect.ParseAgent(claims); err != nil {
+		if _, err := parseAgent(claims); err != nil {
 			t.Errorf("%s: %v", u.Login, err)
 		}
 	}
@@ -170,7 +171,7 @@ func TestAgents(t *testing.T) {
 
 func TestRegisterRefusesProConnectOptionsElsewhere(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	defer srv.Close()
 	for name, reg := range map[string]fctest.Registration{
 		"HS256":        {Alg: fctest.HS256},
@@ -185,4 +186,28 @@ func TestRegisterRefusesProConnectOptionsElsewhere(t *testing.T) {
 			srv.Register(reg)
 		}()
 	}
+}
+
+// agentClaims are ProConnect userinfo claims.
+type agentClaims struct {
+	Subject           string `json:"sub"`
+	UsualName         string `json:"usual_name"`
+	SIRET             string `json:"siret"`
+	SIREN             string `json:"siren"`
+	Email             string `json:"email"`
+	OrganizationLabel string `json:"organization_label"`
+	UID               string `json:"uid"`
+}
+
+// parseAgent reads ProConnect userinfo claims and checks their SIRET and
+// SIREN as a client does.
+func parseAgent(claims []byte) (*agentClaims, error) {
+	var a agentClaims
+	if err := json.Unmarshal(claims, &a); err != nil {
+		return nil, err
+	}
+	if !franceconnect.ValidSIRET(a.SIRET) || !strings.HasPrefix(a.SIRET, a.SIREN) || !strings.Contains(a.Email, "@") {
+		return nil, fmt.Errorf("siret %q, siren %q or email %q invalid", a.SIRET, a.SIREN, a.Email)
+	}
+	return &a, nil
 }

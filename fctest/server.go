@@ -1,6 +1,7 @@
 package fctest
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/http"
@@ -29,17 +30,21 @@ const (
 	evilAudience = "https://evil.example"
 )
 
-// Server is a mock FranceConnect v2 listening on the loopback interface.
-// Create it with [NewServer] and stop it with [Server.Close]. All its
-// methods are safe for concurrent use.
+// Server is a mock provider listening on the loopback interface: a
+// FranceConnect, FranceConnect+, ProConnect or FranceConnect v1. Create it
+// with [NewServer] and stop it with [Server.Close]. All its methods are
+// safe for concurrent use.
 type Server struct {
 	// URL is the base URL of the server, e.g. http://127.0.0.1:PORT, without
-	// a trailing slash. The API lives under URL + "/api/v2".
+	// a trailing slash. The API lives under URL + "/api/v2" (URL +
+	// "/api/v1" for FranceConnectV1).
 	URL string
 
-	plus  bool // FranceConnect+ mode (plus.go)
-	pc    bool // ProConnect mode (proconnect.go)
-	srv   *httptest.Server
+	federation   franceconnect.Federation
+	plus, pc, v1 bool   // the federation, for short
+	prefix       string // /api/v2 or /api/v1
+	issuer       string
+	srv          *httptest.Server
 	skew  atomic.Int64 // added to the clock, in nanoseconds (tests)
 	stats struct {
 		authorize, token, userinfo, jwks, discovery, logout, conns atomic.Int64
@@ -72,13 +77,14 @@ type Registration struct {
 	PostLogoutRedirectURIs []string
 	// Alg signs the client's ID tokens and userinfo: "ES256" (default) or
 	// "RS256"; on a ProConnect server also "HS256", keyed with Secret.
-	// FranceConnect+ accepts ES256 only.
+	// FranceConnect+ accepts ES256 only; FranceConnect v1 signs with HS256
+	// keyed with Secret whatever Alg says.
 	Alg string
 	// UserInfoJSON (ProConnect) registers no userinfo signing algorithm:
 	// userinfo is plain JSON.
 	UserInfoJSON bool
 	// EncryptionKeys are the client's public encryption keys, FranceConnect+
-	// only (see NewPlusServer): ID tokens and userinfo are encrypted for the
+	// only: ID tokens and userinfo are encrypted for the
 	// first one, with its alg (RSA-OAEP, RSA-OAEP-256 or ECDH-ES; by
 	// default RSA-OAEP for an RSA key, ECDH-ES for an EC P-256 key) and
 	// kid. Private keys are accepted: only their public part is kept.
@@ -94,8 +100,8 @@ type Registration struct {
 	// error=invalid_idp_hint.
 	IDPHints []string
 	// Faults apply to this registration only, as Inject does for every
-	// one (the discovery and JWKS faults, which concern no client, are the
-	// server's only).
+	// one. The discovery and key set faults, which concern no client, are
+	// the server's only: Register panics on them.
 	Faults []Fault
 }
 
@@ -112,36 +118,40 @@ type Stats struct {
 	Connections int64
 }
 
-// NewServer starts a mock FranceConnect v2 on a loopback port. Stop it
-// with Close. It knows the identities of [Users] and no client: register
-// one with [Server.Register].
-func NewServer() *Server { return newServer(modeFranceConnect, nil, false) }
+// Options choose what a Server mocks and how it listens. The zero Options
+// give a FranceConnect v2 on a loopback port, over http.
+type Options struct {
+	// Federation is the provider to mock: franceconnect.FranceConnect (the
+	// default), FranceConnectPlus (eidas2 and eidas3, ES256 only, ID tokens
+	// and userinfo encrypted for each registration's key), ProConnect (the
+	// agents of [Agents], levels through the claims parameter, silent
+	// login, hints, HS256 and JSON-userinfo registrations, refresh tokens)
+	// or FranceConnectV1 (the legacy API under /api/v1: issuer without
+	// path, HS256 keyed with the secret, JSON userinfo, /logout).
+	Federation franceconnect.Federation
+	// TLS serves https, as httptest.NewTLSServer: give the server's
+	// HTTPClient (which trusts its certificate) to Config.HTTPClient.
+	TLS bool
+	// Listener is a listener of yours (an address chosen in advance, as
+	// cmd/fcmock does); Close closes it. Nil listens on a loopback port.
+	Listener net.Listener
+}
 
-// NewTLSServer is NewServer on https, as httptest.NewTLSServer: give its
-// HTTPClient (which trusts its certificate) to Config.HTTPClient.
-func NewTLSServer() *Server { return newServer(modeFranceConnect, nil, true) }
-
-// HTTPClient returns a client for the server's own URL (which trusts its
-// certificate, for NewTLSServer).
-func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
-
-// NewServerOn is NewServer on ln, a listener of yours (an address chosen in
-// advance, as cmd/fcmock does). Close closes ln.
-func NewServerOn(ln net.Listener) *Server { return newServer(modeFranceConnect, ln, false) }
-
-// mode is the federation a server mocks.
-type mode int
-
-const (
-	modeFranceConnect mode = iota
-	modePlus
-	modeProConnect
-)
-
-func newServer(m mode, ln net.Listener, tls bool) *Server {
+// NewServer starts a mock provider as opts say. Stop it with Close. It
+// knows the identities of [Users] (of [Agents] on ProConnect) and no
+// client: register one with [Server.Register]. It panics on a Federation
+// that is none.
+func NewServer(opts Options) *Server {
+	f := cmp.Or(opts.Federation, franceconnect.FranceConnect)
+	if _, err := franceconnect.NewEnvironment(f, "http://127.0.0.1"); err != nil {
+		panic(fmt.Sprintf("fctest: NewServer: %v is not a federation", f))
+	}
 	s := &Server{
-		plus:         m == modePlus,
-		pc:           m == modeProConnect,
+		federation:   f,
+		plus:         f == franceconnect.FranceConnectPlus,
+		pc:           f == franceconnect.ProConnect,
+		v1:           f == franceconnect.FranceConnectV1,
+		prefix:       "/api/v2",
 		keys:         sharedKeys(),
 		clients:      map[string]Registration{},
 		users:        map[string]User{},
@@ -151,6 +161,9 @@ func newServer(m mode, ln net.Listener, tls bool) *Server {
 		codes:        map[string]*authCode{},
 		tokens:       map[string]*accessToken{},
 	}
+	if s.v1 {
+		s.prefix = "/api/v1"
+	}
 	users := Users()
 	if s.pc {
 		users = Agents()
@@ -158,100 +171,69 @@ func newServer(m mode, ln net.Listener, tls bool) *Server {
 	for _, u := range users {
 		s.AddUser(u)
 	}
+	s.start(opts)
+	return s
+}
+
+// start serves s as opts say and sets its URL and issuer.
+func (s *Server) start(opts Options) {
 	s.srv = httptest.NewUnstartedServer(s.routes())
-	if ln != nil {
+	if opts.Listener != nil {
 		s.srv.Listener.Close()
-		s.srv.Listener = ln
+		s.srv.Listener = opts.Listener
 	}
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			s.stats.conns.Add(1)
 		}
 	}
-	if tls {
+	if opts.TLS {
 		s.srv.StartTLS()
 	} else {
 		s.srv.Start()
 	}
 	s.URL = s.srv.URL
-	return s
+	s.issuer = s.URL + "/api/v2"
+	if s.v1 {
+		s.issuer = s.URL // v1's issuer has no path
+	}
 }
+
+// HTTPClient returns a client for the server's own URL (which trusts its
+// certificate, with Options.TLS).
+func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
 
 // Close shuts the server down and blocks until all requests have finished.
 func (s *Server) Close() { s.srv.Close() }
 
-// Issuer returns the issuer, URL + "/api/v2", as it appears in tokens,
-// userinfo and callbacks.
-func (s *Server) Issuer() string { return s.URL + "/api/v2" }
-
-// IssuerV1 returns the issuer of the legacy API (/api/v1): URL, without
-// path, as in FranceConnect v1 ID tokens.
-func (s *Server) IssuerV1() string { return s.URL }
-
-func (s *Server) issuer(v1 bool) string {
-	if v1 {
-		return s.IssuerV1()
-	}
-	return s.Issuer()
-}
-
-// Environment returns the franceconnect.Environment pointing at this
-// server, named "fctest" ("fctest-plus", with Plus set, for a
-// FranceConnect+ server; "fctest-proconnect", with ProConnect set, for a
-// ProConnect server).
+// Environment returns the franceconnect.Environment of this server: its
+// federation, its issuer (URL + "/api/v2", or URL on FranceConnectV1, as
+// in its tokens, userinfo and callbacks) and its endpoints, named
+// "fctest".
 func (s *Server) Environment() franceconnect.Environment {
-	switch {
-	case s.plus:
-		return s.plusEnvironment()
-	case s.pc:
-		return s.proConnectEnvironment()
-	}
-	env, err := franceconnect.NewEnvironment(s.Issuer())
+	env, err := franceconnect.NewEnvironment(s.federation, s.issuer)
 	if err != nil {
-		panic("fctest: " + err.Error()) // the issuer is always a valid http URL
+		panic("fctest: " + err.Error()) // the issuer is always a valid loopback URL
 	}
 	env.Name = "fctest"
 	return env
 }
 
-// EnvironmentV1 returns the franceconnect.Environment of the server's
-// legacy API (/api/v1), named "fctest-v1".
-func (s *Server) EnvironmentV1() franceconnect.Environment {
-	env, err := franceconnect.NewV1Environment(s.IssuerV1())
-	if err != nil {
-		panic("fctest: " + err.Error())
-	}
-	env.Name = "fctest-v1"
-	return env
-}
-
 // Register registers c and returns it as registered: ID and Secret
-// generated when empty (64 hex chars each), Alg defaulting to "ES256".
-// Registering an existing ID replaces that client. It panics if Alg is
-// neither "ES256" nor "RS256", the two algorithms FranceConnect v2 offers
-// (on a ProConnect server, "HS256" too), and on UserInfoJSON elsewhere
-// than on a ProConnect server.
+// generated when empty (64 hex chars each), Alg defaulting to "ES256"
+// (HS256 on FranceConnectV1). Registering an existing ID replaces that
+// client. It panics if Alg is neither "ES256" nor "RS256", the two
+// algorithms FranceConnect v2 offers (on a ProConnect server, "HS256"
+// too), on UserInfoJSON elsewhere than on a ProConnect server, and on a
+// fault that cannot apply to one registration.
 func (s *Server) Register(c Registration) Registration {
-	if c.ID == "" {
-		c.ID = randomHex(32)
-	}
-	if c.Secret == "" {
-		c.Secret = randomHex(32)
-	}
-	switch c.Alg {
-	case "":
-		c.Alg = ES256
-	case ES256, RS256:
-	case HS256:
-		if !s.pc {
-			panic("fctest: Registration.Alg HS256: FranceConnect v2 offers ES256 or RS256 (HS256 is ProConnect's, see NewProConnectServer)")
-		}
-	default:
-		panic(fmt.Sprintf("fctest: Registration.Alg %q: FranceConnect v2 offers ES256 or RS256", c.Alg))
-	}
+	c.ID = cmp.Or(c.ID, randomHex(32))
+	c.Secret = cmp.Or(c.Secret, randomHex(32))
+	c.Alg = s.registeredAlg(c.Alg)
 	if c.UserInfoJSON && !s.pc {
-		panic("fctest: Registration.UserInfoJSON: FranceConnect always signs userinfo (JSON userinfo is ProConnect's, see NewProConnectServer)")
+		panic("fctest: Registration.UserInfoJSON: FranceConnect always signs userinfo (JSON userinfo is ProConnect's)")
 	}
+	s.checkFaults("Registration.Faults", true, c.Faults)
 	c = s.registerPlus(c) // encryption keys (plus.go)
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
@@ -263,6 +245,23 @@ func (s *Server) Register(c Registration) Registration {
 	out.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 	out.EncryptionKeys = slices.Clone(c.EncryptionKeys)
 	return out
+}
+
+// registeredAlg checks a registration's algorithm and gives its default.
+func (s *Server) registeredAlg(alg string) string {
+	switch {
+	case s.v1:
+		return HS256 // v1 signs with the secret
+	case alg == "":
+		return ES256
+	case alg == ES256 || alg == RS256:
+		return alg
+	case alg == HS256 && s.pc:
+		return alg
+	case alg == HS256:
+		panic("fctest: Registration.Alg HS256: FranceConnect v2 offers ES256 or RS256 (HS256 is ProConnect's)")
+	}
+	panic(fmt.Sprintf("fctest: Registration.Alg %q: FranceConnect v2 offers ES256 or RS256", alg))
 }
 
 // AddUser adds u to the identities of the chooser page, or replaces the
@@ -319,24 +318,19 @@ func (s *Server) client(id string) (Registration, bool) {
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	p := "/api/v2"
-	mux.HandleFunc("GET "+p+"/.well-known/openid-configuration", s.handleDiscovery)
-	mux.HandleFunc("GET "+p+"/jwks", s.handleJWKS)
+	p := s.prefix
 	mux.HandleFunc(p+"/authorize", s.handleAuthorize)
 	mux.HandleFunc("POST "+p+"/interaction/{uid}/login", s.handleInteractionLogin)
 	mux.HandleFunc("GET "+p+"/interaction/{uid}/abort", s.handleInteractionAbort)
 	mux.HandleFunc(p+"/token", s.handleToken)
-	mux.HandleFunc("POST "+p+"/token/revocation", s.handleRevocation)
 	mux.HandleFunc(p+"/userinfo", s.handleUserInfo)
-	mux.HandleFunc(p+"/session/end", s.handleSessionEnd)
-	if !s.plus && !s.pc { // FranceConnect+ and ProConnect have no v1
-		v1 := "/api/v1"
-		mux.HandleFunc(v1+"/authorize", s.handleAuthorize)
-		mux.HandleFunc("POST "+v1+"/interaction/{uid}/login", s.handleInteractionLogin)
-		mux.HandleFunc("GET "+v1+"/interaction/{uid}/abort", s.handleInteractionAbort)
-		mux.HandleFunc(v1+"/token", s.handleToken)
-		mux.HandleFunc(v1+"/userinfo", s.handleUserInfo)
-		mux.HandleFunc(v1+"/logout", s.handleSessionEnd)
+	if s.v1 { // no discovery, no key set
+		mux.HandleFunc(p+"/logout", s.handleSessionEnd)
+	} else {
+		mux.HandleFunc("GET "+p+"/.well-known/openid-configuration", s.handleDiscovery)
+		mux.HandleFunc("GET "+p+"/jwks", s.handleJWKS)
+		mux.HandleFunc("POST "+p+"/token/revocation", s.handleRevocation)
+		mux.HandleFunc(p+"/session/end", s.handleSessionEnd)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)

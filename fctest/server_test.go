@@ -19,8 +19,8 @@ func TestDiscovery(t *testing.T) {
 	t.Parallel()
 	srv, _ := setup(t, "")
 	var doc map[string]any
-	getJSON(t, srv.Issuer()+"/.well-known/openid-configuration", &doc)
-	iss := srv.Issuer()
+	getJSON(t, srv.Environment().Issuer+"/.well-known/openid-configuration", &doc)
+	iss := srv.Environment().Issuer
 	if iss != srv.URL+"/api/v2" {
 		t.Fatalf("Issuer %q", iss)
 	}
@@ -62,7 +62,7 @@ func TestEnvironment(t *testing.T) {
 	t.Parallel()
 	srv, _ := setup(t, "")
 	env := srv.Environment()
-	if env.Name != "fctest" || env.Issuer != srv.Issuer() || env.TokenEndpoint != srv.Issuer()+"/token" || env.JWKSURI != srv.Issuer()+"/jwks" {
+	if env.Name != "fctest" || env.Issuer != srv.Environment().Issuer || env.TokenEndpoint != srv.Environment().Issuer+"/token" || env.JWKSURI != srv.Environment().Issuer+"/jwks" {
 		t.Fatalf("Environment %+v", env)
 	}
 }
@@ -70,7 +70,7 @@ func TestEnvironment(t *testing.T) {
 func TestJWKS(t *testing.T) {
 	t.Parallel()
 	srv, _ := setup(t, "")
-	resp, err := http.Get(srv.Issuer() + "/jwks")
+	resp, err := http.Get(srv.Environment().Issuer + "/jwks")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestJWKS(t *testing.T) {
 
 func TestRegisterClient(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	defer srv.Close()
 	c := srv.Register(fctest.Registration{})
 	hex64 := regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -160,7 +160,7 @@ func TestStatsConcurrentLogins(t *testing.T) {
 				return
 			}
 			u, _ := url.Parse(cb)
-			resp, err := http.PostForm(srv.Issuer()+"/token", url.Values{
+			resp, err := http.PostForm(srv.Environment().Issuer+"/token", url.Values{
 				"grant_type": {"authorization_code"}, "code": {u.Query().Get("code")}, "redirect_uri": {callback},
 				"client_id": {c.ID}, "client_secret": {c.Secret},
 			})
@@ -191,7 +191,7 @@ func TestLogout(t *testing.T) {
 	srv, c := setup(t, "")
 	idToken := fullFlow(t, srv, c, authParams(c, callback), fctest.DefaultUser).idToken(t)
 	get := func(q url.Values) *http.Response {
-		resp, err := noRedirect.Get(srv.Issuer() + "/session/end?" + q.Encode())
+		resp, err := noRedirect.Get(srv.Environment().Issuer + "/session/end?" + q.Encode())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +236,7 @@ func TestGarbageRequests(t *testing.T) {
 	for _, p := range paths {
 		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
 			for _, b := range bodies {
-				req, _ := http.NewRequest(method, srv.Issuer()+p+"?"+url.PathEscape(b), strings.NewReader(b))
+				req, _ := http.NewRequest(method, srv.Environment().Issuer+p+"?"+url.PathEscape(b), strings.NewReader(b))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				req.Header.Set("Authorization", "Bearer x y")
 				resp, err := noRedirect.Do(req)
@@ -256,7 +256,7 @@ func TestGarbageRequests(t *testing.T) {
 // service; Logout plays the browser at FranceConnect's logout.
 func TestRegistrationFaultsNameAndLogout(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	defer srv.Close()
 	const cb = "https://portail.example/cb"
 	faulty := srv.Register(fctest.Registration{Name: "Mairie de Test", RedirectURIs: []string{cb}, PostLogoutRedirectURIs: []string{"https://portail.example/"}, Faults: []fctest.Fault{fctest.CallbackWrongIss, fctest.LogoutNoState}})
@@ -264,23 +264,23 @@ func TestRegistrationFaultsNameAndLogout(t *testing.T) {
 	login := func(reg fctest.Registration) url.Values {
 		q := url.Values{"response_type": {"code"}, "client_id": {reg.ID}, "redirect_uri": {cb}, "scope": {"openid"},
 			"state": {"state-state-state-state-state"}, "nonce": {"nonce-nonce-nonce-nonce-nonce"}, "acr_values": {"eidas1"}}
-		back, err := srv.Login(srv.Issuer()+"/authorize?"+q.Encode(), fctest.DefaultUser)
+		back, err := srv.Login(srv.Environment().Issuer+"/authorize?"+q.Encode(), fctest.DefaultUser)
 		if err != nil {
 			t.Fatal(err)
 		}
 		u, _ := url.Parse(back)
 		return u.Query()
 	}
-	if got := login(faulty).Get("iss"); got == srv.Issuer() {
+	if got := login(faulty).Get("iss"); got == srv.Environment().Issuer {
 		t.Error("the registration's fault did not apply")
 	}
-	if got := login(clean).Get("iss"); got != srv.Issuer() {
+	if got := login(clean).Get("iss"); got != srv.Environment().Issuer {
 		t.Errorf("another registration's fault applied: iss %q", got)
 	}
 
 	q := url.Values{"response_type": {"code"}, "client_id": {faulty.ID}, "redirect_uri": {cb}, "scope": {"openid"},
 		"state": {"state-state-state-state-state"}, "nonce": {"nonce-nonce-nonce-nonce-nonce"}, "acr_values": {"eidas1"}}
-	resp, err := http.Get(srv.Issuer() + "/authorize?" + q.Encode())
+	resp, err := http.Get(srv.Environment().Issuer + "/authorize?" + q.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestRegistrationFaultsNameAndLogout(t *testing.T) {
 		t.Error("the chooser names the service, not its client ID")
 	}
 
-	if _, err := srv.Logout(srv.Issuer() + "/session/end?id_token_hint=a.b.c"); err == nil || !strings.Contains(err.Error(), "session/end: HTTP 400") {
+	if _, err := srv.Logout(srv.Environment().Issuer + "/session/end?id_token_hint=a.b.c"); err == nil || !strings.Contains(err.Error(), "session/end: HTTP 400") {
 		t.Errorf("a forged hint: %v", err)
 	}
 }
@@ -298,12 +298,12 @@ func TestRegistrationFaultsNameAndLogout(t *testing.T) {
 // The mock over https, with a client that trusts it.
 func TestTLSServer(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewTLSServer()
+	srv := fctest.NewServer(fctest.Options{TLS: true})
 	defer srv.Close()
-	if !strings.HasPrefix(srv.Issuer(), "https://127.0.0.1:") {
-		t.Fatalf("issuer %s", srv.Issuer())
+	if !strings.HasPrefix(srv.Environment().Issuer, "https://127.0.0.1:") {
+		t.Fatalf("issuer %s", srv.Environment().Issuer)
 	}
-	resp, err := srv.HTTPClient().Get(srv.Issuer() + "/.well-known/openid-configuration")
+	resp, err := srv.HTTPClient().Get(srv.Environment().Issuer + "/.well-known/openid-configuration")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -15,7 +16,6 @@ type accessToken struct {
 	clientID string
 	scopes   []string
 	user     User
-	v1       bool
 	expires  time.Time
 }
 
@@ -30,93 +30,27 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"` // ProConnect
 }
 
+// handleToken redeems a code, each step answering as the provider does.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.stats.token.Add(1)
-	cid := r.FormValue("client_id")
-	if s.hasFor(cid, SlowToken) && !sleep(r.Context(), 3*time.Second) {
+	if s.tokenFault(w, r, r.FormValue("client_id")) {
 		return
 	}
-	switch {
-	case s.hasFor(cid, TokenServerError):
-		serverErrorPage(w)
-		return
-	case s.hasFor(cid, TokenGarbage):
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		_, _ = io.WriteString(w, "<html>Ceci n'est pas du JSON}{")
-		return
-	case s.hasFor(cid, TokenUnauthorized):
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed", yInvalidClient)
-		return
-	case s.hasFor(cid, TokenBadRequest):
-		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "grant request is invalid", yInvalidGrant)
-		return
-	case s.hasFor(cid, OversizedToken):
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		streamOversized(r.Context(), w, `{"access_token":"`, `","expires_in":60,"id_token":"x.y.z","scope":"openid","token_type":"Bearer"}`)
+	c, f, ok := s.authenticate(w, r)
+	if !ok {
 		return
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "only POST requests are supported", yGeneric)
-		return
-	}
-	if _, _, basic := r.BasicAuth(); basic || r.Header.Get("Authorization") != "" {
-		// FranceConnect offers client_secret_post only.
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed", yInvalidClient)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "could not parse the request body", yMissingParam)
-		return
-	}
-	f := r.PostForm
-	c, ok := s.client(f.Get("client_id"))
-	if !ok || f.Get("client_secret") == "" || f.Has("client_assertion") ||
-		subtle.ConstantTimeCompare([]byte(f.Get("client_secret")), []byte(c.Secret)) != 1 {
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed", yInvalidClient)
-		return
-	}
-	for _, p := range []string{"grant_type", "code", "redirect_uri"} {
-		if f.Get(p) == "" {
-			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing required parameter '"+p+"'", yMissingParam)
-			return
-		}
-	}
-	if f.Get("grant_type") != "authorization_code" {
-		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type requested", yGeneric)
-		return
-	}
-
-	now, v1 := s.now(), isV1(r)
-	at := randomToken()
-	s.mu.Lock()
-	code := s.codes[f.Get("code")]
-	valid := code != nil && !code.used && !now.After(code.expires) && code.v1 == v1 &&
-		code.clientID == c.ID && code.redirectURI == f.Get("redirect_uri")
-	if code != nil && code.used {
-		// A replayed code revokes the token issued with it (RFC 6749 §4.1.2).
-		delete(s.tokens, code.accessToken)
-	}
-	if valid {
-		code.used = true
-		code.accessToken = at
-		prune(s.tokens, func(t *accessToken) bool { return now.After(t.expires) })
-		s.tokens[at] = &accessToken{clientID: c.ID, scopes: code.scopes, user: code.user, v1: v1, expires: now.Add(tokenTTL)}
-	}
-	s.mu.Unlock()
-	if !valid {
+	code, at, ok := s.redeem(c, f)
+	if !ok {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "grant request is invalid", yInvalidGrant)
 		return
 	}
-
-	idToken, err := s.idToken(c, code, at, now)
+	idToken, err := s.idToken(c, code, at, s.now())
 	if err != nil {
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "could not sign the ID token", yGeneric)
 		return
 	}
-	if s.hasFor(cid, TokenDotsIDToken) {
+	if s.hasFor(c.ID, TokenDotsIDToken) {
 		idToken = strings.Repeat(".", 1<<20)
 	}
 	resp := tokenResponse{
@@ -126,7 +60,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		Scope:       strings.Join(code.scopes, " "),
 		TokenType:   "Bearer",
 	}
-	if v1 {
+	if s.v1 {
 		resp.Scope = ""
 	}
 	if s.pc {
@@ -137,40 +71,95 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// tokenFault answers the token endpoint's injected faults, before the
+// request is checked (the code is not consumed), and reports whether it
+// did.
+func (s *Server) tokenFault(w http.ResponseWriter, r *http.Request, cid string) bool {
+	if s.hasFor(cid, SlowToken) && !sleep(r.Context(), 3*time.Second) {
+		return true
+	}
+	switch {
+	case s.hasFor(cid, TokenServerError):
+		serverErrorPage(w)
+	case s.hasFor(cid, TokenGarbage):
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "<html>Ceci n'est pas du JSON}{")
+	case s.hasFor(cid, TokenUnauthorized):
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed", yInvalidClient)
+	case s.hasFor(cid, TokenBadRequest):
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "grant request is invalid", yInvalidGrant)
+	case s.hasFor(cid, OversizedToken):
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		streamOversized(r.Context(), w, `{"access_token":"`, `","expires_in":60,"id_token":"x.y.z","scope":"openid","token_type":"Bearer"}`)
+	default:
+		return false
+	}
+	return true
+}
+
+// authenticate checks the request's method and form and the client's
+// credentials (client_secret_post only), answering the provider's error
+// when one fails.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (Registration, url.Values, bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "only POST requests are supported", yGeneric)
+		return Registration{}, nil, false
+	}
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "could not parse the request body", yMissingParam)
+		return Registration{}, nil, false
+	}
+	f := r.PostForm
+	c, ok := s.client(f.Get("client_id"))
+	_, _, basic := r.BasicAuth()
+	// FranceConnect offers client_secret_post only.
+	if !ok || basic || r.Header.Get("Authorization") != "" || f.Get("client_secret") == "" || f.Has("client_assertion") ||
+		subtle.ConstantTimeCompare([]byte(f.Get("client_secret")), []byte(c.Secret)) != 1 {
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed", yInvalidClient)
+		return Registration{}, nil, false
+	}
+	for _, p := range []string{"grant_type", "code", "redirect_uri"} {
+		if f.Get(p) == "" {
+			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing required parameter '"+p+"'", yMissingParam)
+			return Registration{}, nil, false
+		}
+	}
+	if f.Get("grant_type") != "authorization_code" {
+		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type requested", yGeneric)
+		return Registration{}, nil, false
+	}
+	return c, f, true
+}
+
+// redeem consumes the code of form f for client c and issues an access
+// token; a replayed code revokes the token issued with it (RFC 6749
+// §4.1.2).
+func (s *Server) redeem(c Registration, f url.Values) (*authCode, string, bool) {
+	now, at := s.now(), randomToken()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	code := s.codes[f.Get("code")]
+	if code != nil && code.used {
+		delete(s.tokens, code.accessToken)
+	}
+	if code == nil || code.used || now.After(code.expires) || code.clientID != c.ID || code.redirectURI != f.Get("redirect_uri") {
+		return nil, "", false
+	}
+	code.used, code.accessToken = true, at
+	prune(s.tokens, func(t *accessToken) bool { return now.After(t.expires) })
+	s.tokens[at] = &accessToken{clientID: c.ID, scopes: code.scopes, user: code.user, expires: now.Add(tokenTTL)}
+	return code, at, true
+}
+
 // idToken builds and signs the ID token, applying the IDToken faults. On
 // v1 it is signed with HS256 keyed with the client secret, has no kid,
 // no auth_time, and an idp claim.
 func (s *Server) idToken(c Registration, code *authCode, accessToken string, now time.Time) (string, error) {
-	iat := now
-	exp := iat.Add(tokenTTL)
-	switch {
-	case s.hasFor(c.ID, IDTokenExpired):
-		iat = now.Add(-10 * time.Minute)
-		exp = iat.Add(tokenTTL)
-	case s.hasFor(c.ID, IDTokenIssuedInFuture):
-		iat = now.Add(10 * time.Minute)
-		exp = iat.Add(tokenTTL)
-	case s.hasFor(c.ID, IDTokenIssuedLongAgo):
-		iat = now.Add(-time.Hour)
-	}
-	claims := map[string]any{
-		"iss":       s.issuer(code.v1),
-		"sub":       subject(c.ID, code.user.Login),
-		"aud":       c.ID,
-		"exp":       exp.Unix(),
-		"iat":       iat.Unix(),
-		"auth_time": code.authTime.Unix(),
-		"nonce":     code.nonce,
-		"acr":       s.tokenACR(code),
-	}
-	if v, ok := code.user.claim("amr"); ok && code.amrInIDToken {
-		claims["amr"] = v
-	}
-	if code.v1 {
-		delete(claims, "auth_time")
-		claims["idp"] = "FC"
-	}
-	edits := []struct {
+	claims := s.idTokenClaims(c, code, now)
+	for _, e := range []struct {
 		f     Fault
 		claim string
 		value any // nil removes the claim
@@ -190,22 +179,62 @@ func (s *Server) idToken(c Registration, code *authCode, accessToken string, now
 		{IDTokenMissingACR, "acr", nil},
 		{IDTokenAtHash, "at_hash", atHash(accessToken)},
 		{IDTokenAtHashWrong, "at_hash", atHash(accessToken + "x")},
-	}
-	for _, e := range edits {
-		if !s.hasFor(c.ID, e.f) {
-			continue
-		}
-		if e.value == nil {
+	} {
+		switch {
+		case !s.hasFor(c.ID, e.f):
+		case e.value == nil:
 			delete(claims, e.claim)
-		} else {
+		default:
 			claims[e.claim] = e.value
 		}
 	}
 	kp := s.currentKeys()
-	m := signMode{alg: c.Alg, hmacKey: c.hmacKey()}
-	if code.v1 {
-		m.hmacKey = []byte(c.Secret) // v1 signs with the secret whatever the registration
+	jws, err := kp.sign(claims, s.idTokenSigning(c, kp))
+	if err != nil {
+		return "", err
 	}
+	return s.encrypt(c, jws, idTokenJWE) // FranceConnect+ (plus.go)
+}
+
+// idTokenClaims are the ID token's claims before the faults that edit
+// them, with its times moved by the time faults.
+func (s *Server) idTokenClaims(c Registration, code *authCode, now time.Time) map[string]any {
+	iat := now
+	exp := iat.Add(tokenTTL)
+	switch {
+	case s.hasFor(c.ID, IDTokenExpired):
+		iat = now.Add(-10 * time.Minute)
+		exp = iat.Add(tokenTTL)
+	case s.hasFor(c.ID, IDTokenIssuedInFuture):
+		iat = now.Add(10 * time.Minute)
+		exp = iat.Add(tokenTTL)
+	case s.hasFor(c.ID, IDTokenIssuedLongAgo):
+		iat = now.Add(-time.Hour)
+	}
+	claims := map[string]any{
+		"iss":       s.issuer,
+		"sub":       subject(c.ID, code.user.Login),
+		"aud":       c.ID,
+		"exp":       exp.Unix(),
+		"iat":       iat.Unix(),
+		"auth_time": code.authTime.Unix(),
+		"nonce":     code.nonce,
+		"acr":       s.tokenACR(code),
+	}
+	if v, ok := code.user.claim("amr"); ok && code.amrInIDToken {
+		claims["amr"] = v
+	}
+	if s.v1 {
+		delete(claims, "auth_time")
+		claims["idp"] = "FC"
+	}
+	return claims
+}
+
+// idTokenSigning is how the ID token of c is signed, with the signature
+// faults applied.
+func (s *Server) idTokenSigning(c Registration, kp *keyPair) signMode {
+	m := signMode{alg: c.Alg, hmacKey: c.hmacKey()}
 	switch {
 	case s.hasFor(c.ID, IDTokenAlgNone):
 		m.algNone = true
@@ -224,11 +253,7 @@ func (s *Server) idToken(c Registration, code *authCode, accessToken string, now
 	}
 	m.noKid = s.hasFor(c.ID, IDTokenNoKid)
 	m.corrupt = s.hasFor(c.ID, IDTokenBadSignature)
-	jws, err := kp.sign(claims, m)
-	if err != nil {
-		return "", err
-	}
-	return s.encrypt(c, jws, idTokenJWE) // FranceConnect+ (plus.go)
+	return m
 }
 
 // atHash is the OpenID Connect at_hash of an access token signed with a

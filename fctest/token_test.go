@@ -50,7 +50,7 @@ func TestTokenSuccess(t *testing.T) {
 				t.Fatalf("ID token claims %v, want %v", names, want)
 			}
 			iat, exp := claims["iat"].(float64), claims["exp"].(float64)
-			if claims["iss"] != srv.Issuer() || claims["aud"] != c.ID || claims["nonce"] != q.Get("nonce") ||
+			if claims["iss"] != srv.Environment().Issuer || claims["aud"] != c.ID || claims["nonce"] != q.Get("nonce") ||
 				claims["acr"] != "eidas1" || exp-iat != 60 || time.Since(time.Unix(int64(iat), 0)).Abs() > 5*time.Second {
 				t.Fatalf("claims %v", claims)
 			}
@@ -136,7 +136,7 @@ func TestTokenErrors(t *testing.T) {
 				"client_id": {c.ID}, "client_secret": {c.Secret},
 			}
 			tt.edit(form)
-			status, body, _ := postForm(t, srv.Issuer()+"/token", form)
+			status, body, _ := postForm(t, srv.Environment().Issuer+"/token", form)
 			code, y := oauthErr(t, body)
 			if status != tt.status || code != tt.err || (tt.y != "" && y != tt.y) {
 				t.Fatalf("got %d %s %s, want %d %s %s", status, code, y, tt.status, tt.err, tt.y)
@@ -150,7 +150,7 @@ func TestTokenRefusesBasicAuth(t *testing.T) {
 	srv, c := setup(t, "")
 	cb := login(t, srv, authParams(c, callback), fctest.DefaultUser)
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {callback}}
-	req, _ := http.NewRequest(http.MethodPost, srv.Issuer()+"/token", strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, srv.Environment().Issuer+"/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(c.ID, c.Secret)
 	resp, err := http.DefaultClient.Do(req)
@@ -168,7 +168,7 @@ func TestTokenRefusesBasicAuth(t *testing.T) {
 func TestTokenGETRefused(t *testing.T) {
 	t.Parallel()
 	srv, _ := setup(t, "")
-	resp, err := http.Get(srv.Issuer() + "/token")
+	resp, err := http.Get(srv.Environment().Issuer + "/token")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestRevocation(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, "")
 	f := fullFlow(t, srv, c, authParams(c, callback), fctest.DefaultUser)
-	status, body, _ := postForm(t, srv.Issuer()+"/token/revocation", url.Values{
+	status, body, _ := postForm(t, srv.Environment().Issuer+"/token/revocation", url.Values{
 		"token": {f.accessToken(t)}, "client_id": {c.ID}, "client_secret": {c.Secret},
 	})
 	if status != http.StatusOK {

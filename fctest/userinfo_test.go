@@ -27,7 +27,7 @@ func TestUserInfoJWT(t *testing.T) {
 			if h.Algorithm != alg {
 				t.Fatalf("userinfo alg %s, want %s", h.Algorithm, alg)
 			}
-			if claims["sub"] != idClaims["sub"] || claims["iss"] != srv.Issuer() || claims["aud"] != c.ID ||
+			if claims["sub"] != idClaims["sub"] || claims["iss"] != srv.Environment().Issuer || claims["aud"] != c.ID ||
 				claims["exp"].(float64)-claims["iat"].(float64) != 60 {
 				t.Fatalf("userinfo claims %v", claims)
 			}
@@ -141,7 +141,7 @@ func TestUserInfoQueryToken(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, "")
 	f := fullFlow(t, srv, c, authParams(c, callback), fctest.DefaultUser)
-	resp, err := http.Get(srv.Issuer() + "/userinfo?access_token=" + f.accessToken(t))
+	resp, err := http.Get(srv.Environment().Issuer + "/userinfo?access_token=" + f.accessToken(t))
 	if err != nil {
 		t.Fatal(err)
 	}

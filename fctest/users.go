@@ -205,11 +205,10 @@ func withSingleClaimScopes(table map[string][]string, scopes ...string) map[stri
 	return table
 }
 
-// scopeTable returns the scope → claims table of the API version (of
-// ProConnect on a ProConnect server).
-func (s *Server) scopeTable(v1 bool) map[string][]string {
+// scopeTable returns the scope → claims table of the server's federation.
+func (s *Server) scopeTable() map[string][]string {
 	switch {
-	case v1:
+	case s.v1:
 		return scopeClaimsV1
 	case s.pc:
 		return proConnectScopeClaims

@@ -5,9 +5,8 @@
 //	  -client 'id=my-client,secret=my-secret-of-32-characters-or-more,redirect=http://127.0.0.1:8080/callback,logout=http://127.0.0.1:8080/'
 //
 // The issuer is http://ADDR/api/v2 (discovery at
-// /api/v2/.well-known/openid-configuration); the legacy v1 API is served
-// under /api/v1. Registrations come from -client flags (repeatable) or a
-// JSON file (-config) such as
+// /api/v2/.well-known/openid-configuration). Registrations come from
+// -client flags (repeatable) or a JSON file (-config) such as
 //
 //	{"clients": [{"name": "Mairie de Test", "id": "my-client", "secret": "...",
 //	  "redirect_uris": ["http://127.0.0.1:8080/callback"],
@@ -16,19 +15,23 @@
 //
 // where faults (fctest's Fault names) apply to that client only, so that
 // one mock serves a portal's happy path and its negative cases side by
-// side.
+// side. Faults that concern the whole server (the key set's and the
+// discovery document's) are given with -fault (repeatable); a fault that
+// cannot apply where it is given is refused.
 //
-// With -proconnect it mocks ProConnect instead (fctest.NewProConnectServer:
-// the agents of fctest.Agents, levels through the claims parameter,
-// prompt=none, Y000400 on an unknown parameter), where a client's alg may
-// also be HS256 and "userinfo": "json" (userinfo=json) registers no
-// userinfo signing algorithm.
+// -federation chooses the provider: franceconnect (the default),
+// franceconnect-plus, proconnect (the agents of fctest.Agents, levels
+// through the claims parameter, prompt=none, Y000400 on an unknown
+// parameter; a client's alg may also be HS256, and "userinfo": "json"
+// (userinfo=json) registers no userinfo signing algorithm) or
+// franceconnect-v1 (the legacy API, issuer http://ADDR, under /api/v1).
 //
 // With -qualify LOGIN_URL -logged-in TEXT [-logout URL -logged-out TEXT],
 // it runs FranceConnect's qualification self-check on the portal (see
-// fctest.Server.Qualify), judging it by what it does next and by the texts
-// of its pages, prints the report a team attaches to its qualification
-// request, and exits (status 1 when an item fails). A human picks a test identity on the mock's page; a test can log
+// package fctest/qualify) for the first registration, judging it by what
+// it does next and by the texts of its pages, prints the report a team
+// attaches to its qualification request, and exits (status 1 when an item
+// fails). A human picks a test identity on the mock's page; a test can log
 // in without a browser by following the redirects and posting the chosen
 // login, as fctest.Server.Login does.
 package main
@@ -47,7 +50,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/franceconnect-go/franceconnect"
 	"github.com/franceconnect-go/franceconnect/fctest"
+	"github.com/franceconnect-go/franceconnect/fctest/qualify"
 )
 
 func main() {
@@ -88,22 +93,15 @@ func (c *clientFlags) Set(v string) error {
 		if !ok {
 			return fmt.Errorf("%q is not key=value", kv)
 		}
-		switch k {
-		case "id":
-			cl.ID = val
-		case "secret":
-			cl.Secret = val
-		case "name":
-			cl.Name = val
-		case "redirect":
+		field := map[string]*string{"id": &cl.ID, "secret": &cl.Secret, "name": &cl.Name, "alg": &cl.Alg, "userinfo": &cl.UserInfo}[k]
+		switch {
+		case field != nil:
+			*field = val
+		case k == "redirect":
 			cl.RedirectURIs = append(cl.RedirectURIs, val)
-		case "logout":
+		case k == "logout":
 			cl.PostLogoutRedirectURIs = append(cl.PostLogoutRedirectURIs, val)
-		case "alg":
-			cl.Alg = val
-		case "userinfo":
-			cl.UserInfo = val
-		case "faults":
+		case k == "faults":
 			cl.Faults = append(cl.Faults, strings.Split(val, "+")...)
 		default:
 			return fmt.Errorf("unknown key %q (id, secret, name, redirect, logout, alg, userinfo, faults)", k)
@@ -113,107 +111,188 @@ func (c *clientFlags) Set(v string) error {
 	return nil
 }
 
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// options are the command line's.
+type options struct {
+	addr, config, federation             string
+	qualify, loggedIn, logout, loggedOut string
+	clients                              clientFlags
+	faults                               listFlag
+}
+
+func parse(args []string) (*options, error) {
+	var o options
+	fs := flag.NewFlagSet("fcmock", flag.ContinueOnError)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:9000", "address to listen on")
+	fs.StringVar(&o.config, "config", "", "JSON file of registrations")
+	fs.StringVar(&o.federation, "federation", "franceconnect", "the provider to mock: franceconnect, franceconnect-plus, proconnect or franceconnect-v1")
+	fs.StringVar(&o.qualify, "qualify", "", "run the qualification self-check on the portal whose login starts at this URL, print the report and exit (status 1 if an item fails)")
+	fs.StringVar(&o.loggedIn, "logged-in", "", "with -qualify: a text of the portal's page once a user is logged in")
+	fs.StringVar(&o.logout, "logout", "", "with -qualify: the portal's logout URL, posted with an empty form")
+	fs.StringVar(&o.loggedOut, "logged-out", "", "with -qualify: a text of the portal's page after a verified logout")
+	fs.Var(&o.clients, "client", "a registration: id=...,secret=...,redirect=URL,logout=URL[,alg=ES256|RS256|HS256][,userinfo=json][,faults=Name+Name][,name=...] (repeatable; HS256 and userinfo=json on proconnect)")
+	fs.Var(&o.faults, "fault", "a fault for the whole server, by fctest's name (repeatable), e.g. JWKSWithBadKeys")
+	return &o, fs.Parse(args)
+}
+
+// federations are the names -federation accepts.
+var federations = map[string]franceconnect.Federation{
+	"franceconnect": franceconnect.FranceConnect, "franceconnect-plus": franceconnect.FranceConnectPlus,
+	"proconnect": franceconnect.ProConnect, "franceconnect-v1": franceconnect.FranceConnectV1,
+}
+
 // run serves until ctx ends, and writes where to its output.
 func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("fcmock", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:9000", "address to listen on")
-	config := fs.String("config", "", "JSON file of registrations")
-	qualify := fs.String("qualify", "", "run the qualification self-check on the portal whose login starts at this URL, print the report and exit (status 1 if an item fails)")
-	loggedIn := fs.String("logged-in", "", "with -qualify: a text of the portal's page once a user is logged in")
-	logout := fs.String("logout", "", "with -qualify: the portal's logout URL, posted with an empty form")
-	loggedOut := fs.String("logged-out", "", "with -qualify: a text of the portal's page after a verified logout")
-	proConnect := fs.Bool("proconnect", false, "mock ProConnect (the agents' federation) instead of FranceConnect")
-	var flags clientFlags
-	fs.Var(&flags, "client", "a registration: id=...,secret=...,redirect=URL,logout=URL[,alg=ES256|RS256|HS256][,userinfo=json][,faults=Name+Name][,name=...] (repeatable; HS256 and userinfo=json with -proconnect)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	clients := []client(flags)
-	if *config != "" {
-		b, err := os.ReadFile(*config)
-		if err != nil {
-			return err
-		}
-		var doc struct {
-			Clients []client `json:"clients"`
-		}
-		if err := json.Unmarshal(b, &doc); err != nil {
-			return fmt.Errorf("%s: %w", *config, err)
-		}
-		clients = append(clients, doc.Clients...)
-	}
-	regs := make([]fctest.Registration, len(clients))
-	for i, c := range clients {
-		if c.ID == "" || len(c.Secret) < 32 || len(c.RedirectURIs) == 0 {
-			return fmt.Errorf("client %d: id, a secret of 32 characters or more, and a redirect URL are required", i+1)
-		}
-		switch {
-		case c.Alg == "HS256" && *proConnect:
-		case c.Alg != "" && c.Alg != "ES256" && c.Alg != "RS256":
-			return fmt.Errorf("client %s: alg %q: ES256 or RS256 (HS256 with -proconnect)", c.ID, c.Alg)
-		}
-		if c.UserInfo != "" && (c.UserInfo != "json" || !*proConnect) {
-			return fmt.Errorf("client %s: userinfo %q: only \"json\", with -proconnect", c.ID, c.UserInfo)
-		}
-		regs[i] = fctest.Registration{Name: c.Name, ID: c.ID, Secret: c.Secret, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
-			Alg: c.Alg, UserInfoJSON: c.UserInfo == "json"}
-		for _, name := range c.Faults {
-			f, err := fctest.ParseFault(name)
-			if err != nil {
-				return fmt.Errorf("client %s: %w", c.ID, err)
-			}
-			regs[i].Faults = append(regs[i].Faults, f)
-		}
-	}
-	if len(regs) == 0 {
-		return errors.New("no registration: give -client or -config")
-	}
-	ln, err := net.Listen("tcp", *addr)
+	o, err := parse(args)
 	if err != nil {
 		return err
 	}
-	srv, name := fctest.NewServerOn, "FranceConnect"
-	if *proConnect {
-		srv, name = fctest.NewProConnectServerOn, "ProConnect"
+	f, ok := federations[o.federation]
+	if !ok {
+		return fmt.Errorf("-federation %q: franceconnect, franceconnect-plus, proconnect or franceconnect-v1", o.federation)
 	}
-	return serve(ctx, srv(ln), name, regs, out, *qualify, *loggedIn, *logout, *loggedOut)
-}
-
-// serve registers regs on srv and serves until ctx ends, or runs the
-// qualification self-check.
-func serve(ctx context.Context, srv *fctest.Server, name string, regs []fctest.Registration, out io.Writer, qualify, loggedIn, logout, loggedOut string) error {
+	clients, err := o.allClients()
+	if err != nil {
+		return err
+	}
+	regs, err := registrations(clients, f)
+	if err != nil {
+		return err
+	}
+	faults, err := serverFaults(o.faults, f)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	srv := fctest.NewServer(fctest.Options{Federation: f, Listener: ln})
 	defer srv.Close()
+	srv.Inject(faults...)
 	for _, r := range regs {
 		srv.Register(r)
 	}
-	fmt.Fprintf(out, "fcmock: "+name+" mock on %s\nissuer: %s\ndiscovery: %s/.well-known/openid-configuration\nclients: %d\n", srv.URL, srv.Issuer(), srv.Issuer(), len(regs))
-	if qualify != "" {
-		return runQualification(srv, out, qualify, loggedIn, logout, loggedOut)
+	env := srv.Environment()
+	fmt.Fprintf(out, "fcmock: %v mock on %s\nissuer: %s\n", f, srv.URL, env.Issuer)
+	if f != franceconnect.FranceConnectV1 {
+		fmt.Fprintf(out, "discovery: %s/.well-known/openid-configuration\n", env.Issuer)
+	}
+	fmt.Fprintf(out, "clients: %d\n", len(regs))
+	if o.qualify != "" {
+		return runQualification(srv, regs[0], out, o)
 	}
 	<-ctx.Done()
 	return nil
 }
 
+// allClients returns the registrations of -client and -config.
+func (o *options) allClients() ([]client, error) {
+	clients := []client(o.clients)
+	if o.config != "" {
+		b, err := os.ReadFile(o.config)
+		if err != nil {
+			return nil, err
+		}
+		var doc struct {
+			Clients []client `json:"clients"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return nil, fmt.Errorf("%s: %w", o.config, err)
+		}
+		clients = append(clients, doc.Clients...)
+	}
+	if len(clients) == 0 {
+		return nil, errors.New("no registration: give -client or -config")
+	}
+	return clients, nil
+}
+
+// registrations checks the clients for federation f and returns them as
+// fctest registrations.
+func registrations(clients []client, f franceconnect.Federation) ([]fctest.Registration, error) {
+	pc := f == franceconnect.ProConnect
+	regs := make([]fctest.Registration, len(clients))
+	for i, c := range clients {
+		switch {
+		case c.ID == "" || len(c.Secret) < 32 || len(c.RedirectURIs) == 0:
+			return nil, fmt.Errorf("client %d: id, a secret of 32 characters or more, and a redirect URL are required", i+1)
+		case c.Alg == "HS256" && pc, c.Alg == "" || c.Alg == "ES256" || c.Alg == "RS256":
+		default:
+			return nil, fmt.Errorf("client %s: alg %q: ES256 or RS256 (HS256 on proconnect)", c.ID, c.Alg)
+		}
+		if c.UserInfo != "" && (c.UserInfo != "json" || !pc) {
+			return nil, fmt.Errorf("client %s: userinfo %q: only \"json\", on proconnect", c.ID, c.UserInfo)
+		}
+		regs[i] = fctest.Registration{Name: c.Name, ID: c.ID, Secret: c.Secret, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
+			Alg: c.Alg, UserInfoJSON: c.UserInfo == "json"}
+		for _, name := range c.Faults {
+			fault, ok := faultNamed(name, f)
+			if !ok || isServerFault(fault) {
+				return nil, fmt.Errorf("client %s: fault %q is not one a %v registration can have (server faults go in -fault)", c.ID, name, f)
+			}
+			regs[i].Faults = append(regs[i].Faults, fault)
+		}
+	}
+	return regs, nil
+}
+
+// serverFaults reads -fault values: faults of the whole server, which
+// concern no registration.
+func serverFaults(names []string, f franceconnect.Federation) ([]fctest.Fault, error) {
+	var faults []fctest.Fault
+	for _, name := range names {
+		fault, ok := faultNamed(name, f)
+		if !ok {
+			return nil, fmt.Errorf("-fault %q is not a fault of a %v server", name, f)
+		}
+		faults = append(faults, fault)
+	}
+	return faults, nil
+}
+
+// faultNamed returns the fault of a server of f with that name.
+func faultNamed(name string, f franceconnect.Federation) (fctest.Fault, bool) {
+	for _, fault := range fctest.Faults(f) {
+		if fault.String() == name {
+			return fault, true
+		}
+	}
+	return 0, false
+}
+
+// isServerFault reports whether fault concerns the whole server: the key
+// set and the discovery document serve every registration alike.
+func isServerFault(fault fctest.Fault) bool {
+	return fault == fctest.JWKSWithBadKeys || fault == fctest.DiscoveryWrongIssuer
+}
+
 // errQualification is returned when an item of the self-check failed.
 var errQualification = errors.New("the portal fails the qualification self-check")
 
-// runQualification runs fctest's qualification self-check on a portal of
-// any language, judged by the texts of its pages.
-func runQualification(srv *fctest.Server, out io.Writer, loginURL, loggedIn, logoutURL, loggedOut string) error {
-	if loggedIn == "" {
+// runQualification runs the qualification self-check on a portal of any
+// language, judged by the texts of its pages.
+func runQualification(srv *fctest.Server, reg fctest.Registration, out io.Writer, o *options) error {
+	if o.loggedIn == "" {
 		return errors.New("-qualify needs -logged-in: a text of the portal's page once a user is logged in")
 	}
-	p := fctest.Portal{
-		LoginURL: loginURL,
-		LoggedIn: func(_ *http.Response, body string) bool { return strings.Contains(body, loggedIn) },
+	p := qualify.Portal{
+		Registration: reg,
+		LoginURL:     o.qualify,
+		LoggedIn:     func(_ *http.Response, body string) bool { return strings.Contains(body, o.loggedIn) },
 	}
-	if logoutURL != "" {
-		p.Logout = func(b *http.Client) (*http.Response, error) { return b.PostForm(logoutURL, nil) }
+	if o.logout != "" {
+		p.Logout = func(b *http.Client) (*http.Response, error) { return b.PostForm(o.logout, nil) }
 	}
-	if loggedOut != "" {
-		p.LoggedOut = func(_ *http.Response, body string) bool { return strings.Contains(body, loggedOut) }
+	if o.loggedOut != "" {
+		p.LoggedOut = func(_ *http.Response, body string) bool { return strings.Contains(body, o.loggedOut) }
 	}
-	report := srv.Qualify(p)
+	report := qualify.Run(srv, p)
 	fmt.Fprint(out, report)
 	if !report.Passed() {
 		return errQualification

@@ -169,7 +169,7 @@ func TestQualifyBlackBox(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // fcmock listens on it below
-	env, err := franceconnect.NewEnvironment("http://" + addr + "/api/v2")
+	env, err := franceconnect.NewEnvironment(franceconnect.FranceConnect, "http://"+addr+"/api/v2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestQualifyBlackBox(t *testing.T) {
 	var mu sync.Mutex
 	var rawIDToken string
 	mux.Handle("GET /fc/login", c.LoginHandler(franceconnect.AuthOptions{}))
-	mux.Handle("GET /fc/callback", c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, _ string) {
+	mux.Handle("GET /fc/callback", c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result) {
 		mu.Lock()
 		rawIDToken = res.RawIDToken
 		mu.Unlock()
@@ -200,9 +200,9 @@ func TestQualifyBlackBox(t *testing.T) {
 		defer mu.Unlock()
 		return rawIDToken, nil
 	}))
-	mux.Handle("GET /fc/logged-out", c.LogoutReturnHandler(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /fc/logged-out", c.LogoutReturnHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "Au revoir")
-	}, nil))
+	}), nil))
 
 	var out strings.Builder
 	err = run(context.Background(), []string{"-addr", addr,
@@ -218,12 +218,12 @@ func TestQualifyBlackBox(t *testing.T) {
 	}
 }
 
-// With -proconnect the command serves ProConnect: an HS256 client with JSON
+// With -federation proconnect the command serves ProConnect: an HS256 client with JSON
 // userinfo logs in with the library's ProConnect profile.
 func TestProConnectMock(t *testing.T) {
 	t.Parallel()
-	iss := startMock(t, "-proconnect", "-client", "id=pc,secret="+secret+",redirect="+portal+"/agents/callback,alg=HS256,userinfo=json")
-	env, err := franceconnect.NewProConnectEnvironment(iss)
+	iss := startMock(t, "-federation", "proconnect", "-client", "id=pc,secret="+secret+",redirect="+portal+"/agents/callback,alg=HS256,userinfo=json")
+	env, err := franceconnect.NewEnvironment(franceconnect.ProConnect, iss)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,12 +116,17 @@ type envelope struct {
 
 // Seal marshals v to JSON and seals it for aud until exp, under the first
 // key: a compact JWE, "dir" and A256GCM, whose protected header (computed
-// once per key) is the AEAD's additional data.
+// once per key) is the AEAD's additional data. The JSON is not
+// HTML-escaped: "<", ">" and "&" take one byte each, not six, so a sealed
+// value's size follows its payload's.
 func (s *Sealer) Seal(aud string, exp time.Time, v any) (string, error) {
-	plain, err := json.Marshal(envelope{Aud: aud, Exp: exp.Unix(), Data: v})
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(envelope{Aud: aud, Exp: exp.Unix(), Data: v}); err != nil {
 		return "", fmt.Errorf("seal: %w", err)
 	}
+	plain := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	k := s.keys[0]
 	var nonce [nonceSize]byte
 	_, _ = rand.Read(nonce[:]) // never fails since Go 1.24
@@ -159,33 +164,9 @@ func (s *Sealer) Open(sealed, aud string, now time.Time, v any) (time.Time, erro
 	if compact.BadByte(sealed) >= 0 {
 		return time.Time{}, fmt.Errorf("%w: not base64url", ErrInvalid)
 	}
-	header, rest, _ := strings.Cut(sealed, ".")
-	empty, rest, _ := strings.Cut(rest, ".")
-	iv, rest, _ := strings.Cut(rest, ".")
-	ct, tag, ok := strings.Cut(rest, ".")
-	if !ok || empty != "" || strings.Contains(tag, ".") {
-		// dir: five parts, the second (the encrypted key) empty.
-		return time.Time{}, fmt.Errorf("%w: not a compact JWE with direct encryption", ErrInvalid)
-	}
-	k, err := s.keyFor(header)
+	plain, err := s.decrypt(sealed)
 	if err != nil {
 		return time.Time{}, err
-	}
-	// nonce, then ciphertext and tag in one buffer, as aead.Open wants them.
-	b64 := base64.RawURLEncoding
-	if len(iv) != b64.EncodedLen(nonceSize) || len(tag) != b64.EncodedLen(tagSize) {
-		return time.Time{}, errUnparseable
-	}
-	buf := make([]byte, nonceSize+b64.DecodedLen(len(ct))+tagSize)
-	n1, err1 := b64.Decode(buf[:nonceSize], []byte(iv))
-	n2, err2 := b64.Decode(buf[nonceSize:], []byte(ct))
-	n3, err3 := b64.Decode(buf[nonceSize+n2:], []byte(tag))
-	if err1 != nil || err2 != nil || err3 != nil || n1 != nonceSize || n3 != tagSize {
-		return time.Time{}, errUnparseable
-	}
-	plain, err := k.aead.Open(buf[nonceSize:nonceSize], buf[:nonceSize], buf[nonceSize:nonceSize+n2+tagSize], k.aad)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: authentication failed", ErrInvalid)
 	}
 	// v is filled in the same pass; on an error below, it is not to be used.
 	env := envelope{Data: v}
@@ -199,6 +180,40 @@ func (s *Sealer) Open(sealed, aud string, now time.Time, v any) (time.Time, erro
 		return time.Time{}, ErrExpired
 	}
 	return time.Unix(env.Exp, 0), nil
+}
+
+// decrypt splits a compact JWE in Seal's spelling and returns its
+// authenticated plaintext.
+func (s *Sealer) decrypt(sealed string) ([]byte, error) {
+	header, rest, _ := strings.Cut(sealed, ".")
+	empty, rest, _ := strings.Cut(rest, ".")
+	iv, rest, _ := strings.Cut(rest, ".")
+	ct, tag, ok := strings.Cut(rest, ".")
+	if !ok || empty != "" || strings.Contains(tag, ".") {
+		// dir: five parts, the second (the encrypted key) empty.
+		return nil, fmt.Errorf("%w: not a compact JWE with direct encryption", ErrInvalid)
+	}
+	k, err := s.keyFor(header)
+	if err != nil {
+		return nil, err
+	}
+	// nonce, then ciphertext and tag in one buffer, as aead.Open wants them.
+	b64 := base64.RawURLEncoding
+	if len(iv) != b64.EncodedLen(nonceSize) || len(tag) != b64.EncodedLen(tagSize) {
+		return nil, errUnparseable
+	}
+	buf := make([]byte, nonceSize+b64.DecodedLen(len(ct))+tagSize)
+	n1, err1 := b64.Decode(buf[:nonceSize], []byte(iv))
+	n2, err2 := b64.Decode(buf[nonceSize:], []byte(ct))
+	n3, err3 := b64.Decode(buf[nonceSize+n2:], []byte(tag))
+	if err1 != nil || err2 != nil || err3 != nil || n1 != nonceSize || n3 != tagSize {
+		return nil, errUnparseable
+	}
+	plain, err := k.aead.Open(buf[nonceSize:nonceSize], buf[:nonceSize], buf[nonceSize:nonceSize+n2+tagSize], k.aad)
+	if err != nil {
+		return nil, fmt.Errorf("%w: authentication failed", ErrInvalid)
+	}
+	return plain, nil
 }
 
 // keyFor finds the key whose protected header is header: a header of

@@ -97,7 +97,7 @@ func (d *demo) logout(tenant string) (int, string) {
 
 func TestTwoTenantsLoginAndSharedLogout(t *testing.T) {
 	t.Parallel()
-	mock := fctest.NewServer()
+	mock := fctest.NewServer(fctest.Options{})
 	defer mock.Close()
 	d := startDemo(t, mock, t.TempDir())
 
@@ -126,7 +126,7 @@ func TestTwoTenantsLoginAndSharedLogout(t *testing.T) {
 
 func TestAdminChangesApplyAtOnceAndPersist(t *testing.T) {
 	t.Parallel()
-	mock := fctest.NewServer()
+	mock := fctest.NewServer(fctest.Options{})
 	defer mock.Close()
 	dir := t.TempDir()
 	d := startDemo(t, mock, dir)

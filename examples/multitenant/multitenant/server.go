@@ -36,7 +36,7 @@ func Start(addr, dataDir string, logw io.Writer) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	inst := &Instance{URL: "http://" + ln.Addr().String(), Mock: fctest.NewServer(), done: make(chan error, 1)}
+	inst := &Instance{URL: "http://" + ln.Addr().String(), Mock: fctest.NewServer(fctest.Options{}), done: make(chan error, 1)}
 	// One cookie key per run: pending logins do not survive a restart (a
 	// real portal reads its keys from its secret store).
 	key := make([]byte, 32)

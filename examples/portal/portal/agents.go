@@ -84,7 +84,7 @@ func loadAgents(s *Settings, get, getenv func(string) string, add func(string, .
 // agentsMock starts the embedded ProConnect and returns the configuration
 // registered on it, for a portal at base.
 func agentsMock(base string, cookieKeys [][]byte) (*fctest.Server, franceconnect.Config) {
-	srv := fctest.NewProConnectServer()
+	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.ProConnect})
 	cfg := franceconnect.Config{
 		Environment:           srv.Environment(),
 		RedirectURL:           base + AgentsCallbackPath,

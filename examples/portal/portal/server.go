@@ -76,7 +76,7 @@ func StartWith(s Settings, logw io.Writer) (*Instance, error) {
 
 	cfg := s.FC
 	if s.Mock {
-		inst.Mock = fctest.NewServer()
+		inst.Mock = fctest.NewServer(fctest.Options{})
 		cfg.RedirectURL = base + CallbackPath
 		cfg.PostLogoutRedirectURL = base + LoggedOutPath
 		reg := inst.Mock.Register(fctest.Registration{
@@ -158,8 +158,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if inst.Mock != nil {
 		fmt.Fprintf(stdout, "Portail de démonstration : %s\n", inst.URL)
-		fmt.Fprintf(stdout, "FranceConnect simulé (fctest) : %s\n", inst.Mock.Issuer())
-		fmt.Fprintf(stdout, "ProConnect simulé pour l’espace agents (fctest) : %s\n", inst.AgentsMock.Issuer())
+		fmt.Fprintf(stdout, "FranceConnect simulé (fctest) : %s\n", inst.Mock.Environment().Issuer)
+		fmt.Fprintf(stdout, "ProConnect simulé pour l’espace agents (fctest) : %s\n", inst.AgentsMock.Environment().Issuer)
 		fmt.Fprintf(stdout, "Ouvrez %s dans un navigateur, cliquez sur « S’identifier avec FranceConnect » et choisissez une identité de test. Ctrl+C pour arrêter.\n", inst.URL)
 	} else {
 		fmt.Fprintf(stdout, "Portail : %s (FranceConnect %s, %s)\n", inst.URL, inst.Settings.FC.Environment.Name, inst.Settings.FC.Environment.Issuer)

@@ -1,18 +1,29 @@
-package fctest
+// Package qualify runs the technical checks of FranceConnect's
+// qualification on a portal, against the fctest mock: it drives the
+// portal's real login and logout with browsers of its own and judges the
+// portal by what it does next, item by item, in a report a team attaches
+// to its qualification request.
+package qualify
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/franceconnect-go/franceconnect/fctest"
 )
 
-// Portal is a portal under qualification, as a browser sees it: Qualify
+// Portal is a portal under qualification, as a browser sees it: Run
 // drives it with browsers of its own (a new cookie jar for each login, no
 // JavaScript) and judges it by what it does next at the mock.
 type Portal struct {
+	// Registration is the portal's registration on the mock, with its
+	// real redirect and post-logout URLs.
+	Registration fctest.Registration
 	// LoginURL starts a login: the portal answers with a redirect (through
 	// its own pages if it likes) to the mock's authorize endpoint.
 	LoginURL string
@@ -39,23 +50,23 @@ const (
 	Skipped Verdict = "NON VÉRIFIÉ"
 )
 
-// QualificationItem is one check of FranceConnect's qualification.
-type QualificationItem struct {
+// Item is one check of FranceConnect's qualification.
+type Item struct {
 	Name    string // in French, as the qualification request lists them
 	Verdict Verdict
 	Detail  string
 }
 
-// QualificationReport lists every item, in order.
-type QualificationReport []QualificationItem
+// Report lists every item, in order.
+type Report []Item
 
 // Passed reports whether no item failed.
-func (r QualificationReport) Passed() bool {
-	return !slices.ContainsFunc(r, func(i QualificationItem) bool { return i.Verdict == Failed })
+func (r Report) Passed() bool {
+	return !slices.ContainsFunc(r, func(i Item) bool { return i.Verdict == Failed })
 }
 
 // String is the report as a team attaches it to its qualification request.
-func (r QualificationReport) String() string {
+func (r Report) String() string {
 	var b strings.Builder
 	b.WriteString("Auto-contrôle FranceConnect (fctest)\n")
 	for _, i := range r {
@@ -68,9 +79,9 @@ func (r QualificationReport) String() string {
 	return b.String()
 }
 
-// Qualify runs the technical checks of FranceConnect's qualification on a
-// portal registered on s (with the portal's real redirect and post-logout
-// URLs), reporting item by item: state and nonce of at least 22
+// Run runs the technical checks of FranceConnect's qualification on a
+// portal registered on s (p.Registration, with the portal's real redirect
+// and post-logout URLs), reporting item by item: state and nonce of at least 22
 // characters, random and unique per login; the state verified (the mock
 // sends a forged one: a portal that redeems its code did not check it);
 // the nonce, the ID token's signature and its acr verified (a portal that
@@ -83,17 +94,17 @@ func (r QualificationReport) String() string {
 //
 // It injects faults into s: run it on a mock of its own, with no other
 // test at the same time.
-func (s *Server) Qualify(p Portal) QualificationReport {
+func Run(s *fctest.Server, p Portal) Report {
 	q := &qualification{s: s, p: p}
 	q.run()
 	return q.report
 }
 
 type qualification struct {
-	s       *Server
+	s       *fctest.Server
 	p       Portal
 	browser *http.Client
-	report  QualificationReport
+	report  Report
 	// what the portal sent to authorize, login after login
 	states, nonces []string
 	authorize      []url.Values
@@ -104,11 +115,11 @@ func (q *qualification) add(name string, ok bool, detail string) {
 	if !ok {
 		v = Failed
 	}
-	q.report = append(q.report, QualificationItem{Name: name, Verdict: v, Detail: detail})
+	q.report = append(q.report, Item{Name: name, Verdict: v, Detail: detail})
 }
 
 func (q *qualification) skip(name, why string) {
-	q.report = append(q.report, QualificationItem{Name: name, Verdict: Skipped, Detail: why})
+	q.report = append(q.report, Item{Name: name, Verdict: Skipped, Detail: why})
 }
 
 var randomChars = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -127,28 +138,28 @@ func (q *qualification) run() {
 
 	// The state: a forged one must not be redeemed.
 	tokens := s.Stats().TokenRequests
-	loggedIn, err = q.login(func(cb url.Values) { cb.Set("state", randomToken()) }, nil)
+	loggedIn, err = q.login(func(cb url.Values) { cb.Set("state", forged()) }, nil)
 	q.add("state vérifié au retour (un state falsifié est refusé)", err == nil && !loggedIn && s.Stats().TokenRequests == tokens,
 		redeemed(s.Stats().TokenRequests-tokens))
 
 	// The ID token: userinfo must not be called after a bad one.
 	for _, c := range []struct {
 		name  string
-		fault Fault
+		fault fctest.Fault
 	}{
-		{"nonce vérifié (un nonce différent est refusé)", IDTokenWrongNonce},
-		{"signature du jeton d’identité vérifiée", IDTokenBadSignature},
-		{"niveau eIDAS (acr) vérifié", IDTokenMissingACR},
+		{"nonce vérifié (un nonce différent est refusé)", fctest.IDTokenWrongNonce},
+		{"signature du jeton d’identité vérifiée", fctest.IDTokenBadSignature},
+		{"niveau eIDAS (acr) vérifié", fctest.IDTokenMissingACR},
 	} {
 		userinfo := s.Stats().UserInfoRequests
-		loggedIn, err := q.login(nil, []Fault{c.fault})
+		loggedIn, err := q.login(nil, []fctest.Fault{c.fault})
 		q.add(c.name, err == nil && !loggedIn && s.Stats().UserInfoRequests == userinfo, calledUserinfo(s.Stats().UserInfoRequests-userinfo))
 	}
 
 	// The signed userinfo: the user must not be logged in with a bad one.
 	var bad []string
-	for _, f := range []Fault{UserInfoBadSignature, UserInfoWrongIssuer, UserInfoWrongAudience, UserInfoSubMismatch} {
-		if loggedIn, err := q.login(nil, []Fault{f}); err != nil || loggedIn {
+	for _, f := range []fctest.Fault{fctest.UserInfoBadSignature, fctest.UserInfoWrongIssuer, fctest.UserInfoWrongAudience, fctest.UserInfoSubMismatch} {
+		if loggedIn, err := q.login(nil, []fctest.Fault{f}); err != nil || loggedIn {
 			bad = append(bad, f.String())
 		}
 	}
@@ -187,8 +198,7 @@ func (q *qualification) run() {
 func (q *qualification) checkRedirectURIs() {
 	var bad []string
 	for _, a := range q.authorize {
-		c, ok := q.s.client(a.Get("client_id"))
-		if !ok || !slices.Contains(c.RedirectURIs, a.Get("redirect_uri")) {
+		if a.Get("client_id") != q.p.Registration.ID || !slices.Contains(q.p.Registration.RedirectURIs, a.Get("redirect_uri")) {
 			bad = append(bad, a.Get("redirect_uri"))
 		}
 	}
@@ -239,7 +249,7 @@ func (q *qualification) logout() {
 		if forge {
 			u, _ := url.Parse(back)
 			v := u.Query()
-			v.Set("state", randomToken())
+			v.Set("state", forged())
 			u.RawQuery = v.Encode()
 			back = u.String()
 		}
@@ -257,3 +267,6 @@ func (q *qualification) logout() {
 		}
 	}
 }
+
+// forged returns a random state the portal never sent.
+func forged() string { return rand.Text() }

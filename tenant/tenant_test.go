@@ -1,4 +1,4 @@
-package franceconnect_test
+package tenant_test
 
 import (
 	"fmt"
@@ -13,19 +13,35 @@ import (
 
 	"github.com/franceconnect-go/franceconnect"
 	"github.com/franceconnect-go/franceconnect/fctest"
+	"github.com/franceconnect-go/franceconnect/internal/browsertest"
+	"github.com/franceconnect-go/franceconnect/tenant"
 )
+
+const hPortal = "https://portail.example"
+
+var (
+	newHBrowser   = browsertest.New
+	hFollowLogout = browsertest.FollowLogout
+)
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	require.NoError(t, err)
+	return u
+}
 
 // grantPortal is a grant-portal product on the mock: tenants registered
 // with the exact URL shapes, one mount for all of them.
 type grantPortal struct {
 	srv     *fctest.Server
-	set     *franceconnect.Tenants
+	set     *tenant.Set
 	mux     *http.ServeMux
 	regs    map[string]fctest.Registration
 	mu      sync.Mutex
 	logins  map[string]*franceconnect.Result // by tenant, the last login
 	landed  string                           // where the last login sent the user
-	loggedO string                           // the tenant of the last logout return
+	visited int                              // plain visits of /aides
 	err     error
 }
 
@@ -33,34 +49,34 @@ func tenantOf(r *http.Request) string { return strings.TrimSuffix(r.PathValue("s
 
 func newGrantPortal(t *testing.T, tenants ...string) *grantPortal {
 	t.Helper()
-	p := &grantPortal{srv: fctest.NewServer(), mux: http.NewServeMux(), regs: map[string]fctest.Registration{}, logins: map[string]*franceconnect.Result{}}
+	p := &grantPortal{srv: fctest.NewServer(fctest.Options{}), mux: http.NewServeMux(), regs: map[string]fctest.Registration{}, logins: map[string]*franceconnect.Result{}}
 	t.Cleanup(p.srv.Close)
-	set, err := franceconnect.NewTenants(franceconnect.TenantsConfig{CookieKeys: [][]byte{hKey(1)}, PostLogoutRedirectURL: hPortal + "/aides"})
+	set, err := tenant.New(tenant.Config{CookieKeys: [][]byte{browsertest.Key(1)}, PostLogoutRedirectURL: hPortal + "/aides"})
 	require.NoError(t, err)
 	p.set = set
 	for _, name := range tenants {
 		p.add(t, name)
 	}
 	const space = "/account-management/{space}/france-connect/"
-	p.mux.Handle("GET "+space+"login", set.LoginHandler(tenantOf, franceconnect.AuthOptions{}))
+	p.mux.Handle("GET "+space+"login", set.LoginHandler(tenantOf, franceconnect.AuthOptions{}, p.fail))
 	p.mux.Handle("GET "+space+"code", set.CallbackHandler(tenantOf,
-		func(w http.ResponseWriter, r *http.Request, tenant string, res *franceconnect.Result, returnTo string) {
+		func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result) {
 			p.mu.Lock()
-			p.logins[tenant], p.landed, p.err = res, returnTo, nil
+			p.logins[res.Tenant], p.landed, p.err = res, res.ReturnTo, nil
 			p.mu.Unlock()
-			http.Redirect(w, r, returnTo, http.StatusFound)
+			http.Redirect(w, r, res.ReturnTo, http.StatusFound)
 		}, p.fail))
 	p.mux.Handle("POST "+space+"logout", set.LogoutHandler(tenantOf, func(r *http.Request) (string, error) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		return p.logins[tenantOf(r)].RawIDToken, nil
 	}))
-	p.mux.Handle("GET /aides", set.LogoutReturnHandler(func(w http.ResponseWriter, r *http.Request, tenant string) {
+	p.mux.Handle("GET /aides", set.LogoutReturnHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
-		p.loggedO, p.err = tenant, nil
+		p.visited++
 		p.mu.Unlock()
-		_, _ = w.Write([]byte("déconnecté"))
-	}, p.fail))
+		_, _ = w.Write([]byte("S'identifier avec FranceConnect"))
+	}), p.fail))
 	return p
 }
 
@@ -75,11 +91,11 @@ func (p *grantPortal) fail(w http.ResponseWriter, r *http.Request, err error) {
 // to the set.
 func (p *grantPortal) add(t *testing.T, name string) {
 	t.Helper()
-	urls, err := franceconnect.GrantPortalURLs(hPortal, name)
+	urls, err := tenant.GrantPortalURLs(hPortal, name)
 	require.NoError(t, err)
 	reg := p.srv.Register(fctest.Registration{RedirectURIs: []string{urls.RedirectURL}, PostLogoutRedirectURIs: []string{urls.PostLogoutRedirectURL}})
 	p.regs[name] = reg
-	require.NoError(t, p.set.Set(name, urls.Config(franceconnect.Config{Environment: p.srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret})))
+	require.NoError(t, p.set.Put(name, urls.Config(franceconnect.Config{Environment: p.srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret})))
 }
 
 func spacePath(tenant, action string) string {
@@ -91,27 +107,27 @@ func spacePath(tenant, action string) string {
 // registered string).
 func TestGrantPortalURLs(t *testing.T) {
 	t.Parallel()
-	urls, err := franceconnect.GrantPortalURLs("https://aides.example/", "t1")
+	urls, err := tenant.GrantPortalURLs("https://aides.example/", "t1")
 	require.NoError(t, err)
 	assert.Equal(t, "https://aides.example/account-management/t1-demandeurs/france-connect/code?redirectUrl=https%3A%2F%2Faides.example%2Faides%2F%23%2Ft1%2Fconnecte%2Fdashboard%2Faccueil&jwtKey=jwt-t1-portail-depot-demande-aides", urls.RedirectURL)
 	assert.Equal(t, "https://aides.example/aides", urls.PostLogoutRedirectURL)
-	generic, err := franceconnect.GenericURLs("http://127.0.0.1:8080", "mairie-42")
+	generic, err := tenant.GenericURLs("http://127.0.0.1:8080", "mairie-42")
 	require.NoError(t, err)
-	assert.Equal(t, franceconnect.RegistrationURLs{RedirectURL: "http://127.0.0.1:8080/fc/mairie-42/callback", PostLogoutRedirectURL: "http://127.0.0.1:8080/fc/logged-out"}, generic)
+	assert.Equal(t, tenant.URLs{RedirectURL: "http://127.0.0.1:8080/fc/mairie-42/callback", PostLogoutRedirectURL: "http://127.0.0.1:8080/fc/logged-out"}, generic)
 	for _, bad := range [][2]string{{"https://aides.example/sub", "t1"}, {"http://aides.example", "t1"}, {"https://aides.example", "t 1"}, {"https://aides.example", ""}, {"aides.example", "t1"}} {
-		_, err := franceconnect.GrantPortalURLs(bad[0], bad[1])
+		_, err := tenant.GrantPortalURLs(bad[0], bad[1])
 		assert.ErrorIs(t, err, franceconnect.ErrConfig, "%q", bad)
 	}
 
 	p := newGrantPortal(t, "t1")
 	b := newHBrowser(t)
-	resp := b.get(t, p.mux, spacePath("t1", "login"))
+	resp := b.Get(t, p.mux, spacePath("t1", "login"))
 	require.Equal(t, http.StatusFound, resp.StatusCode)
-	want, _ := franceconnect.GrantPortalURLs(hPortal, "t1")
+	want, _ := tenant.GrantPortalURLs(hPortal, "t1")
 	assert.Equal(t, want.RedirectURL, mustURL(t, resp.Header.Get("Location")).Query().Get("redirect_uri"), "sent byte for byte")
 	cb, err := p.srv.Login(resp.Header.Get("Location"), fctest.DefaultUser)
 	require.NoError(t, err, "the mock accepts it as registered")
-	b.get(t, p.mux, cb)
+	b.Get(t, p.mux, cb)
 	require.NoError(t, p.err, "the token request repeats it as registered")
 	assert.Equal(t, hPortal+"/aides/#/t1/connecte/dashboard/accueil", p.landed, "the destination of the registered URL, fragment intact")
 }
@@ -123,70 +139,70 @@ func TestTenantsInOneBrowser(t *testing.T) {
 	t.Parallel()
 	p := newGrantPortal(t, "a", "b")
 	br := newHBrowser(t)
-	cbA := br.start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
-	cbB := br.start(t, p.srv, p.mux, spacePath("b", "login"), fctest.Users()[1])
+	cbA := br.Start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
+	cbB := br.Start(t, p.srv, p.mux, spacePath("b", "login"), fctest.Users()[1])
 	for _, tc := range []struct{ tenant, cb, family string }{{"b", cbB, "LEBLANC"}, {"a", cbA, "DUBOIS"}} {
-		resp := br.get(t, p.mux, tc.cb)
+		resp := br.Get(t, p.mux, tc.cb)
 		require.NoError(t, p.err, tc.tenant)
 		assert.Equal(t, http.StatusFound, resp.StatusCode)
 		assert.Equal(t, tc.family, p.logins[tc.tenant].Identity.FamilyName)
 		assert.Equal(t, hPortal+"/aides/#/"+tc.tenant+"/connecte/dashboard/accueil", resp.Header.Get("Location"))
 	}
 
-	for _, tenant := range []string{"a", "b"} {
-		resp := br.post(t, p.mux, spacePath(tenant, "logout"))
+	for _, name := range []string{"a", "b"} {
+		resp := br.Post(t, p.mux, spacePath(name, "logout"))
 		require.Equal(t, http.StatusFound, resp.StatusCode)
 		back := hFollowLogout(t, resp.Header.Get("Location"))
 		require.True(t, strings.HasPrefix(back, hPortal+"/aides?"), back)
-		br.get(t, p.mux, back)
-		require.NoError(t, p.err, tenant)
-		assert.Equal(t, tenant, p.loggedO, "the shared post-logout URL finds the tenant")
+		resp = br.Get(t, p.mux, back)
+		require.NoError(t, p.err, name)
+		assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "verified: the page, without the state")
+		assert.Equal(t, "/aides", resp.Header.Get("Location"))
 	}
 
 	// A's callback path with the login B started.
-	cbB = br.start(t, p.srv, p.mux, spacePath("b", "login"), fctest.DefaultUser)
+	cbB = br.Start(t, p.srv, p.mux, spacePath("b", "login"), fctest.DefaultUser)
 	u := mustURL(t, cbB)
 	u.Path = strings.Replace(u.Path, "/b-demandeurs/", "/a-demandeurs/", 1)
-	br.get(t, p.mux, u.String())
+	br.Get(t, p.mux, u.String())
 	assert.ErrorIs(t, p.err, franceconnect.ErrInvalidTransaction)
 
 	// An unknown tenant.
-	br.get(t, p.mux, strings.Replace(u.String(), "/a-demandeurs/", "/zz-demandeurs/", 1))
-	assert.ErrorIs(t, p.err, franceconnect.ErrUnknownTenant)
-	assert.Equal(t, http.StatusNotFound, br.get(t, p.mux, spacePath("zz", "login")).StatusCode)
+	br.Get(t, p.mux, strings.Replace(u.String(), "/a-demandeurs/", "/zz-demandeurs/", 1))
+	assert.ErrorIs(t, p.err, tenant.ErrUnknownTenant)
+	assert.Equal(t, http.StatusNotFound, br.Get(t, p.mux, spacePath("zz", "login")).StatusCode)
 }
 
 // An administrator changes a tenant's settings while a login is in flight:
 // a new secret (same client ID) lets it complete; a new client ID makes it
-// fail with ErrTenantChanged, and nothing is logged in.
+// fail with ErrRegistrationChanged, and nothing is logged in.
 func TestTenantChangedDuringLogin(t *testing.T) {
 	t.Parallel()
 	p := newGrantPortal(t, "a")
-	urls, err := franceconnect.GrantPortalURLs(hPortal, "a")
+	urls, err := tenant.GrantPortalURLs(hPortal, "a")
 	require.NoError(t, err)
 	br := newHBrowser(t)
 
-	cb := br.start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
+	cb := br.Start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
 	reg := p.regs["a"]
-	require.NoError(t, p.set.Set("a", urls.Config(franceconnect.Config{Environment: p.srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret, Scopes: []string{franceconnect.ScopeEmail}})))
-	br.get(t, p.mux, cb)
+	require.NoError(t, p.set.Put("a", urls.Config(franceconnect.Config{Environment: p.srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret, Scopes: []string{franceconnect.ScopeEmail}})))
+	br.Get(t, p.mux, cb)
 	require.NoError(t, p.err, "same client ID and secret: the login completes")
 
-	cb = br.start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
+	cb = br.Start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
 	delete(p.logins, "a")
 	p.add(t, "a") // a new registration: another client ID
 	tokens := p.srv.Stats().TokenRequests
-	br.get(t, p.mux, cb)
-	assert.ErrorIs(t, p.err, franceconnect.ErrTenantChanged)
-	assert.ErrorIs(t, p.err, franceconnect.ErrInvalidTransaction)
+	br.Get(t, p.mux, cb)
+	assert.ErrorIs(t, p.err, franceconnect.ErrRegistrationChanged)
 	assert.Nil(t, p.logins["a"], "no partial login")
 	assert.Equal(t, tokens, p.srv.Stats().TokenRequests, "no code exchanged")
 
 	// Removed: its pending login fails plainly.
-	cb = br.start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
+	cb = br.Start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
 	p.set.Remove("a")
-	br.get(t, p.mux, cb)
-	assert.ErrorIs(t, p.err, franceconnect.ErrUnknownTenant)
+	br.Get(t, p.mux, cb)
+	assert.ErrorIs(t, p.err, tenant.ErrUnknownTenant)
 }
 
 // Settings are swapped while logins run: no race, no panic, and every
@@ -195,7 +211,7 @@ func TestTenantChangedDuringLogin(t *testing.T) {
 func TestTenantsConcurrentChanges(t *testing.T) {
 	t.Parallel()
 	p := newGrantPortal(t, "a")
-	urls, _ := franceconnect.GrantPortalURLs(hPortal, "a")
+	urls, _ := tenant.GrantPortalURLs(hPortal, "a")
 	reg := p.regs["a"]
 	var wg sync.WaitGroup
 	for i := range 20 {
@@ -203,8 +219,8 @@ func TestTenantsConcurrentChanges(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			br := newHBrowser(t)
-			cb := br.start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
-			resp := br.get(t, p.mux, cb)
+			cb := br.Start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
+			resp := br.Get(t, p.mux, cb)
 			assert.Equal(t, http.StatusFound, resp.StatusCode, "login %d", i)
 			assert.Equal(t, hPortal+"/aides/#/a/connecte/dashboard/accueil", resp.Header.Get("Location"), "login %d", i)
 		}()
@@ -214,7 +230,7 @@ func TestTenantsConcurrentChanges(t *testing.T) {
 			if i%2 == 0 {
 				scopes = nil
 			}
-			assert.NoError(t, p.set.Set("a", urls.Config(franceconnect.Config{Environment: p.srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret, Scopes: scopes})))
+			assert.NoError(t, p.set.Put("a", urls.Config(franceconnect.Config{Environment: p.srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret, Scopes: scopes})))
 		}()
 	}
 	wg.Wait()
@@ -234,8 +250,8 @@ func TestTenantsShareOneKeyCache(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			br := newHBrowser(t)
-			cb := br.start(t, p.srv, p.mux, spacePath(name, "login"), fctest.DefaultUser)
-			resp := br.get(t, p.mux, cb)
+			cb := br.Start(t, p.srv, p.mux, spacePath(name, "login"), fctest.DefaultUser)
+			resp := br.Get(t, p.mux, cb)
 			assert.Equal(t, http.StatusFound, resp.StatusCode, name)
 		}()
 	}
@@ -271,4 +287,34 @@ func TestDestinationParam(t *testing.T) {
 			assert.ErrorContains(t, err, tt.want, tt.redirect)
 		}
 	}
+}
+// A tenant set serves a ProConnect registration beside FranceConnect ones,
+// on the same mount and the same shared post-logout URL.
+func TestTenantsWithProConnect(t *testing.T) {
+	t.Parallel()
+	p := newGrantPortal(t, "a")
+	pc := fctest.NewServer(fctest.Options{Federation: franceconnect.ProConnect})
+	t.Cleanup(pc.Close)
+	urls, err := tenant.GrantPortalURLs(hPortal, "agents")
+	require.NoError(t, err)
+	reg := pc.Register(fctest.Registration{RedirectURIs: []string{urls.RedirectURL}, PostLogoutRedirectURIs: []string{urls.PostLogoutRedirectURL}})
+	require.NoError(t, p.set.Put("agents", urls.Config(franceconnect.Config{Environment: pc.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret})))
+
+	b := newHBrowser(t)
+	cbA := b.Start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
+	cbPC := b.Start(t, pc, p.mux, spacePath("agents", "login"), fctest.Agents()[0])
+	for _, cb := range []string{cbPC, cbA} {
+		b.Get(t, p.mux, cb)
+		require.NoError(t, p.err)
+	}
+	assert.Equal(t, "DUBOIS", p.logins["a"].Identity.FamilyName)
+	assert.Equal(t, "MARTIN", p.logins["agents"].Agent.UsualName)
+
+	resp := b.Post(t, p.mux, spacePath("agents", "logout"))
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	require.True(t, strings.HasPrefix(resp.Header.Get("Location"), pc.Environment().Issuer+"/session/end?"))
+	back := hFollowLogout(t, resp.Header.Get("Location"))
+	resp = b.Get(t, p.mux, back)
+	require.NoError(t, p.err)
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "the shared post-logout URL verifies the ProConnect tenant's logout")
 }

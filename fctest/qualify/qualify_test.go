@@ -1,4 +1,4 @@
-package fctest_test
+package qualify_test
 
 import (
 	"net/http"
@@ -9,12 +9,13 @@ import (
 
 	"github.com/franceconnect-go/franceconnect"
 	"github.com/franceconnect-go/franceconnect/fctest"
+	"github.com/franceconnect-go/franceconnect/fctest/qualify"
 )
 
 // qualPortal is a small portal on the library's handlers, or broken on
 // purpose: its callback does not check the state, its logout calls
 // FranceConnect from the server.
-func qualPortal(t *testing.T, srv *fctest.Server, broken bool) fctest.Portal {
+func qualPortal(t *testing.T, srv *fctest.Server, broken bool) qualify.Portal {
 	t.Helper()
 	mux := http.NewServeMux()
 	portal := httptest.NewServer(mux)
@@ -86,19 +87,18 @@ func qualPortal(t *testing.T, srv *fctest.Server, broken bool) fctest.Portal {
 			http.Redirect(w, r, "/au-revoir", http.StatusFound)
 		})
 	} else {
-		mux.Handle("GET /fc/callback", c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, _ string) { login(w, r, res) }, refuse))
+		mux.Handle("GET /fc/callback", c.CallbackHandler(login, refuse))
 		mux.Handle("POST /fc/logout", c.LogoutHandler(func(r *http.Request) (string, error) { return token(r), nil }))
 	}
-	mux.Handle("GET /fc/logged-out", c.LogoutReturnHandler(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/au-revoir", http.StatusFound)
-	}, refuse))
+	mux.Handle("GET /fc/logged-out", c.LogoutReturnHandler(http.RedirectHandler("/au-revoir", http.StatusFound), refuse))
 	loginURL := portal.URL + "/fc/login"
 	if broken {
 		loginURL += "-broken"
 	}
-	return fctest.Portal{
-		LoginURL: loginURL,
-		LoggedIn: func(resp *http.Response, body string) bool { return resp.Request.URL.Path == "/espace" },
+	return qualify.Portal{
+		Registration: reg,
+		LoginURL:     loginURL,
+		LoggedIn:     func(resp *http.Response, body string) bool { return resp.Request.URL.Path == "/espace" },
 		Logout: func(b *http.Client) (*http.Response, error) {
 			return b.PostForm(portal.URL+"/fc/logout", url.Values{})
 		},
@@ -108,15 +108,15 @@ func qualPortal(t *testing.T, srv *fctest.Server, broken bool) fctest.Portal {
 
 func TestQualify(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	defer srv.Close()
-	report := srv.Qualify(qualPortal(t, srv, false))
+	report := qualify.Run(srv, qualPortal(t, srv, false))
 	t.Log("\n" + report.String())
 	if !report.Passed() {
 		t.Errorf("a portal on the library's handlers fails:\n%s", report)
 	}
 	for _, i := range report {
-		if i.Verdict != fctest.Passed {
+		if i.Verdict != qualify.Passed {
 			t.Errorf("%s: %s", i.Name, i.Verdict)
 		}
 	}
@@ -126,19 +126,19 @@ func TestQualify(t *testing.T) {
 // fails exactly those items.
 func TestQualifyBrokenPortal(t *testing.T) {
 	t.Parallel()
-	srv := fctest.NewServer()
+	srv := fctest.NewServer(fctest.Options{})
 	defer srv.Close()
-	report := srv.Qualify(qualPortal(t, srv, true))
+	report := qualify.Run(srv, qualPortal(t, srv, true))
 	t.Log("\n" + report.String())
-	want := map[string]fctest.Verdict{
-		"state vérifié au retour (un state falsifié est refusé)":                                                 fctest.Failed,
-		"déconnexion par redirection du navigateur (id_token_hint, state, post_logout_redirect_uri enregistrée)": fctest.Failed,
-		"state vérifié au retour de la déconnexion":                                                              fctest.Skipped,
+	want := map[string]qualify.Verdict{
+		"state vérifié au retour (un state falsifié est refusé)":                                                 qualify.Failed,
+		"déconnexion par redirection du navigateur (id_token_hint, state, post_logout_redirect_uri enregistrée)": qualify.Failed,
+		"state vérifié au retour de la déconnexion":                                                              qualify.Skipped,
 	}
 	for _, i := range report {
 		w, ok := want[i.Name]
 		if !ok {
-			w = fctest.Passed
+			w = qualify.Passed
 		}
 		if i.Verdict != w {
 			t.Errorf("%s: %s, want %s (%s)", i.Name, i.Verdict, w, i.Detail)

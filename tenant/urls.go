@@ -1,18 +1,20 @@
-package franceconnect
+package tenant
 
 import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/franceconnect-go/franceconnect"
 )
 
-// RegistrationURLs are the strings a tenant declares in FranceConnect's
-// partner space, byte for byte, and gives to its Config.
-type RegistrationURLs struct {
+// URLs are the strings a tenant declares in FranceConnect's partner space,
+// byte for byte, and gives to its franceconnect.Config.
+type URLs struct {
 	// RedirectURL is the login callback URL (Config.RedirectURL).
 	RedirectURL string
 	// PostLogoutRedirectURL is the post-logout URL, the same for every
-	// tenant of the portal (Config.PostLogoutRedirectURL).
+	// tenant of the portal (tenant.Config.PostLogoutRedirectURL).
 	PostLogoutRedirectURL string
 	// DestinationParam is the query parameter of RedirectURL that names
 	// where the user lands after login ("" when it has none).
@@ -20,7 +22,7 @@ type RegistrationURLs struct {
 }
 
 // Config returns base with the URLs set.
-func (u RegistrationURLs) Config(base Config) Config {
+func (u URLs) Config(base franceconnect.Config) franceconnect.Config {
 	base.RedirectURL, base.PostLogoutRedirectURL, base.DestinationParam = u.RedirectURL, u.PostLogoutRedirectURL, u.DestinationParam
 	return base
 }
@@ -36,13 +38,13 @@ func (u RegistrationURLs) Config(base Config) Config {
 // The callback carries the page the user lands on after login
 // (DestinationParam "redirectUrl"); the post-logout URL, also the page of
 // the FranceConnect button, is the same for every tenant.
-func GrantPortalURLs(base, tenant string) (RegistrationURLs, error) {
+func GrantPortalURLs(base, tenant string) (URLs, error) {
 	b, err := checkBase(base, tenant)
 	if err != nil {
-		return RegistrationURLs{}, err
+		return URLs{}, err
 	}
 	landing := b + "/aides/#/" + tenant + "/connecte/dashboard/accueil"
-	return RegistrationURLs{
+	return URLs{
 		RedirectURL: b + "/account-management/" + tenant + "-demandeurs/france-connect/code" +
 			"?redirectUrl=" + url.QueryEscape(landing) + "&jwtKey=jwt-" + tenant + "-portail-depot-demande-aides",
 		PostLogoutRedirectURL: b + "/aides",
@@ -52,12 +54,12 @@ func GrantPortalURLs(base, tenant string) (RegistrationURLs, error) {
 
 // GenericURLs returns the URLs of tenant for any other portal served at
 // base: {base}/fc/{tenant}/callback and, shared, {base}/fc/logged-out.
-func GenericURLs(base, tenant string) (RegistrationURLs, error) {
+func GenericURLs(base, tenant string) (URLs, error) {
 	b, err := checkBase(base, tenant)
 	if err != nil {
-		return RegistrationURLs{}, err
+		return URLs{}, err
 	}
-	return RegistrationURLs{RedirectURL: b + "/fc/" + tenant + "/callback", PostLogoutRedirectURL: b + "/fc/logged-out"}, nil
+	return URLs{RedirectURL: b + "/fc/" + tenant + "/callback", PostLogoutRedirectURL: b + "/fc/logged-out"}, nil
 }
 
 // checkBase returns base without a trailing slash, if it is an origin
@@ -66,13 +68,20 @@ func checkBase(base, tenant string) (string, error) {
 	b := strings.TrimSuffix(base, "/")
 	u, err := url.Parse(b)
 	switch {
-	case len(tenant) > 64 || !isStateID(tenant):
-		return "", fmt.Errorf("%w: tenant name %s: use 1 to 64 letters, digits, '-' or '_'", ErrConfig, safe(tenant))
+	case !validName(tenant):
+		return "", fmt.Errorf("%w: tenant name %q: use 1 to 64 letters, digits, '-' or '_'", franceconnect.ErrConfig, printable(tenant))
 	case err != nil || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return "", fmt.Errorf("%w: base %s: want an origin such as https://aides.example", ErrConfig, safe(base))
-	}
-	if err := checkRedirect("base", b, true); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrConfig, err)
+		return "", fmt.Errorf("%w: base %q: want an origin such as https://aides.example", franceconnect.ErrConfig, printable(base))
+	case u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackURL(b)):
+		return "", fmt.Errorf("%w: base %q: use https (http only on this machine)", franceconnect.ErrConfig, printable(base))
 	}
 	return b, nil
+}
+
+// validName reports whether name is a tenant name: 1 to 64 letters,
+// digits, '-' or '_'.
+func validName(name string) bool {
+	return name != "" && len(name) <= 64 && !strings.ContainsFunc(name, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	})
 }

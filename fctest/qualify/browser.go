@@ -1,4 +1,4 @@
-package fctest
+package qualify
 
 // The browser of the qualification: a login, a logout, redirects followed
 // within the portal.
@@ -10,12 +10,14 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+
+	"github.com/franceconnect-go/franceconnect/fctest"
 )
 
 // login runs one login as a browser, with faults injected for its tokens
 // and its callback query edited, and tells whether the portal logged the
 // user in.
-func (q *qualification) login(edit func(url.Values), faults []Fault) (bool, error) {
+func (q *qualification) login(edit func(url.Values), faults []fctest.Fault) (bool, error) {
 	q.s.Reset()
 	defer q.s.Reset()
 	jar, _ := cookiejar.New(nil) // a new browser: no session of a previous login
@@ -40,7 +42,7 @@ func (q *qualification) login(edit func(url.Values), faults []Fault) (bool, erro
 	q.authorize = append(q.authorize, params)
 	q.states, q.nonces = append(q.states, params.Get("state")), append(q.nonces, params.Get("nonce"))
 	q.s.Inject(faults...)
-	cb, err := q.s.Login(authURL, DefaultUser)
+	cb, err := q.s.Login(authURL, fctest.DefaultUser)
 	if err != nil {
 		return false, err
 	}
