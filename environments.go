@@ -118,13 +118,13 @@ func presets() []Environment {
 func EnvironmentFromURL(serviceURL string) (Environment, error) {
 	u, err := url.Parse(strings.TrimSpace(serviceURL))
 	if err != nil || u.Host == "" {
-		return Environment{}, fmt.Errorf("%w: %q is not an absolute URL (expected e.g. https://oidc.franceconnect.gouv.fr)", ErrConfig, serviceURL)
+		return Environment{}, fmt.Errorf("%w: unknown environment: %q is not an absolute URL (expected e.g. https://oidc.franceconnect.gouv.fr)", ErrConfig, serviceURL)
 	}
 	if u.Scheme != "https" {
-		return Environment{}, fmt.Errorf("%w: %q must use https", ErrConfig, serviceURL)
+		return Environment{}, fmt.Errorf("%w: unknown environment: %q must use https", ErrConfig, serviceURL)
 	}
 	if u.Port() != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
-		return Environment{}, fmt.Errorf("%w: %q: give the address alone, without port, query, fragment or user (e.g. https://oidc.franceconnect.gouv.fr)", ErrConfig, serviceURL)
+		return Environment{}, fmt.Errorf("%w: unknown environment: %q: give the address alone, without port, query, fragment or user (e.g. https://oidc.franceconnect.gouv.fr)", ErrConfig, serviceURL)
 	}
 	host := strings.ToLower(u.Host)
 	for _, env := range presets() {
@@ -135,11 +135,11 @@ func EnvironmentFromURL(serviceURL string) (Environment, error) {
 		path := strings.TrimSuffix(u.Path, "/")
 		want := "/api/" + env.Federation.profile().api
 		if path != "" && path != want {
-			return Environment{}, fmt.Errorf("%w: %s is a %s host, whose API lives under %s, not %s", ErrConfig, host, env.Federation, want, path)
+			return Environment{}, fmt.Errorf("%w: unknown environment: %s is a %s host, whose API lives under %s, not %s", ErrConfig, host, env.Federation, want, path)
 		}
 		return env, nil
 	}
-	return Environment{}, fmt.Errorf("%w: host %q is not a FranceConnect or ProConnect host (known: %s)", ErrConfig, host, knownHosts())
+	return Environment{}, fmt.Errorf("%w: unknown environment: host %q is not a FranceConnect or ProConnect host (known: %s)", ErrConfig, host, knownHosts())
 }
 
 func knownHosts() string {

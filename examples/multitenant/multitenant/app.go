@@ -5,15 +5,18 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/franceconnect-go/franceconnect"
 	"github.com/franceconnect-go/franceconnect/examples/portal/portal"
 	"github.com/franceconnect-go/franceconnect/fctest"
+	"github.com/franceconnect-go/franceconnect/tenant"
 )
 
 //go:embed templates/*.html
@@ -34,17 +37,53 @@ var organisations = []organisation{
 	{"t2", "Département du Val-Fictif"},
 }
 
+// settings are what an organisation's administrator fills in its
+// « Intégration FranceConnect » tab: whether FranceConnect is offered, the
+// button and the text beside it (the portal's own), and the registration
+// (package tenant's).
+type settings struct {
+	Enabled        bool
+	Button         portal.ButtonStyle
+	ConnectionText string // shown near the button
+	tenant.Settings
+}
+
+const maxConnectionText = 200
+
+// check returns every problem of s; the registration is checked only when
+// FranceConnect is enabled, and the embedded mock is a valid « URL du
+// service ».
+func (s settings) check() []tenant.Problem {
+	var out []tenant.Problem
+	if s.Button != portal.ButtonDefault && s.Button != portal.ButtonContrast {
+		out = append(out, tenant.Problem{Field: "Button", Message: "Choisissez le bouton FranceConnect par défaut, ou le bouton contrasté si le fond de la page l’exige.", Detail: "Button must be default or contrast"})
+	}
+	if len(s.ConnectionText) > maxConnectionText || strings.ContainsFunc(s.ConnectionText, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		out = append(out, tenant.Problem{Field: "ConnectionText", Message: fmt.Sprintf("Le texte de connexion compte au plus %d caractères, sans retour à la ligne.", maxConnectionText), Detail: "ConnectionText is too long or has control characters"})
+	}
+	if !s.Enabled {
+		return out
+	}
+	for _, p := range s.Check() {
+		if p.Field != "ServiceURL" || s.ServiceURL != mockServiceURL {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // app is a grant portal that one vendor runs for several organisations.
 type app struct {
 	base    string // e.g. http://127.0.0.1:8081
 	mock    *fctest.Server
-	tenants *franceconnect.Tenants
+	tenants *tenant.Set
 	store   *store
 	log     *slog.Logger
 
 	mu       sync.Mutex
-	settings map[string]franceconnect.Settings
+	settings map[string]settings
 	sessions map[string]map[string]session // cookie → tenant → login
+	leaving  map[string]string             // cookie → the tenant being logged out of
 }
 
 // session is what the portal keeps of a login: the name to greet and the
@@ -68,19 +107,20 @@ func demoCredentials(tenant string) (id, secret string) {
 }
 
 func newApp(base string, mock *fctest.Server, st *store, key []byte, log *slog.Logger) (*app, error) {
-	set, err := franceconnect.NewTenants(franceconnect.TenantsConfig{CookieKeys: [][]byte{key}, PostLogoutRedirectURL: base + "/aides", Logger: log})
+	set, err := tenant.New(tenant.Config{CookieKeys: [][]byte{key}, PostLogoutRedirectURL: base + "/aides", Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	a := &app{base: base, mock: mock, tenants: set, store: st, log: log, settings: map[string]franceconnect.Settings{}, sessions: map[string]map[string]session{}}
+	a := &app{base: base, mock: mock, tenants: set, store: st, log: log, settings: map[string]settings{}, sessions: map[string]map[string]session{}, leaving: map[string]string{}}
 	for _, o := range organisations {
-		urls, err := franceconnect.GrantPortalURLs(base, o.Name)
+		urls, err := tenant.GrantPortalURLs(base, o.Name)
 		if err != nil {
 			return nil, err
 		}
 		id, secret := demoCredentials(o.Name)
 		mock.Register(fctest.Registration{ID: id, Secret: secret, RedirectURIs: []string{urls.RedirectURL}, PostLogoutRedirectURIs: []string{urls.PostLogoutRedirectURL}})
-		def := franceconnect.Settings{Enabled: true, Button: franceconnect.ButtonDefault, ConnectionText: "Déposez et suivez vos demandes d’aide.", ClientID: id, ClientSecret: secret, ServiceURL: mockServiceURL}
+		def := settings{Enabled: true, Button: portal.ButtonDefault, ConnectionText: "Déposez et suivez vos demandes d’aide.",
+			Settings: tenant.Settings{ClientID: id, ClientSecret: secret, ServiceURL: mockServiceURL}}
 		s, err := st.load(o.Name, def)
 		if err != nil {
 			return nil, err
@@ -92,26 +132,14 @@ func newApp(base string, mock *fctest.Server, st *store, key []byte, log *slog.L
 	return a, nil
 }
 
-// check is Settings.Check, where the embedded mock is a valid « URL du
-// service ».
-func check(s franceconnect.Settings) []franceconnect.SettingsProblem {
-	var out []franceconnect.SettingsProblem
-	for _, p := range s.Check() {
-		if p.Field != "ServiceURL" || s.ServiceURL != mockServiceURL {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // apply checks s and puts it in force for tenant at once: its Client is
 // replaced (or removed when FranceConnect is disabled).
-func (a *app) apply(tenant string, s franceconnect.Settings) []franceconnect.SettingsProblem {
-	if problems := check(s); len(problems) > 0 {
+func (a *app) apply(name string, s settings) []tenant.Problem {
+	if problems := s.check(); len(problems) > 0 {
 		return problems
 	}
 	if s.Enabled {
-		urls, _ := franceconnect.GrantPortalURLs(a.base, tenant)
+		urls, _ := tenant.GrantPortalURLs(a.base, name)
 		cfg := urls.Config(franceconnect.Config{Scopes: []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeEmail}})
 		var err error
 		if s.ServiceURL == mockServiceURL {
@@ -120,16 +148,16 @@ func (a *app) apply(tenant string, s franceconnect.Settings) []franceconnect.Set
 			cfg, err = s.Config(cfg)
 		}
 		if err == nil {
-			err = a.tenants.Set(tenant, cfg)
+			err = a.tenants.Put(name, cfg)
 		}
 		if err != nil {
-			return []franceconnect.SettingsProblem{{Field: "ClientID", Message: "Ces réglages ne permettent pas de se connecter à FranceConnect.", Detail: err.Error()}}
+			return []tenant.Problem{{Field: "ClientID", Message: "Ces réglages ne permettent pas de se connecter à FranceConnect.", Detail: err.Error()}}
 		}
 	} else {
-		a.tenants.Remove(tenant)
+		a.tenants.Remove(name)
 	}
 	a.mu.Lock()
-	a.settings[tenant] = s
+	a.settings[name] = s
 	a.mu.Unlock()
 	return nil
 }
@@ -139,9 +167,12 @@ func (a *app) routes() http.Handler {
 	tenantOf := func(r *http.Request) string { return strings.TrimSuffix(r.PathValue("space"), "-demandeurs") }
 	mux.Handle("GET /static/", http.StripPrefix("/static/", portal.Static()))
 	mux.Handle("GET /{$}", http.RedirectHandler("/aides", http.StatusFound))
-	mux.HandleFunc("GET /aides", a.home)
+	// /aides is the page of the buttons and the post-logout URL every
+	// tenant registered: the tenant set verifies a return from
+	// FranceConnect's logout there, and serves the page otherwise.
+	mux.Handle("GET /aides", a.tenants.LogoutReturnHandler(http.HandlerFunc(a.home), a.failed))
 	mux.HandleFunc("GET /aides/{$}", a.home) // where logins land: /aides/#/{tenant}/...
-	mux.Handle("GET "+spacePattern+"login", a.tenants.LoginHandler(tenantOf, franceconnect.AuthOptions{}))
+	mux.Handle("GET "+spacePattern+"login", a.tenants.LoginHandler(tenantOf, franceconnect.AuthOptions{}, a.failed))
 	mux.Handle("GET "+spacePattern+"code", a.tenants.CallbackHandler(tenantOf, a.loggedIn, a.failed))
 	mux.Handle("POST "+spacePattern+"logout", a.tenants.LogoutHandler(tenantOf, a.endSession))
 	mux.HandleFunc("GET /admin/{tenant}/france-connect", a.admin)
@@ -157,20 +188,30 @@ func securityHeaders(h http.Handler) http.Handler {
 	})
 }
 
-// home is the page of the buttons, also the post-logout URL every tenant
-// registered: a return from FranceConnect's logout carries a state, and
-// the tenant set finds whose it is.
+// home is the page of the buttons. After a verified logout it says which
+// space the user left.
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Has("state") {
-		a.tenants.LogoutReturnHandler(func(w http.ResponseWriter, r *http.Request, tenant string) {
-			a.render(w, r, http.StatusOK, "home", "logged-out", "Vous êtes déconnecté·e de l’espace "+label(tenant)+" et de FranceConnect.")
-		}, a.failed).ServeHTTP(w, r)
+	if left := a.left(r); left != "" {
+		a.render(w, r, http.StatusOK, "home", "logged-out", "Vous êtes déconnecté·e de l’espace "+label(left)+" et de FranceConnect.")
 		return
 	}
 	a.render(w, r, http.StatusOK, "home", "", "")
 }
 
-func (a *app) loggedIn(w http.ResponseWriter, r *http.Request, tenant string, res *franceconnect.Result, returnTo string) {
+// left returns, once, the tenant this browser is being logged out of.
+func (a *app) left(r *http.Request) string {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return ""
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t := a.leaving[ck.Value]
+	delete(a.leaving, ck.Value)
+	return t
+}
+
+func (a *app) loggedIn(w http.ResponseWriter, r *http.Request, res *franceconnect.Result) {
 	id := a.sessionID(w, r)
 	a.mu.Lock()
 	if a.sessions[id] == nil {
@@ -183,12 +224,13 @@ func (a *app) loggedIn(w http.ResponseWriter, r *http.Request, tenant string, re
 	if res.Identity.Gender != franceconnect.GenderMale && agreement == "" {
 		agreement = "·e"
 	}
-	a.sessions[id][tenant] = session{Name: res.Identity.GivenName + " " + res.Identity.FamilyName, RawIDToken: res.RawIDToken, Agreement: agreement}
+	a.sessions[id][res.Tenant] = session{Name: res.Identity.GivenName + " " + res.Identity.FamilyName, RawIDToken: res.RawIDToken, Agreement: agreement}
 	a.mu.Unlock()
-	http.Redirect(w, r, returnTo, http.StatusFound)
+	http.Redirect(w, r, res.ReturnTo, http.StatusFound)
 }
 
 func (a *app) failed(w http.ResponseWriter, r *http.Request, err error) {
+	a.left(r)
 	a.log.Warn("multitenant: FranceConnect refused", "error", err.Error())
 	a.render(w, r, http.StatusBadRequest, "home", "error", franceconnect.UserMessage(err))
 }
@@ -205,6 +247,12 @@ func (a *app) endSession(r *http.Request) (string, error) {
 	defer a.mu.Unlock()
 	s := a.sessions[ck.Value][tenant]
 	delete(a.sessions[ck.Value], tenant)
+	if s.RawIDToken != "" {
+		if len(a.leaving) >= maxSessions {
+			clear(a.leaving)
+		}
+		a.leaving[ck.Value] = tenant
+	}
 	return s.RawIDToken, nil
 }
 
@@ -229,7 +277,7 @@ func label(tenant string) string {
 // card is one organisation on the home page.
 type card struct {
 	organisation
-	Settings  franceconnect.Settings
+	Settings  settings
 	LoginURL  string
 	LogoutURL string
 	User      string
@@ -272,7 +320,7 @@ func (a *app) write(w http.ResponseWriter, status int, v view) {
 // adminView is the "Intégration FranceConnect" tab of one organisation.
 type adminView struct {
 	organisation
-	Settings    franceconnect.Settings // ClientSecret always empty
+	Settings    settings // ClientSecret always empty
 	HasSecret   bool
 	Problems    map[string]string // field → French message
 	Saved       bool
@@ -283,37 +331,39 @@ type adminView struct {
 // admin shows and saves the "Intégration FranceConnect" tab: changes apply
 // at once and persist in the data directory.
 func (a *app) admin(w http.ResponseWriter, r *http.Request) {
-	tenant := r.PathValue("tenant")
-	if label(tenant) == tenant {
+	name := r.PathValue("tenant")
+	if label(name) == name {
 		http.NotFound(w, r)
 		return
 	}
 	a.mu.Lock()
-	cur := a.settings[tenant]
+	cur := a.settings[name]
 	a.mu.Unlock()
-	urls, _ := franceconnect.GrantPortalURLs(a.base, tenant)
-	av := &adminView{organisation: organisation{tenant, label(tenant)}, Settings: cur, CallbackURL: urls.RedirectURL, LogoutURL: urls.PostLogoutRedirectURL, Problems: map[string]string{}}
+	urls, _ := tenant.GrantPortalURLs(a.base, name)
+	av := &adminView{organisation: organisation{name, label(name)}, Settings: cur, CallbackURL: urls.RedirectURL, LogoutURL: urls.PostLogoutRedirectURL, Problems: map[string]string{}}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
-		next := franceconnect.Settings{
+		next := settings{
 			Enabled:        r.PostFormValue("enabled") == "on",
-			Button:         franceconnect.ButtonStyle(r.PostFormValue("button")),
+			Button:         portal.ButtonStyle(r.PostFormValue("button")),
 			ConnectionText: strings.TrimSpace(r.PostFormValue("text")),
-			ClientID:       r.PostFormValue("client_id"),
-			ClientSecret:   r.PostFormValue("client_secret"),
-			ServiceURL:     strings.TrimSpace(r.PostFormValue("service_url")),
+			Settings: tenant.Settings{
+				ClientID:     r.PostFormValue("client_id"),
+				ClientSecret: r.PostFormValue("client_secret"),
+				ServiceURL:   strings.TrimSpace(r.PostFormValue("service_url")),
+			},
 		}
 		if next.ClientSecret == "" { // an empty field keeps the stored secret
 			next.ClientSecret = cur.ClientSecret
 		}
-		problems := a.apply(tenant, next)
+		problems := a.apply(name, next)
 		if len(problems) == 0 {
-			if err := a.store.save(tenant, next); err != nil {
-				a.log.Error("multitenant: saving settings", "tenant", tenant, "error", err.Error())
+			if err := a.store.save(name, next); err != nil {
+				a.log.Error("multitenant: saving settings", "tenant", name, "error", err.Error())
 				http.Error(w, "Les réglages n’ont pas pu être enregistrés.", http.StatusInternalServerError)
 				return
 			}
-			a.log.Info("multitenant: settings saved", "tenant", tenant, "settings", next.String())
+			a.log.Info("multitenant: settings saved", "tenant", name, "settings", next.Settings)
 			av.Saved = true
 		}
 		for _, p := range problems {

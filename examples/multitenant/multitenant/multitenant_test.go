@@ -91,7 +91,9 @@ func (d *demo) logout(tenant string) (int, string) {
 	back.Body.Close()
 	require.Equal(d.t, http.StatusSeeOther, back.StatusCode)
 	require.True(d.t, strings.HasPrefix(back.Header.Get("Location"), d.srv.URL+"/aides?"))
-	resp, body := d.do(http.MethodGet, back.Header.Get("Location"), nil)
+	resp, _ = d.do(http.MethodGet, back.Header.Get("Location"), nil)
+	require.Equal(d.t, http.StatusSeeOther, resp.StatusCode, "verified: the page without the state")
+	resp, body := d.do(http.MethodGet, resp.Header.Get("Location"), nil)
 	return resp.StatusCode, body
 }
 

@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-
-	"github.com/franceconnect-go/franceconnect"
 )
 
 // store keeps each tenant's settings in a JSON file of the data directory,
@@ -29,7 +27,7 @@ func newStore(dir string) (*store, error) {
 func (s *store) path(tenant string) string { return filepath.Join(s.dir, tenant+".json") }
 
 // load returns the saved settings of tenant, or def when none were saved.
-func (s *store) load(tenant string, def franceconnect.Settings) (franceconnect.Settings, error) {
+func (s *store) load(tenant string, def settings) (settings, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b, err := os.ReadFile(s.path(tenant))
@@ -39,7 +37,7 @@ func (s *store) load(tenant string, def franceconnect.Settings) (franceconnect.S
 	if err != nil {
 		return def, err
 	}
-	var v franceconnect.Settings
+	var v settings
 	if err := json.Unmarshal(b, &v); err != nil {
 		return def, fmt.Errorf("%s: %w", s.path(tenant), err)
 	}
@@ -48,7 +46,7 @@ func (s *store) load(tenant string, def franceconnect.Settings) (franceconnect.S
 
 // save writes the settings of tenant (readable by the process owner only:
 // they hold the client secret), replacing the file atomically.
-func (s *store) save(tenant string, v franceconnect.Settings) error {
+func (s *store) save(tenant string, v settings) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b, err := json.MarshalIndent(v, "", "  ")

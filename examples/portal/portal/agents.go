@@ -62,7 +62,7 @@ func loadAgents(s *Settings, get, getenv func(string) string, add func(string, .
 	switch {
 	case err != nil:
 		add("%s: %v", EnvPCServiceURL, err)
-	case !env.ProConnect:
+	case env.Federation != franceconnect.ProConnect:
 		add("%s %s is not a ProConnect address (e.g. https://auth.agentconnect.gouv.fr)", EnvPCServiceURL, get(EnvPCServiceURL))
 	}
 	pc.Environment = env
@@ -104,8 +104,8 @@ func agentsConfig(cfg franceconnect.Config, fc franceconnect.Config) franceconne
 	cfg.CookieName = "pc_tx" // the citizens' client has its own cookies
 	cfg.Logger, cfg.DefaultReturnPath = fc.Logger, fc.DefaultReturnPath
 	if len(cfg.Scopes) == 0 {
-		cfg.Scopes = []string{franceconnect.ScopeGivenName, franceconnect.ScopeUsualName, franceconnect.ScopeEmail,
-			franceconnect.ScopeUID, franceconnect.ScopeSIRET, franceconnect.ScopeIDPID, franceconnect.ScopeBelongingPopulation}
+		cfg.Scopes = []string{"given_name", franceconnect.ScopeUsualName, franceconnect.ScopeEmail,
+			franceconnect.ScopeUID, franceconnect.ScopeSIRET, franceconnect.ScopeIDPID, "belonging_population"}
 	}
 	return cfg
 }

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/franceconnect-go/franceconnect"
 )
 
 // An agent logs in through the Espace agents' ProConnect button, sees a
@@ -83,7 +85,7 @@ func TestLoadAgents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.PC == nil || !s.PC.Environment.ProConnect || !s.PC.UserInfoJSON || s.PC.ClientID != "pc-id" {
+	if s.PC == nil || s.PC.Environment.Federation != franceconnect.ProConnect || !s.PC.UserInfoJSON || s.PC.ClientID != "pc-id" {
 		t.Fatalf("PC settings %+v", s.PC)
 	}
 	for _, tt := range []struct {

@@ -2,11 +2,12 @@ package portal
 
 import (
 	"bytes"
-	"encoding/base64"
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -109,151 +110,174 @@ var realOnlyVars = []string{EnvClientSecret, EnvRedirectURL, EnvPostLogoutRedire
 // variables to fix. It does not check what franceconnect.New checks
 // (https outside localhost, algorithm...): Start does.
 func Load(args []string, getenv func(string) string) (Settings, error) {
-	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
-	var s Settings
-	var problems []string
-	add := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+	l := &loader{get: func(k string) string { return strings.TrimSpace(getenv(k)) }, getenv: getenv}
+	addr, button, err := l.flags(args)
+	if err != nil {
+		return Settings{}, err
+	}
+	l.listen(addr)
+	l.button(button)
+	// Cookie key, used in both modes when given.
+	if raw := l.get(EnvCookieKey); raw != "" {
+		keys, err := franceconnect.CookieKeysFromBase64(raw)
+		if err != nil {
+			l.add("%s: %v", EnvCookieKey, err)
+		}
+		l.s.FC.CookieKeys = keys
+	}
+	l.s.Mock = !slices.ContainsFunc(realModeVars, func(k string) bool { return l.get(k) != "" })
+	if l.s.Mock {
+		l.noStrayVars()
+	} else {
+		l.real()
+		loadAgents(&l.s, l.get, l.getenv, l.add)
+	}
+	return l.s, joinProblems(l.problems)
+}
 
+// loader reads the settings, gathering every problem.
+type loader struct {
+	get, getenv func(string) string
+	s           Settings
+	problems    []string
+}
+
+func (l *loader) add(format string, a ...any) { l.problems = append(l.problems, fmt.Sprintf(format, a...)) }
+
+// flags reads the command line: -addr and -button.
+func (l *loader) flags(args []string) (addr, button string, err error) {
 	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
 	var usage bytes.Buffer
 	fs.SetOutput(&usage)
-	addr := fs.String("addr", "", "listen address host:port (default 127.0.0.1:$PORT, or "+defaultAddr+")")
-	button := fs.String("button", "", `FranceConnect button style: "default" or "contrast" (default $`+EnvButtonStyle+`, or "default")`)
+	fs.StringVar(&addr, "addr", "", "listen address host:port (default 127.0.0.1:$PORT, or "+defaultAddr+")")
+	fs.StringVar(&button, "button", "", `FranceConnect button style: "default" or "contrast" (default $`+EnvButtonStyle+`, or "default")`)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return s, helpError(usage.String() + envHelp)
+			return "", "", helpError(usage.String() + envHelp)
 		}
-		return s, fmt.Errorf("%v\n%s", err, usage.String())
+		return "", "", fmt.Errorf("%v\n%s", err, usage.String())
 	}
 	if fs.NArg() > 0 {
-		add("unexpected argument %q: the portal takes only the flags -addr and -button", fs.Arg(0))
+		l.add("unexpected argument %q: the portal takes only the flags -addr and -button", fs.Arg(0))
 	}
+	return addr, button, nil
+}
 
-	// Listen address.
+// listen sets the listen address: -addr, else 127.0.0.1:$PORT, else the
+// default.
+func (l *loader) listen(addr string) {
 	switch {
-	case *addr != "":
-		s.Addr = *addr
-	case get(EnvPort) != "":
-		s.Addr = net.JoinHostPort("127.0.0.1", get(EnvPort))
+	case addr != "":
+		l.s.Addr = addr
+	case l.get(EnvPort) != "":
+		l.s.Addr = net.JoinHostPort("127.0.0.1", l.get(EnvPort))
 	default:
-		s.Addr = defaultAddr
+		l.s.Addr = defaultAddr
 	}
-	if _, port, err := net.SplitHostPort(s.Addr); err != nil {
-		add("listen address %q is not host:port (e.g. 127.0.0.1:8080)", s.Addr)
+	if _, port, err := net.SplitHostPort(l.s.Addr); err != nil {
+		l.add("listen address %q is not host:port (e.g. 127.0.0.1:8080)", l.s.Addr)
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		add("listen port %q is not a port number (0 to 65535)", port)
+		l.add("listen port %q is not a port number (0 to 65535)", port)
 	}
+}
 
-	// Button style.
-	style := *button
-	if style == "" {
-		style = get(EnvButtonStyle)
-	}
+// button sets the button style: -button, else $FC_BUTTON_STYLE.
+func (l *loader) button(style string) {
+	style = cmp.Or(style, l.get(EnvButtonStyle))
 	switch ButtonStyle(strings.ToLower(style)) {
 	case "", ButtonDefault:
-		s.ButtonStyle = ButtonDefault
+		l.s.ButtonStyle = ButtonDefault
 	case ButtonContrast:
-		s.ButtonStyle = ButtonContrast
+		l.s.ButtonStyle = ButtonContrast
 	default:
-		add("button style %q (-button or %s): use %q or %q", style, EnvButtonStyle, ButtonDefault, ButtonContrast)
+		l.add("button style %q (-button or %s): use %q or %q", style, EnvButtonStyle, ButtonDefault, ButtonContrast)
 	}
+}
 
-	// Cookie key, used in both modes when given.
-	if raw := get(EnvCookieKey); raw != "" {
-		keys, err := parseCookieKeys(raw)
-		if err != nil {
-			add("%s: %v", EnvCookieKey, err)
+// noStrayVars reports the variables of a real environment set in mock
+// mode.
+func (l *loader) noStrayVars() {
+	var stray []string
+	for _, k := range realOnlyVars {
+		if l.get(k) != "" {
+			stray = append(stray, k)
 		}
-		s.FC.CookieKeys = keys
 	}
+	if len(stray) > 0 {
+		l.add("%s set without %s or %s, and %s: set those to use a real FranceConnect environment, or unset %s to use the built-in mock",
+			strings.Join(stray, ", "), EnvEnvironment, EnvServiceURL, EnvClientID, strings.Join(stray, ", "))
+	}
+}
 
-	s.Mock = true
-	for _, k := range realModeVars {
-		if get(k) != "" {
-			s.Mock = false
-		}
+// real reads the settings of a real FranceConnect environment.
+func (l *loader) real() {
+	l.environment()
+	fc := &l.s.FC
+	fc.ClientID = l.get(EnvClientID)
+	fc.ClientSecret = l.getenv(EnvClientSecret) // a secret is taken as is
+	switch {
+	case fc.ClientID == "" && fc.ClientSecret != "":
+		l.add("%s is set but %s is not", EnvClientSecret, EnvClientID)
+	case fc.ClientID == "":
+		l.add("%s is required: the client ID FranceConnect's partner portal gave for this environment", EnvClientID)
+	case fc.ClientSecret == "":
+		l.add("%s is set but %s is not: both come from FranceConnect's partner portal", EnvClientID, EnvClientSecret)
 	}
-	if s.Mock {
-		var stray []string
-		for _, k := range realOnlyVars {
-			if get(k) != "" {
-				stray = append(stray, k)
-			}
-		}
-		if len(stray) > 0 {
-			add("%s set without %s or %s, and %s: set those to use a real FranceConnect environment, or unset %s to use the built-in mock",
-				strings.Join(stray, ", "), EnvEnvironment, EnvServiceURL, EnvClientID, strings.Join(stray, ", "))
-		}
-		return s, joinProblems(problems)
+	fc.RedirectURL = l.get(EnvRedirectURL)
+	fc.PostLogoutRedirectURL = l.get(EnvPostLogoutRedirectURL)
+	if fc.RedirectURL == "" {
+		l.add("%s is required: the callback URL registered for this client, e.g. http://localhost:8080%s", EnvRedirectURL, CallbackPath)
 	}
+	if fc.PostLogoutRedirectURL == "" {
+		l.add("%s is required: the post-logout URL registered for this client, e.g. http://localhost:8080%s", EnvPostLogoutRedirectURL, LoggedOutPath)
+	}
+	if fc.RedirectURL != "" && fc.PostLogoutRedirectURL != "" {
+		l.problems = append(l.problems, checkPortalURLs(l.s.Addr, fc.RedirectURL, fc.PostLogoutRedirectURL)...)
+	}
+	fc.Algorithm = l.get(EnvAlgorithm)
+	fc.Scopes = strings.Fields(l.get(EnvScopes))
+	if len(fc.Scopes) == 0 {
+		fc.Scopes = defaultScopes(fc.Environment.Federation)
+	}
+	if len(fc.CookieKeys) == 0 && l.get(EnvCookieKey) == "" {
+		l.add("%s is required with a real environment: 32 random bytes in base64 (openssl rand -base64 32), the same on every replica", EnvCookieKey)
+	}
+}
 
-	// A real environment.
-	envName, serviceURL := get(EnvEnvironment), get(EnvServiceURL)
+// environment reads $FC_ENVIRONMENT or $FC_SERVICE_URL.
+func (l *loader) environment() {
+	envName, serviceURL := l.get(EnvEnvironment), l.get(EnvServiceURL)
 	switch {
 	case envName != "" && serviceURL != "":
-		add("set %s or %s, not both", EnvEnvironment, EnvServiceURL)
+		l.add("set %s or %s, not both", EnvEnvironment, EnvServiceURL)
 	case envName != "":
 		env, err := environmentByName(envName)
 		if err != nil {
-			add("%s: %v", EnvEnvironment, err)
+			l.add("%s: %v", EnvEnvironment, err)
 		}
-		s.FC.Environment = env
+		l.s.FC.Environment = env
 	case serviceURL != "":
 		env, err := franceconnect.EnvironmentFromURL(serviceURL)
 		switch {
 		case err != nil:
-			add("%s: %v", EnvServiceURL, err)
-		case env.Plus:
-			add("%s %s is a FranceConnect+ environment, which this demo portal does not support (it needs encryption keys)", EnvServiceURL, serviceURL)
-		case env.ProConnect:
-			add("%s %s is a ProConnect address: give it as %s, for the Espace agents", EnvServiceURL, serviceURL, EnvPCServiceURL)
+			l.add("%s: %v", EnvServiceURL, err)
+		case env.Federation == franceconnect.FranceConnectPlus:
+			l.add("%s %s is a FranceConnect+ environment, which this demo portal does not support (it needs encryption keys)", EnvServiceURL, serviceURL)
+		case env.Federation == franceconnect.ProConnect:
+			l.add("%s %s is a ProConnect address: give it as %s, for the Espace agents", EnvServiceURL, serviceURL, EnvPCServiceURL)
 		}
-		s.FC.Environment = env
+		l.s.FC.Environment = env
 	default:
-		add("%s (sandbox, integration, production, integration-v1 or production-v1) or %s (the « URL du service », e.g. https://fcp-low.sbx.dev-franceconnect.fr) is required with %s", EnvEnvironment, EnvServiceURL, EnvClientID)
+		l.add("%s (sandbox, integration, production, integration-v1 or production-v1) or %s (the « URL du service », e.g. https://fcp-low.sbx.dev-franceconnect.fr) is required with %s", EnvEnvironment, EnvServiceURL, EnvClientID)
 	}
-
-	s.FC.ClientID = get(EnvClientID)
-	s.FC.ClientSecret = getenv(EnvClientSecret) // a secret is taken as is
-	switch {
-	case s.FC.ClientID == "" && s.FC.ClientSecret != "":
-		add("%s is set but %s is not", EnvClientSecret, EnvClientID)
-	case s.FC.ClientID == "":
-		add("%s is required: the client ID FranceConnect's partner portal gave for this environment", EnvClientID)
-	case s.FC.ClientSecret == "":
-		add("%s is set but %s is not: both come from FranceConnect's partner portal", EnvClientID, EnvClientSecret)
-	}
-
-	s.FC.RedirectURL = get(EnvRedirectURL)
-	s.FC.PostLogoutRedirectURL = get(EnvPostLogoutRedirectURL)
-	if s.FC.RedirectURL == "" {
-		add("%s is required: the callback URL registered for this client, e.g. http://localhost:8080%s", EnvRedirectURL, CallbackPath)
-	}
-	if s.FC.PostLogoutRedirectURL == "" {
-		add("%s is required: the post-logout URL registered for this client, e.g. http://localhost:8080%s", EnvPostLogoutRedirectURL, LoggedOutPath)
-	}
-	if s.FC.RedirectURL != "" && s.FC.PostLogoutRedirectURL != "" {
-		problems = append(problems, checkPortalURLs(s.Addr, s.FC.RedirectURL, s.FC.PostLogoutRedirectURL)...)
-	}
-	s.FC.Algorithm = get(EnvAlgorithm)
-	if raw := get(EnvScopes); raw != "" {
-		s.FC.Scopes = strings.Fields(raw)
-	} else {
-		s.FC.Scopes = defaultScopes(s.FC.Environment.Version)
-	}
-	if len(s.FC.CookieKeys) == 0 && get(EnvCookieKey) == "" {
-		add("%s is required with a real environment: 32 random bytes in base64 (openssl rand -base64 32), the same on every replica", EnvCookieKey)
-	}
-	loadAgents(&s, get, getenv, add)
-	return s, joinProblems(problems)
 }
 
 // defaultScopes are the scopes the portal asks for: the identité pivot,
 // the email, the nom d'usage, and on v2 the identity provider's birthdate
 // (with its unknown parts) and identifier.
-func defaultScopes(v franceconnect.APIVersion) []string {
+func defaultScopes(f franceconnect.Federation) []string {
 	s := []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeEmail}
-	if v == franceconnect.V1 {
+	if f == franceconnect.FranceConnectV1 {
 		return s // identite_pivot includes preferred_username on v1
 	}
 	return append(s, franceconnect.ScopePreferredUsername, franceconnect.ScopeIDPBirthdate, franceconnect.ScopeIDPID)
@@ -285,28 +309,4 @@ func environmentByName(name string) (franceconnect.Environment, error) {
 		}
 	}
 	return franceconnect.Environment{}, fmt.Errorf("unknown environment %q: use one of %s", name, strings.Join(names, ", "))
-}
-
-// parseCookieKeys reads comma-separated base64 keys of 32 bytes each
-// (standard or URL alphabet, padded or not); the first seals.
-func parseCookieKeys(raw string) ([][]byte, error) {
-	var keys [][]byte
-	for i, part := range strings.Split(raw, ",") {
-		part = strings.TrimRight(strings.TrimSpace(part), "=")
-		var k []byte
-		var err error
-		if strings.ContainsAny(part, "-_") {
-			k, err = base64.RawURLEncoding.DecodeString(part)
-		} else {
-			k, err = base64.RawStdEncoding.DecodeString(part)
-		}
-		switch {
-		case err != nil:
-			return nil, fmt.Errorf("key %d is not base64 (generate one with: openssl rand -base64 32)", i+1)
-		case len(k) != 32:
-			return nil, fmt.Errorf("key %d is %d bytes once decoded, want 32 (generate one with: openssl rand -base64 32)", i+1, len(k))
-		}
-		keys = append(keys, k)
-	}
-	return keys, nil
 }

@@ -76,7 +76,7 @@ func TestLoadSandbox(t *testing.T) {
 		t.Errorf("FC_SERVICE_URL, FC_SCOPES: %v %+v", err, s.FC)
 	}
 	s, err = Load(nil, env(with(sandbox("8080"), EnvEnvironment, "integration-v1")))
-	if err != nil || s.FC.Environment.Version != franceconnect.V1 || strings.Join(s.FC.Scopes, " ") != "identite_pivot email" {
+	if err != nil || s.FC.Environment.Federation != franceconnect.FranceConnectV1 || strings.Join(s.FC.Scopes, " ") != "identite_pivot email" {
 		t.Errorf("integration-v1: %v %+v", err, s.FC)
 	}
 }
@@ -98,10 +98,10 @@ func TestLoadRefuses(t *testing.T) {
 		{"both environment and URL", nil, with(sandbox("8080"), EnvServiceURL, "https://oidc.franceconnect.gouv.fr"), "set FC_ENVIRONMENT or FC_SERVICE_URL, not both"},
 		{"unknown environment", nil, with(sandbox("8080"), EnvEnvironment, "prod"), `unknown environment "prod": use one of sandbox, integration, production, integration-v1, production-v1`},
 		{"FranceConnect+", nil, with(sandbox("8080"), EnvEnvironment, "plus-production"), "FranceConnect+ environment, which this demo portal does not support"},
-		{"unknown service URL", nil, with(sandbox("8080"), EnvEnvironment, "", EnvServiceURL, "https://example.org"), "FC_SERVICE_URL: franceconnect: unknown FranceConnect environment"},
+		{"unknown service URL", nil, with(sandbox("8080"), EnvEnvironment, "", EnvServiceURL, "https://example.org"), "FC_SERVICE_URL: franceconnect: invalid configuration: unknown environment"},
 		{"no cookie key", nil, with(sandbox("8080"), EnvCookieKey, ""), "FC_COOKIE_KEY is required with a real environment"},
-		{"short cookie key", nil, with(sandbox("8080"), EnvCookieKey, "c2hvcnQ="), "FC_COOKIE_KEY: key 1 is 5 bytes once decoded, want 32"},
-		{"cookie key not base64", nil, with(sandbox("8080"), EnvCookieKey, "not base64!"), "FC_COOKIE_KEY: key 1 is not base64"},
+		{"short cookie key", nil, with(sandbox("8080"), EnvCookieKey, "c2hvcnQ="), "FC_COOKIE_KEY: franceconnect: invalid configuration: cookie key 1 is 5 bytes once decoded, want 32"},
+		{"cookie key not base64", nil, with(sandbox("8080"), EnvCookieKey, "%%%"), "FC_COOKIE_KEY: franceconnect: invalid configuration: cookie key 1 is not base64"},
 		{"no redirect URL", nil, with(sandbox("8080"), EnvRedirectURL, ""), "FC_REDIRECT_URL is required"},
 		{"no post-logout URL", nil, with(sandbox("8080"), EnvPostLogoutRedirectURL, ""), "FC_POST_LOGOUT_REDIRECT_URL is required"},
 		{"redirect on another port", nil, with(sandbox("8080"), EnvPort, "9000"), "FC_REDIRECT_URL http://localhost:8080/fc/callback points at port 8080 of this machine, but the portal listens on 127.0.0.1:9000"},

@@ -107,24 +107,14 @@ func newHandler(fc *franceconnect.Client, o handlerOptions) (*handler, error) {
 	if isLoopback(ru.Hostname()) {
 		h.origin, h.host = ru.Scheme+"://"+ru.Host, ru.Host
 	}
-	// The login and logout forms end at FranceConnect: form-action must
-	// allow its origin (Chromium checks the redirects of a form too).
-	formAction := []string{"'self'"}
-	endpoints := []string{h.env.AuthorizationEndpoint, h.env.EndSessionEndpoint}
+	envs := []franceconnect.Environment{h.env}
 	if o.Agents != nil {
-		endpoints = append(endpoints, o.Agents.Environment().AuthorizationEndpoint, o.Agents.Environment().EndSessionEndpoint)
+		envs = append(envs, o.Agents.Environment())
 	}
-	for _, e := range endpoints {
-		if u, err := url.Parse(e); err == nil && u.Host != "" {
-			if o := u.Scheme + "://" + u.Host; !slices.Contains(formAction, o) {
-				formAction = append(formAction, o)
-			}
-		}
-	}
-	h.csp = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + strings.Join(formAction, " ") + "; frame-ancestors 'none'; base-uri 'none'"
+	h.csp = contentSecurityPolicy(envs...)
 
 	var loginOpts franceconnect.AuthOptions
-	if h.env.Version == franceconnect.V2 {
+	if h.env.Federation != franceconnect.FranceConnectV1 {
 		loginOpts.Claims = franceconnect.ClaimsAMR // amr in the ID token
 	}
 	h.mux.Handle("GET "+staticPrefix, http.StripPrefix(staticPrefix, Static()))
@@ -141,6 +131,21 @@ func newHandler(fc *franceconnect.Client, o handlerOptions) (*handler, error) {
 		}
 	}
 	return h, nil
+}
+
+// contentSecurityPolicy is the portal's policy. The login and logout forms
+// end at the providers: form-action must allow their origins (Chromium
+// checks the redirects of a form too).
+func contentSecurityPolicy(envs ...franceconnect.Environment) string {
+	formAction := []string{"'self'"}
+	for _, env := range envs {
+		for _, e := range []string{env.AuthorizationEndpoint, env.EndSessionEndpoint} {
+			if u, err := url.Parse(e); err == nil && u.Host != "" && !slices.Contains(formAction, u.Scheme+"://"+u.Host) {
+				formAction = append(formAction, u.Scheme+"://"+u.Host)
+			}
+		}
+	}
+	return "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + strings.Join(formAction, " ") + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -251,14 +256,14 @@ func (h *handler) profile(w http.ResponseWriter, r *http.Request) {
 // loggedIn starts the portal's session: a new random ID (never the one the
 // browser came with), the verified identity (a citizen's, or an agent's)
 // and the raw ID token for logout.
-func (h *handler) loggedIn(w http.ResponseWriter, r *http.Request, res *franceconnect.Result, returnPath string) {
+func (h *handler) loggedIn(w http.ResponseWriter, r *http.Request, res *franceconnect.Result) {
 	if id, _ := h.sessions.get(r); id != "" {
 		h.sessions.remove(id)
 	}
 	id := h.sessions.create(&session{Identity: res.Identity, Agent: res.Agent, IDToken: res.IDToken, RawIDToken: res.RawIDToken})
 	http.SetCookie(w, h.sessionCookie(id, int(defaultSessionTTL/time.Second)))
 	h.log.Info("portal: login", "acr", string(res.IDToken.ACR), "mfa", res.IDToken.ACR.MFA(), "agent", res.Agent != nil)
-	http.Redirect(w, r, returnPath, http.StatusSeeOther)
+	http.Redirect(w, r, res.ReturnTo, http.StatusSeeOther)
 }
 
 // loginFailed sends the browser to the home page with the library's
@@ -307,11 +312,11 @@ func (h *handler) startLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 // loggedOut and logoutFailed send the browser home with the message of
-// the space ("" or "agents-") the user logged out of.
-func (h *handler) loggedOut(space string) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, HomePath+"?deconnexion="+space+"ok", http.StatusSeeOther)
-	}
+// the space ("" or "agents-") the user logged out of. loggedOut is the page
+// of the post-logout URL, which the library serves once the return is
+// verified.
+func (h *handler) loggedOut(space string) http.Handler {
+	return http.RedirectHandler(HomePath+"?deconnexion="+space+"ok", http.StatusSeeOther)
 }
 
 func (h *handler) logoutFailed(space string) func(http.ResponseWriter, *http.Request, error) {

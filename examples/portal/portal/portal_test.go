@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/franceconnect-go/franceconnect/fctest"
+	"github.com/franceconnect-go/franceconnect/fctest/qualify"
 )
 
 // env returns a getenv over a map.
@@ -374,9 +375,10 @@ func TestLoginCancelled(t *testing.T) {
 func TestQualification(t *testing.T) {
 	inst := startMock(t)
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	report := inst.Mock.Qualify(fctest.Portal{
-		LoginURL: inst.URL + "fc/login",
-		LoggedIn: func(resp *http.Response, body string) bool { return strings.Contains(body, `data-user="name"`) },
+	report := qualify.Run(inst.Mock, qualify.Portal{
+		Registration: fctest.Registration{ID: inst.Settings.FC.ClientID, RedirectURIs: []string{inst.Settings.FC.RedirectURL}},
+		LoginURL:     inst.URL + "fc/login",
+		LoggedIn:     func(resp *http.Response, body string) bool { return strings.Contains(body, `data-user="name"`) },
 		Logout: func(b *http.Client) (*http.Response, error) {
 			resp, err := b.Get(inst.URL + "profil")
 			if err != nil {
@@ -394,7 +396,7 @@ func TestQualification(t *testing.T) {
 	})
 	t.Log("\n" + report.String())
 	for _, i := range report {
-		if i.Verdict != fctest.Passed {
+		if i.Verdict != qualify.Passed {
 			t.Errorf("%s: %s %s", i.Name, i.Verdict, i.Detail)
 		}
 	}

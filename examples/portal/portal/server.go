@@ -76,24 +76,8 @@ func StartWith(s Settings, logw io.Writer) (*Instance, error) {
 
 	cfg := s.FC
 	if s.Mock {
-		inst.Mock = fctest.NewServer(fctest.Options{})
-		cfg.RedirectURL = base + CallbackPath
-		cfg.PostLogoutRedirectURL = base + LoggedOutPath
-		reg := inst.Mock.Register(fctest.Registration{
-			RedirectURIs:           []string{cfg.RedirectURL},
-			PostLogoutRedirectURIs: []string{cfg.PostLogoutRedirectURL},
-		})
-		cfg.Environment = inst.Mock.Environment()
-		cfg.ClientID, cfg.ClientSecret = reg.ID, reg.Secret
-		cfg.Scopes = defaultScopes(franceconnect.V2)
-		if len(cfg.CookieKeys) == 0 {
-			key := make([]byte, 32)
-			_, _ = rand.Read(key) // a new key per run: pending logins do not survive a restart
-			cfg.CookieKeys = [][]byte{key}
-		}
-		var pc franceconnect.Config
-		inst.AgentsMock, pc = agentsMock(base, cfg.CookieKeys)
-		s.PC = &pc
+		cfg = inst.startMocks(base, cfg)
+		s.PC = inst.Settings.PC
 	} else if ru, err := url.Parse(cfg.RedirectURL); err == nil && ru.Host != "" {
 		// Where users open the portal: the callback URL's origin (a
 		// reverse proxy's, or this machine's when it is a loopback URL).
@@ -131,6 +115,31 @@ func StartWith(s Settings, logw io.Writer) (*Instance, error) {
 	}
 	go func() { inst.done <- inst.srv.Serve(ln) }()
 	return inst, nil
+}
+
+// startMocks starts the embedded mock FranceConnect and ProConnect,
+// registers the portal at base on them, and returns cfg completed for the
+// mock FranceConnect (inst.Settings.PC for the mock ProConnect).
+func (inst *Instance) startMocks(base string, cfg franceconnect.Config) franceconnect.Config {
+	inst.Mock = fctest.NewServer(fctest.Options{})
+	cfg.RedirectURL = base + CallbackPath
+	cfg.PostLogoutRedirectURL = base + LoggedOutPath
+	reg := inst.Mock.Register(fctest.Registration{
+		RedirectURIs:           []string{cfg.RedirectURL},
+		PostLogoutRedirectURIs: []string{cfg.PostLogoutRedirectURL},
+	})
+	cfg.Environment = inst.Mock.Environment()
+	cfg.ClientID, cfg.ClientSecret = reg.ID, reg.Secret
+	cfg.Scopes = defaultScopes(franceconnect.FranceConnect)
+	if len(cfg.CookieKeys) == 0 {
+		key := make([]byte, 32)
+		_, _ = rand.Read(key) // a new key per run: pending logins do not survive a restart
+		cfg.CookieKeys = [][]byte{key}
+	}
+	var pc franceconnect.Config
+	inst.AgentsMock, pc = agentsMock(base, cfg.CookieKeys)
+	inst.Settings.PC = &pc
+	return cfg
 }
 
 // Close stops the portal (waiting up to 5 s for requests in flight) and
