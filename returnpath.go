@@ -27,10 +27,7 @@ func IsLocalPath(p string) bool {
 		return false
 	}
 	for range 3 {
-		if p[0] != '/' || len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
-			return false
-		}
-		if strings.ContainsFunc(p, func(r rune) bool { return r < ' ' || r == 0x7f || r == '\\' }) {
+		if !localShape(p) {
 			return false
 		}
 		d, err := url.PathUnescape(p)
@@ -43,6 +40,14 @@ func IsLocalPath(p string) bool {
 		p = d
 	}
 	return false
+}
+
+// localShape reports whether p, at one level of decoding, starts with one
+// "/" not followed by "/" or "\\", and has no control character or
+// backslash.
+func localShape(p string) bool {
+	return p[0] == '/' && (len(p) == 1 || p[1] != '/' && p[1] != '\\') &&
+		!strings.ContainsFunc(p, func(r rune) bool { return r < ' ' || r == 0x7f || r == '\\' })
 }
 
 // returnTo is where the user lands after login: p if it is a local path,

@@ -23,13 +23,8 @@ var franceConnectParams = []string{"client_id", "acr_values", "claims", "respons
 // legacy API wants no acr_values, no minimum nonce length, does not check
 // prompt nor refuse unknown parameters, but wants a state.
 func checkAuthorizeParams(q url.Values, v1 bool) string {
-	for k, v := range q {
-		switch {
-		case len(v) > 1:
-			return "Le paramètre " + k + " est présent plusieurs fois."
-		case !v1 && !slices.Contains(franceConnectParams, k):
-			return "Le paramètre " + k + " n’est pas autorisé (invalid_request: invalid parameter)."
-		}
+	if msg := checkParamNames(q, v1); msg != "" {
+		return msg
 	}
 	// A missing state is redirected as an error (state=undefined) on v2.
 	required := []string{"client_id", "redirect_uri", "scope", "nonce", "acr_values"}
@@ -51,6 +46,20 @@ func checkAuthorizeParams(q url.Values, v1 bool) string {
 		return "Le paramètre nonce doit compter au moins 22 caractères."
 	case q.Has("prompt") && !validPrompt(q.Get("prompt")):
 		return "Le paramètre prompt n’accepte que login, consent ou « login consent »."
+	}
+	return ""
+}
+
+// checkParamNames refuses a parameter given twice, and on v2 one that
+// FranceConnect does not list.
+func checkParamNames(q url.Values, v1 bool) string {
+	for k, v := range q {
+		switch {
+		case len(v) > 1:
+			return "Le paramètre " + k + " est présent plusieurs fois."
+		case !v1 && !slices.Contains(franceConnectParams, k):
+			return "Le paramètre " + k + " n’est pas autorisé (invalid_request: invalid parameter)."
+		}
 	}
 	return ""
 }

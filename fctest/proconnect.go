@@ -45,16 +45,21 @@ func checkProConnectParams(q url.Values) (yCode, msg string) {
 			return yBadParams, "Le paramètre " + k + " doit compter au moins 32 caractères."
 		}
 	}
+	return yBadParams, checkProConnectValues(q)
+}
+
+// checkProConnectValues checks the values ProConnect constrains.
+func checkProConnectValues(q url.Values) string {
 	if u, err := url.Parse(q.Get("redirect_uri")); err != nil || u.Host == "" {
-		return yBadParams, "Le paramètre redirect_uri n’est pas une URL."
+		return "Le paramètre redirect_uri n’est pas une URL."
 	}
 	if p, ok := q["prompt"]; ok && p[0] != "none" && strings.Trim(strings.ReplaceAll(strings.ReplaceAll(p[0], "login", ""), "consent", ""), " ") != "" {
-		return yBadParams, "Le paramètre prompt n’accepte que none, login ou consent."
+		return "Le paramètre prompt n’accepte que none, login ou consent."
 	}
 	if h, ok := q["siret_hint"]; ok && (len(h[0]) != 14 || strings.Trim(h[0], "0123456789") != "") {
-		return yBadParams, "Le paramètre siret_hint doit compter 14 chiffres."
+		return "Le paramètre siret_hint doit compter 14 chiffres."
 	}
-	return "", ""
+	return ""
 }
 
 // requestedLevels reads the acr values of the claims parameter

@@ -1,9 +1,11 @@
 package qualify_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -16,6 +18,13 @@ import (
 // purpose: its callback does not check the state, its logout calls
 // FranceConnect from the server.
 func qualPortal(t *testing.T, srv *fctest.Server, broken bool) qualify.Portal {
+	return qualPortalWith(t, srv, broken, false)
+}
+
+// qualPortalWith is qualPortal; with presenceOnly, the portal's callback
+// checks that the ID token has an acr, not which: it logs the user in
+// whatever level came.
+func qualPortalWith(t *testing.T, srv *fctest.Server, broken, presenceOnly bool) qualify.Portal {
 	t.Helper()
 	mux := http.NewServeMux()
 	portal := httptest.NewServer(mux)
@@ -86,6 +95,15 @@ func qualPortal(t *testing.T, srv *fctest.Server, broken bool) qualify.Portal {
 			}
 			http.Redirect(w, r, "/au-revoir", http.StatusFound)
 		})
+	} else if presenceOnly {
+		mux.Handle("GET /fc/callback", c.CallbackHandler(login, func(w http.ResponseWriter, r *http.Request, err error) {
+			if errors.Is(err, franceconnect.ErrACRTooLow) && !strings.Contains(err.Error(), "acr is missing") {
+				login(w, r, &franceconnect.Result{IDToken: &franceconnect.IDTokenClaims{Subject: "someone-at-a-low-level"}}) // "an acr came"
+				return
+			}
+			refuse(w, r, err)
+		}))
+		mux.Handle("POST /fc/logout", c.LogoutHandler(func(r *http.Request) (string, error) { return token(r), nil }))
 	} else {
 		mux.Handle("GET /fc/callback", c.CallbackHandler(login, refuse))
 		mux.Handle("POST /fc/logout", c.LogoutHandler(func(r *http.Request) (string, error) { return token(r), nil }))
@@ -142,6 +160,28 @@ func TestQualifyBrokenPortal(t *testing.T) {
 		}
 		if i.Verdict != w {
 			t.Errorf("%s: %s, want %s (%s)", i.Name, i.Verdict, w, i.Detail)
+		}
+	}
+}
+
+// A portal that checks the presence of acr, not its value, logs users in
+// at eidas0: it fails the level item, and only that one.
+func TestQualifyLevelPresenceOnly(t *testing.T) {
+	t.Parallel()
+	srv := fctest.NewServer(fctest.Options{})
+	defer srv.Close()
+	report := qualify.Run(srv, qualPortalWith(t, srv, false, true))
+	t.Log("\n" + report.String())
+	for _, i := range report {
+		want := qualify.Passed
+		if strings.HasPrefix(i.Name, "niveau eIDAS (acr) vérifié") {
+			want = qualify.Failed
+			if !strings.Contains(i.Detail, "IDTokenACRLow") || !strings.Contains(i.Detail, "IDTokenACRUnknown") || strings.Contains(i.Detail, "IDTokenMissingACR") {
+				t.Errorf("detail %q: want the low and unknown levels, not the missing one", i.Detail)
+			}
+		}
+		if i.Verdict != want {
+			t.Errorf("%s: %s, want %s (%s)", i.Name, i.Verdict, want, i.Detail)
 		}
 	}
 }

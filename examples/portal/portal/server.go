@@ -85,20 +85,7 @@ func StartWith(s Settings, logw io.Writer) (*Instance, error) {
 	}
 	cfg.Logger = logger
 	cfg.DefaultReturnPath = HomePath
-	fc, err := franceconnect.New(cfg)
-	if err != nil {
-		return fail(fmt.Errorf("invalid configuration: %w", err))
-	}
-	inst.Settings.FC = cfg
-	var agents *franceconnect.Client
-	if s.PC != nil {
-		pc := agentsConfig(*s.PC, cfg)
-		if agents, err = franceconnect.New(pc); err != nil {
-			return fail(fmt.Errorf("invalid Espace agents configuration: %w", err))
-		}
-		inst.Settings.PC = &pc
-	}
-	h, err := newHandler(fc, handlerOptions{Config: cfg, ButtonStyle: s.ButtonStyle, Mock: s.Mock, Logger: logger, Agents: agents, AgentsConfig: inst.Settings.PC})
+	h, err := inst.newHandler(s, cfg, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -115,6 +102,24 @@ func StartWith(s Settings, logw io.Writer) (*Instance, error) {
 	}
 	go func() { inst.done <- inst.srv.Serve(ln) }()
 	return inst, nil
+}
+
+// newHandler makes the clients of cfg and s.PC and the portal's handler.
+func (inst *Instance) newHandler(s Settings, cfg franceconnect.Config, logger *slog.Logger) (*handler, error) {
+	fc, err := franceconnect.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	inst.Settings.FC = cfg
+	var agents *franceconnect.Client
+	if s.PC != nil {
+		pc := agentsConfig(*s.PC, cfg)
+		if agents, err = franceconnect.New(pc); err != nil {
+			return nil, fmt.Errorf("invalid Espace agents configuration: %w", err)
+		}
+		inst.Settings.PC = &pc
+	}
+	return newHandler(fc, handlerOptions{Config: cfg, ButtonStyle: s.ButtonStyle, Mock: s.Mock, Logger: logger, Agents: agents, AgentsConfig: inst.Settings.PC})
 }
 
 // startMocks starts the embedded mock FranceConnect and ProConnect,

@@ -64,7 +64,12 @@ func newSessionView(s *session) *sessionView {
 		row{Key: "email", Label: "Adresse électronique", Claim: "email", Value: orText(id.Email, "Non transmise")},
 	)
 
-	tok := s.IDToken
+	v.Auth = authRows(s.IDToken, id)
+	return v
+}
+
+// authRows are the rows of how a citizen authenticated.
+func authRows(tok *franceconnect.IDTokenClaims, id *franceconnect.Identity) []row {
 	amr := tok.AMR
 	amrNote := "dans le jeton d’identité (demandées par le portail à la connexion)"
 	if len(amr) == 0 && len(id.AMR) > 0 {
@@ -77,18 +82,17 @@ func newSessionView(s *session) *sessionView {
 	if len(amr) > 0 {
 		amrRow.Note = "Méthodes " + amrNote + "."
 	}
-	v.Auth = []row{
+	rows := []row{
 		{Key: "acr", Label: "Niveau de garantie eIDAS", Claim: "acr", Value: acrText(tok.ACR)},
 		amrRow,
 	}
 	if id.IDPID != "" {
-		v.Auth = append(v.Auth, row{Key: "idp_id", Label: "Fournisseur d’identité", Claim: "idp_id", Value: id.IDPID})
+		rows = append(rows, row{Key: "idp_id", Label: "Fournisseur d’identité", Claim: "idp_id", Value: id.IDPID})
 	}
 	if !tok.AuthTime.IsZero() {
-		v.Auth = append(v.Auth, row{Key: "auth_time", Label: "Heure de l’authentification", Claim: "auth_time", Value: frDateTime(tok.AuthTime)})
+		rows = append(rows, row{Key: "auth_time", Label: "Heure de l’authentification", Claim: "auth_time", Value: frDateTime(tok.AuthTime)})
 	}
-	v.Auth = append(v.Auth, row{Key: "sub", Label: "Identifiant FranceConnect (propre au portail)", Claim: "sub", Value: id.Subject})
-	return v
+	return append(rows, row{Key: "sub", Label: "Identifiant FranceConnect (propre au portail)", Claim: "sub", Value: id.Subject})
 }
 
 func orText(s, none string) string {
