@@ -105,4 +105,3 @@ func StatusCode(err error) int {
 	}
 	return http.StatusBadRequest
 }
-

@@ -45,8 +45,8 @@ type Server struct {
 	prefix       string // /api/v2 or /api/v1
 	issuer       string
 	srv          *httptest.Server
-	skew  atomic.Int64 // added to the clock, in nanoseconds (tests)
-	stats struct {
+	skew         atomic.Int64 // added to the clock, in nanoseconds (tests)
+	stats        struct {
 		authorize, token, userinfo, jwks, discovery, logout, conns atomic.Int64
 	}
 

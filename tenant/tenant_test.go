@@ -288,6 +288,7 @@ func TestDestinationParam(t *testing.T) {
 		}
 	}
 }
+
 // A tenant set serves a ProConnect registration beside FranceConnect ones,
 // on the same mount and the same shared post-logout URL.
 func TestTenantsWithProConnect(t *testing.T) {

@@ -142,7 +142,9 @@ type loader struct {
 	problems    []string
 }
 
-func (l *loader) add(format string, a ...any) { l.problems = append(l.problems, fmt.Sprintf(format, a...)) }
+func (l *loader) add(format string, a ...any) {
+	l.problems = append(l.problems, fmt.Sprintf(format, a...))
+}
 
 // flags reads the command line: -addr and -button.
 func (l *loader) flags(args []string) (addr, button string, err error) {
