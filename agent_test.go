@@ -92,46 +92,6 @@ func withoutRaw(a *franceconnect.Agent) franceconnect.Agent {
 	}
 }
 
-func TestAgentPolicy(t *testing.T) {
-	t.Parallel()
-	agent := &franceconnect.Agent{Subject: "s", Email: "Jean.Martin@Interieur.Gouv.FR", SIRET: "11000201100044",
-		IDPID: "idp-minint", Roles: []string{"lecteur"}}
-	tests := []struct {
-		name   string
-		policy franceconnect.AgentPolicy
-		allow  bool
-	}{
-		{"zero policy allows everyone", franceconnect.AgentPolicy{}, true},
-		{"SIRET listed", franceconnect.AgentPolicy{SIRETs: []string{"13002526500013", "11000201100044"}}, true},
-		{"SIRET not listed", franceconnect.AgentPolicy{SIRETs: []string{"13002526500013"}}, false},
-		{"domain, any case", franceconnect.AgentPolicy{EmailDomains: []string{"interieur.gouv.fr"}}, true},
-		{"domain is exact", franceconnect.AgentPolicy{EmailDomains: []string{"gouv.fr"}}, false},
-		{"leading dot allows subdomains", franceconnect.AgentPolicy{EmailDomains: []string{".gouv.fr"}}, true},
-		{"leading dot is not the domain itself", franceconnect.AgentPolicy{EmailDomains: []string{".interieur.gouv.fr"}}, false},
-		{"suffix without dot does not match", franceconnect.AgentPolicy{EmailDomains: []string{"rieur.gouv.fr"}}, false},
-		{"identity provider", franceconnect.AgentPolicy{IDPIDs: []string{"idp-minint"}}, true},
-		{"other identity provider", franceconnect.AgentPolicy{IDPIDs: []string{"idp-other"}}, false},
-		{"one role among several", franceconnect.AgentPolicy{Roles: []string{"admin", "lecteur"}}, true},
-		{"no allowed role", franceconnect.AgentPolicy{Roles: []string{"admin"}}, false},
-		{"every condition holds", franceconnect.AgentPolicy{SIRETs: []string{"11000201100044"}, EmailDomains: []string{".gouv.fr"}, Roles: []string{"lecteur"}}, true},
-		{"one condition fails", franceconnect.AgentPolicy{SIRETs: []string{"11000201100044"}, IDPIDs: []string{"idp-other"}}, false},
-	}
-	for _, tt := range tests {
-		err := tt.policy.Allow(agent)
-		if tt.allow {
-			assert.NoError(t, err, tt.name)
-			continue
-		}
-		assert.ErrorIs(t, err, franceconnect.ErrAgentNotAllowed, tt.name)
-		assert.NotContains(t, err.Error(), "1100020110004", tt.name)
-		assert.NotContains(t, err.Error(), "Martin", tt.name)
-	}
-	assert.ErrorIs(t, franceconnect.AgentPolicy{}.Allow(nil), franceconnect.ErrAgentNotAllowed)
-	noClaims := &franceconnect.Agent{Subject: "s"}
-	assert.ErrorIs(t, franceconnect.AgentPolicy{EmailDomains: []string{".gouv.fr"}}.Allow(noClaims), franceconnect.ErrAgentNotAllowed, "a claim that did not come matches nothing")
-	assert.ErrorIs(t, franceconnect.AgentPolicy{SIRETs: []string{""}}.Allow(noClaims), franceconnect.ErrAgentNotAllowed, "an empty entry allows nobody")
-}
-
 func TestProConnectEnvironments(t *testing.T) {
 	t.Parallel()
 	tests := map[string]franceconnect.Environment{

@@ -89,18 +89,18 @@ func ExampleClient_VerifyLogout() {
 }
 
 // Some people are born on an unknown day or month (the civil registry
-// writes 00): FranceConnect v2 completes birthdate with 01 and keeps the
-// original in idp_birthdate.
-func ExampleParseIdentity() {
-	id, err := franceconnect.ParseIdentity([]byte(`{"sub":"abc","given_name":"Paul","family_name":"LEROY",
-		"birthdate":"1977-01-03","idp_birthdate":"1977-00-03","gender":"male","birthplace":"59350","birthcountry":"99100"}`))
-	if err != nil {
-		panic(err)
+// writes 00): FranceConnect v2 completes Identity.Birthdate with 01 and
+// keeps the original in Identity.IDPBirthdate.
+func ExampleBirthdate() {
+	for _, s := range []string{"1977-01-03", "1977-00-03"} {
+		b, err := franceconnect.ParseBirthdate(s)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(b, b.Known(), b.Month == 0)
 	}
-	fmt.Println(id.Birthdate, id.Birthdate.Known())
-	fmt.Println(id.IDPBirthdate, id.IDPBirthdate.Known(), id.IDPBirthdate.Month == 0)
 	// Output:
-	// 1977-01-03 true
+	// 1977-01-03 true false
 	// 1977-00-03 false true
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/franceconnect-go/franceconnect"
+	"github.com/franceconnect-go/franceconnect/account"
 	"github.com/franceconnect-go/franceconnect/fctest"
 )
 
@@ -54,9 +55,9 @@ func Example_proConnect() {
 
 	// ProConnect logs in anyone its identity providers vouch for: the
 	// service restricts access itself.
-	policy := franceconnect.AgentPolicy{EmailDomains: []string{".gouv.fr"}, SIRETs: []string{"11000201100044"}}
+	policy := account.AgentPolicy{EmailDomains: []string{".gouv.fr"}, SIRETs: []string{"11000201100044"}}
 	fmt.Println(policy.Allow(a))
-	err = franceconnect.AgentPolicy{EmailDomains: []string{"numerique.gouv.fr"}}.Allow(a)
+	err = account.AgentPolicy{EmailDomains: []string{"numerique.gouv.fr"}}.Allow(a)
 	fmt.Println(errors.Is(err, franceconnect.ErrAgentNotAllowed))
 	// Output:
 	// Jean MARTIN 11000201100044 eidas1-mfa true

@@ -1,10 +1,11 @@
 // Package franceconnect lets a portal backend offer "S'identifier avec
 // FranceConnect", the French State's identity federation, doing every check
-// FranceConnect's qualification asks for.
+// FranceConnect's qualification asks for. It serves one registration (one
+// client ID in one environment), as go-oidc and x/oauth2 do.
 //
 // The flow has three steps. [New] checks a [Config] and returns a [Client]
-// (immutable, safe for concurrent use, one per tenant, no network call
-// until the first callback):
+// (immutable, safe for concurrent use, no network call until the first
+// callback):
 //
 //	c, err := franceconnect.New(franceconnect.Config{
 //		Environment:           franceconnect.Production, // or EnvironmentFromURL("https://oidc.franceconnect.gouv.fr")
@@ -35,22 +36,25 @@
 // log out through FranceConnect.
 //
 // Most portals mount the net/http handlers instead: [Client.LoginHandler],
-// [Client.CallbackHandler], [Client.LogoutHandler] and
-// [Client.LogoutReturnHandler]. They keep the pending login in a cookie
-// sealed with Config.CookieKeys, so a login started on one replica
-// completes on any other.
+// [Client.CallbackHandler] (which calls a [LoginFunc] or an [ErrorFunc]),
+// [Client.LogoutHandler] and [Client.LogoutReturnHandler]. They keep the
+// pending login in a cookie sealed with Config.CookieKeys, so a login
+// started on one replica completes on any other.
 //
 // Errors wrap the Err* values of this package (use errors.Is), or are
 // [*CallbackError] and [*ProviderError] (use errors.As); their messages
 // never contain a token, a secret or a personal datum. [UserMessage] gives
-// the sentence to show the user.
+// the sentence to show the user, and [StatusCode] the page's status.
 //
-// Both API versions are served from one API: the [Environment] decides
-// ([V2], or the legacy [V1]); FranceConnect+ environments add encrypted
-// tokens. ProConnect, the sibling federation for public agents and
-// professionals, is a second profile over the same pipeline: with a
-// ProConnect environment ([ProConnectProduction]...), the accepted levels
-// are a set ([Config.ACRValues]), silent login and hints are allowed, and
-// the result carries a typed [Agent] instead of an [Identity]. Package
-// fctest is a mock FranceConnect (and ProConnect) for tests.
+// The [Environment] names its [Federation]: [FranceConnect] (v2),
+// [FranceConnectPlus] (eIDAS substantial and high, encrypted tokens),
+// [ProConnect] (public agents and professionals: levels as a set, silent
+// login and hints, the user an [Agent]) or the legacy [FranceConnectV1].
+// The federation's differences are data; every step is the same code.
+//
+// Other packages compose this one: tenant serves many registrations from
+// one process (a product run for many organisations), account links a
+// login to an existing account or lets an agent in, and fctest is a mock
+// provider for tests (fctest/qualify runs FranceConnect's qualification
+// self-check against a portal).
 package franceconnect

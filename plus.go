@@ -2,8 +2,6 @@ package franceconnect
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -171,18 +169,11 @@ func (c *Client) decryptionKIDs() string {
 // classifyJWEError tells an algorithm we refuse from garbage, reading the
 // protected header only after go-jose refused the token.
 func classifyJWEError(raw string) error {
-	var h struct {
-		Alg string `json:"alg"`
-		Enc string `json:"enc"`
-	}
-	seg, _, _ := strings.Cut(raw, ".")
-	if b, err := base64.RawURLEncoding.DecodeString(seg); err == nil && json.Unmarshal(b, &h) == nil {
-		switch {
-		case h.Alg != "" && !isPlusKeyAlg(h.Alg):
-			return fmt.Errorf("%w: JWE key management algorithm %s: want RSA-OAEP, RSA-OAEP-256 or ECDH-ES", ErrAlgorithm, safe(h.Alg))
-		case h.Enc != "" && h.Enc != string(jose.A256GCM):
-			return fmt.Errorf("%w: JWE content encryption %s: want A256GCM", ErrAlgorithm, safe(h.Enc))
-		}
+	switch h := headerOf(raw); {
+	case h.Alg != "" && !isPlusKeyAlg(h.Alg):
+		return fmt.Errorf("%w: JWE key management algorithm %s: want RSA-OAEP, RSA-OAEP-256 or ECDH-ES", ErrAlgorithm, safe(h.Alg))
+	case h.Enc != "" && h.Enc != string(jose.A256GCM):
+		return fmt.Errorf("%w: JWE content encryption %s: want A256GCM", ErrAlgorithm, safe(h.Enc))
 	}
 	return fmt.Errorf("%w: not a compact JWE", ErrMalformedToken)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/franceconnect-go/franceconnect"
+	"github.com/franceconnect-go/franceconnect/account"
 	"github.com/franceconnect-go/franceconnect/fctest"
 )
 
@@ -398,7 +399,7 @@ func TestProConnectHandlers(t *testing.T) {
 	b.Get(t, o.callback(c), cb)
 	res := o.requireSuccess(t)
 	assert.Equal(t, "35600000049837", res.Agent.SIRET)
-	assert.NoError(t, franceconnect.AgentPolicy{EmailDomains: []string{"laposte.fr"}}.Allow(res.Agent))
+	assert.NoError(t, account.AgentPolicy{EmailDomains: []string{"laposte.fr"}}.Allow(res.Agent))
 
 	// A cancelled login through the default error page speaks of ProConnect.
 	srv.Inject(fctest.CallbackAccessDenied)
@@ -448,7 +449,7 @@ func TestProConnectPrivacy(t *testing.T) {
 		back, err := srv.Logout(lreq.URL)
 		require.NoError(t, err)
 		require.NoError(t, c.VerifyLogout(lreq, mustURL(t, back).Query()))
-		if err := (franceconnect.AgentPolicy{SIRETs: []string{"00000000000000"}}).Allow(res.Agent); err != nil {
+		if err := (account.AgentPolicy{SIRETs: []string{"00000000000000"}}).Allow(res.Agent); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}

@@ -200,14 +200,26 @@ func checkTokenShape(raw string, parts int) error {
 // classifyParseError tells an algorithm mismatch from garbage, reading the
 // header only after go-jose refused the token.
 func classifyParseError(raw, want string) error {
-	var h struct {
-		Alg string `json:"alg"`
-	}
-	seg, _, _ := strings.Cut(raw, ".")
-	if b, err := base64.RawURLEncoding.DecodeString(seg); err == nil && json.Unmarshal(b, &h) == nil && h.Alg != "" && h.Alg != want {
+	if h := headerOf(raw); h.Alg != "" && h.Alg != want {
 		return fmt.Errorf("%w: want %s, got %s", ErrAlgorithm, want, safe(h.Alg))
 	}
 	return fmt.Errorf("%w: not a compact %s JWS", ErrMalformedToken, want)
+}
+
+// header is what the errors say of a token go-jose refused.
+type header struct {
+	Alg string `json:"alg"`
+	Enc string `json:"enc"`
+}
+
+// headerOf reads the protected header of a compact token, for messages
+// only (zero when it does not decode).
+func headerOf(raw string) (h header) {
+	seg, _, _ := strings.Cut(raw, ".")
+	if b, err := base64.RawURLEncoding.DecodeString(seg); err == nil {
+		_ = json.Unmarshal(b, &h)
+	}
+	return h
 }
 
 func checkIssClaim(got *string, want string) error {

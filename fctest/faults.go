@@ -5,7 +5,6 @@ package fctest
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/franceconnect-go/franceconnect"
 )
@@ -302,14 +301,4 @@ func (s *Server) hasFor(clientID string, f Fault) bool {
 // hasForLocked is hasFor for a caller holding s.mu.
 func (s *Server) hasForLocked(clientID string, f Fault) bool {
 	return s.faults[f] || slices.Contains(s.clients[clientID].Faults, f)
-}
-
-// faultByName returns the fault whose String is name.
-func faultByName(name string) (Fault, bool) {
-	for f := Fault(1); f < faultEnd; f++ {
-		if strings.EqualFold(f.String(), name) {
-			return f, true
-		}
-	}
-	return 0, false
 }

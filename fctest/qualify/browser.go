@@ -99,13 +99,6 @@ func redeemed(n int64) string {
 	return "le code d’un retour au state falsifié a été échangé"
 }
 
-func calledUserinfo(n int64) string {
-	if n == 0 {
-		return ""
-	}
-	return "userinfo appelé après un jeton d’identité invalide"
-}
-
 func acceptedFaults(bad []string) string {
 	if len(bad) == 0 {
 		return ""

@@ -1,6 +1,7 @@
-package franceconnect_test
+package account_test
 
 import (
+	"net/url"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/franceconnect-go/franceconnect"
+	"github.com/franceconnect-go/franceconnect/account"
 	"github.com/franceconnect-go/franceconnect/fctest"
 )
 
@@ -15,10 +17,19 @@ import (
 // mock, as verified at login.
 func identityOf(t *testing.T, u fctest.User) *franceconnect.Identity {
 	t.Helper()
-	srv, c := mockSetup(t, "ES256")
-	srv.AddUser(u)
-	req, q := mockLogin(t, srv, c, u, franceconnect.AuthOptions{})
-	res, err := c.Exchange(t.Context(), req, q)
+	srv := fctest.NewServer(fctest.Options{})
+	t.Cleanup(srv.Close)
+	reg := srv.Register(fctest.Registration{RedirectURIs: []string{"https://portail.example/fc/callback"}})
+	c, err := franceconnect.New(franceconnect.Config{Environment: srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret,
+		RedirectURL: "https://portail.example/fc/callback", Scopes: []string{franceconnect.ScopeIdentitePivot, franceconnect.ScopeIDPBirthdate}})
+	require.NoError(t, err)
+	req, err := c.AuthCodeURL(franceconnect.AuthOptions{})
+	require.NoError(t, err)
+	cb, err := srv.Login(req.URL, u)
+	require.NoError(t, err)
+	q, err := url.Parse(cb)
+	require.NoError(t, err)
+	res, err := c.Exchange(t.Context(), req, q.Query())
 	require.NoError(t, err)
 	return res.Identity
 }
@@ -65,7 +76,7 @@ func TestMatchIdentity(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := franceconnect.MatchIdentity(identityOf(t, byLogin[tt.login]), tt.stored)
+			got := account.MatchIdentity(identityOf(t, byLogin[tt.login]), tt.stored)
 			assert.Equal(t, tt.diff == nil, got.Match)
 			assert.Equal(t, tt.diff, got.Differences)
 		})

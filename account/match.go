@@ -1,8 +1,15 @@
-package franceconnect
+// Package account decides what a portal does with a person the provider
+// has just verified: link a FranceConnect login to an existing account
+// (MatchIdentity, on the identité pivot, never on the e-mail alone), or
+// let a ProConnect agent in (AgentPolicy, which ProConnect leaves to each
+// service). The login itself is package franceconnect's.
+package account
 
 import (
 	"strings"
 	"unicode"
+
+	"github.com/franceconnect-go/franceconnect"
 )
 
 // IdentityMatch is what MatchIdentity found.
@@ -37,7 +44,7 @@ type IdentityMatch struct {
 // second given name, a nom d'usage stored as the birth name) is a
 // Difference, not a match; route such cases to a person who checks the
 // account by other means, rather than loosening the comparison.
-func MatchIdentity(verified, stored *Identity) IdentityMatch {
+func MatchIdentity(verified, stored *franceconnect.Identity) IdentityMatch {
 	var diff []string
 	if normName(verified.FamilyName) != normName(stored.FamilyName) {
 		diff = append(diff, "family_name")
@@ -60,7 +67,7 @@ func MatchIdentity(verified, stored *Identity) IdentityMatch {
 	return IdentityMatch{Match: len(diff) == 0, Differences: diff}
 }
 
-func givenNames(id *Identity) []string {
+func givenNames(id *franceconnect.Identity) []string {
 	if len(id.GivenNames) > 0 {
 		return id.GivenNames
 	}
