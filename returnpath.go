@@ -9,21 +9,23 @@ import (
 
 const (
 	defaultReturnPath = "/"
-	// maxReturnPath bounds a return path.
-	maxReturnPath = 512
+	// maxReturnPath bounds a return path: with three pending logins and
+	// three pending logouts, a client's cookies stay under 4 KB.
+	maxReturnPath = 256
 	// returnParam is LoginHandler's query parameter naming the local path
 	// to come back to.
 	returnParam = "return"
 )
 
 // IsLocalPath reports whether p is a path on this site, safe to redirect
-// to: "/" then not "/" or "\", printable ASCII without space or
-// backslash, at most 512 bytes, and still so once percent-decoded (twice at
-// most: deeper encodings are refused), so that no browser or framework
-// reads it as another host. The handlers use it for every return path; use
+// to: "/" then not "/" or "\", printable ASCII without space, backslash
+// or double quote, at most 256 bytes, and still so once percent-decoded
+// (twice at most: deeper encodings are refused), so that no browser or
+// framework reads it as another host. (A path that needs a space or a
+// quote writes them percent-encoded: %20, %22.) The handlers use it for every return path; use
 // it for the portal's own redirects too.
 func IsLocalPath(p string) bool {
-	if len(p) == 0 || len(p) > maxReturnPath || strings.ContainsFunc(p, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == '\\' }) {
+	if len(p) == 0 || len(p) > maxReturnPath || strings.ContainsFunc(p, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == '\\' || r == '"' }) {
 		return false
 	}
 	for range 3 {

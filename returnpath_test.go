@@ -43,6 +43,8 @@ func TestHandlersReturnPath(t *testing.T) {
 		{"/\r\nLocation: https://evil.example", "/accueil"},
 		{" /a", "/accueil"},
 		{"/a b", "/accueil"},
+		{`/a"b`, "/accueil"},
+		{"/a%22b", "/a%22b"},
 		{"/é", "/accueil"},
 		{"/%zz", "/accueil"},
 		{"/" + strings.Repeat("a", 2000), "/accueil"},

@@ -3,6 +3,7 @@ package franceconnect_test
 import (
 	"encoding/base64"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -339,7 +340,7 @@ func TestHandlersPendingLoginsBoundedUnderConcurrency(t *testing.T) {
 	c := hClient(t, cfg)
 	b := newHBrowser(t)
 	login := c.LoginHandler(franceconnect.AuthOptions{})
-	longest := "/" + strings.Repeat("d", 511)
+	longest := "/" + strings.Repeat("d", 255)
 	require.True(t, franceconnect.IsLocalPath(longest))
 	spellings := []string{"/fc/login", "/fc/%6Cogin", "/fc/LOGIN", "/fc//login", "/fc/login/", "/FC/login"}
 	var wg sync.WaitGroup
@@ -497,4 +498,92 @@ func TestHandlersKeysCopied(t *testing.T) {
 	k[0] ^= 0xff
 	b.Get(t, callback.callback(c), cb)
 	callback.requireSuccess(t)
+}
+
+// worstReturnPath is the longest return path IsLocalPath accepts, made of
+// every character it accepts (a percent-encoded one among them) and padded
+// with "&", which HTML-escaping JSON would have written as six bytes.
+func worstReturnPath(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("/")
+	for c := byte(0x21); c < 0x7f; c++ {
+		if c != '%' && c != '\\' && c != '"' {
+			b.WriteByte(c)
+		}
+	}
+	b.WriteString("%41")
+	for b.Len() < 256 {
+		b.WriteByte('&')
+	}
+	p := b.String()
+	require.True(t, franceconnect.IsLocalPath(p), p)
+	require.False(t, franceconnect.IsLocalPath(p+"&"), "the longest")
+	return p
+}
+
+// The worst case in bytes: two clients on one host (FranceConnect and
+// ProConnect), each with every pending-login and pending-logout slot
+// taken, every login with the worst return path: the browser's Cookie
+// header stays under 8 KB, under 4 KB for each client.
+func TestHandlersCookieBytesWorstCase(t *testing.T) {
+	t.Parallel()
+	fcSrv, fcCfg := hSetup(t)
+	pc := fctest.NewServer(fctest.Options{Federation: franceconnect.ProConnect})
+	t.Cleanup(pc.Close)
+	reg := pc.Register(fctest.Registration{RedirectURIs: []string{hPortal + "/agents/callback"}, PostLogoutRedirectURIs: []string{hPortal + "/agents/logged-out"}})
+	pcCfg := franceconnect.Config{Environment: pc.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret,
+		RedirectURL: hPortal + "/agents/callback", PostLogoutRedirectURL: hPortal + "/agents/logged-out",
+		CookieKeys: [][]byte{hKey(1)}, CookieName: "pc_tx"}
+	worst := worstReturnPath(t)
+	b := newHBrowser(t)
+	for _, x := range []struct {
+		srv *fctest.Server
+		cfg franceconnect.Config
+	}{{fcSrv, fcCfg}, {pc, pcCfg}} {
+		c := hClient(t, x.cfg)
+		for range 3 {
+			resp := b.Get(t, c.LoginHandler(franceconnect.AuthOptions{}), hLogin+"?return="+url.QueryEscape(worst))
+			require.Equal(t, http.StatusFound, resp.StatusCode)
+			resp = b.Post(t, c.LogoutHandler(func(*http.Request) (string, error) { return hFakeIDToken(x.srv, x.cfg.ClientID), nil }), hPortal+"/logout")
+			require.Equal(t, http.StatusFound, resp.StatusCode)
+		}
+	}
+	perClient := map[string]int{}
+	var pairs []string
+	for _, ck := range b.Jar.Cookies(mustURL(t, hPortal+"/")) {
+		pairs = append(pairs, ck.Name+"="+ck.Value)
+		perClient[strings.SplitN(strings.TrimPrefix(ck.Name, "__Host-"), "_", 2)[0]] += len(ck.Name) + 1 + len(ck.Value) + 2
+	}
+	header := strings.Join(pairs, "; ")
+	require.Len(t, pairs, 12, "3 logins and 3 logouts for each client")
+	t.Logf("Cookie header: %d bytes (%v per client)", len(header), perClient)
+	assert.Less(t, len(header), 8192)
+	for client, n := range perClient {
+		assert.Less(t, n, 4096, client)
+	}
+}
+
+// Every path the guard accepts starts a login, whatever its characters.
+func TestHandlersEveryLocalPathStartsALogin(t *testing.T) {
+	t.Parallel()
+	_, cfg := hSetup(t)
+	login := hClient(t, cfg).LoginHandler(franceconnect.AuthOptions{})
+	rng := rand.New(rand.NewPCG(1, 2))
+	paths := []string{worstReturnPath(t)}
+	for len(paths) < 500 {
+		p := make([]byte, 1+rng.IntN(300))
+		p[0] = '/'
+		for i := 1; i < len(p); i++ {
+			p[i] = byte(0x21 + rng.IntN(0x7f-0x21))
+		}
+		if franceconnect.IsLocalPath(string(p)) {
+			paths = append(paths, string(p))
+		}
+	}
+	for _, p := range paths {
+		rec := httptest.NewRecorder()
+		login.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, hLogin+"?return="+url.QueryEscape(p), nil))
+		require.Equal(t, http.StatusFound, rec.Code, "%q", p)
+	}
 }

@@ -14,11 +14,12 @@ import (
 
 // IdentityMatch is what MatchIdentity found.
 type IdentityMatch struct {
-	// Match is true when every compared field is the same once normalised.
+	// Match is true when the whole identité pivot is on both sides and
+	// every field is the same once normalised.
 	Match bool
-	// Differences names the fields that differ, in this order:
-	// "family_name", "given_names", "birthdate", "gender", "birthcountry",
-	// "birthplace". Never a value.
+	// Differences names the fields that differ or are missing on either
+	// side, in this order: "family_name", "given_names", "birthdate",
+	// "gender", "birthcountry", "birthplace". Never a value.
 	Differences []string
 }
 
@@ -26,9 +27,12 @@ type IdentityMatch struct {
 // one stored for an existing account, on the identité pivot, as
 // FranceConnect's qualification asks of services that link a FranceConnect
 // login to an account: birth name, given names, birth date, gender, birth
-// country, and birthplace only when the birth country is France (99100).
-// Never link on the e-mail alone, and never on sub across registrations
-// (sub is per service).
+// country, and birthplace when the verified birth country is France
+// (99100). Every one of them is required on both sides: a field missing on
+// either side (a login whose scopes did not ask for it, an account that
+// never recorded it) is a difference, never a match, so two identities that
+// share only a name, or nothing, do not match. Never link on the e-mail
+// alone, and never on sub across registrations (sub is per service).
 //
 // Normalisation, the same on both sides: letters compared without case or
 // accents (é, È, ç, œ...), apostrophes and hyphens read as spaces, runs of
@@ -45,24 +49,25 @@ type IdentityMatch struct {
 // Difference, not a match; route such cases to a person who checks the
 // account by other means, rather than loosening the comparison.
 func MatchIdentity(verified, stored *franceconnect.Identity) IdentityMatch {
+	if verified == nil || stored == nil {
+		return IdentityMatch{Differences: []string{"family_name", "given_names", "birthdate", "gender", "birthcountry", "birthplace"}}
+	}
 	var diff []string
-	if normName(verified.FamilyName) != normName(stored.FamilyName) {
-		diff = append(diff, "family_name")
+	differ := func(field string, a, b string) {
+		if a == "" || b == "" || a != b {
+			diff = append(diff, field)
+		}
 	}
-	if normName(strings.Join(givenNames(verified), " ")) != normName(strings.Join(givenNames(stored), " ")) {
-		diff = append(diff, "given_names")
-	}
-	if stored.Birthdate != verified.Birthdate && (verified.IDPBirthdate.IsZero() || stored.Birthdate != verified.IDPBirthdate) {
+	differ("family_name", normName(verified.FamilyName), normName(stored.FamilyName))
+	differ("given_names", normName(strings.Join(givenNames(verified), " ")), normName(strings.Join(givenNames(stored), " ")))
+	if verified.Birthdate == (franceconnect.Birthdate{}) || stored.Birthdate == (franceconnect.Birthdate{}) ||
+		stored.Birthdate != verified.Birthdate && stored.Birthdate != verified.IDPBirthdate {
 		diff = append(diff, "birthdate")
 	}
-	if verified.Gender != stored.Gender {
-		diff = append(diff, "gender")
-	}
-	if verified.Birthcountry != stored.Birthcountry {
-		diff = append(diff, "birthcountry")
-	}
-	if verified.BornInFrance() && !strings.EqualFold(verified.Birthplace, stored.Birthplace) {
-		diff = append(diff, "birthplace")
+	differ("gender", string(verified.Gender), string(stored.Gender))
+	differ("birthcountry", verified.Birthcountry, stored.Birthcountry)
+	if verified.BornInFrance() || verified.Birthcountry == "" {
+		differ("birthplace", strings.ToUpper(verified.Birthplace), strings.ToUpper(stored.Birthplace))
 	}
 	return IdentityMatch{Match: len(diff) == 0, Differences: diff}
 }

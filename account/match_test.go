@@ -84,3 +84,63 @@ func TestMatchIdentity(t *testing.T) {
 }
 
 func timeMonth(m int) time.Month { return time.Month(m) }
+
+// A missing field is never a match, on either side: a login whose scopes
+// asked for the names only does not link an account that holds only a
+// name, whatever the person's birth date, place or gender; two empty
+// identities do not match; a person born in France needs a birthplace on
+// both sides.
+func TestMatchIdentityRequiresTheWholePivot(t *testing.T) {
+	t.Parallel()
+	namesOnly := func(t *testing.T) *franceconnect.Identity {
+		srv := fctest.NewServer(fctest.Options{})
+		t.Cleanup(srv.Close)
+		reg := srv.Register(fctest.Registration{RedirectURIs: []string{"https://portail.example/fc/callback"}})
+		c, err := franceconnect.New(franceconnect.Config{Environment: srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret,
+			RedirectURL: "https://portail.example/fc/callback", Scopes: []string{"given_name", "family_name", franceconnect.ScopeEmail}})
+		require.NoError(t, err)
+		req, err := c.AuthCodeURL(franceconnect.AuthOptions{})
+		require.NoError(t, err)
+		cb, err := srv.Login(req.URL, fctest.DefaultUser)
+		require.NoError(t, err)
+		q, _ := url.Parse(cb)
+		res, err := c.Exchange(t.Context(), req, q.Query())
+		require.NoError(t, err)
+		return res.Identity
+	}
+	all := []string{"family_name", "given_names", "birthdate", "gender", "birthcountry", "birthplace"}
+	bornInParis := &franceconnect.Identity{GivenName: "Angela Claire Louise", FamilyName: "DUBOIS", Gender: franceconnect.GenderFemale,
+		Birthdate: franceconnect.Birthdate{Year: 1962, Month: 8, Day: 24}, Birthcountry: "99100"}
+	tests := []struct {
+		name             string
+		verified, stored func(t *testing.T) *franceconnect.Identity
+		diff             []string
+	}{
+		{"names only, against an account holding only a name", namesOnly,
+			func(*testing.T) *franceconnect.Identity {
+				return &franceconnect.Identity{GivenName: "Angela Claire Louise", FamilyName: "DUBOIS"}
+			}, []string{"birthdate", "gender", "birthcountry", "birthplace"}},
+		{"names only, against a whole pivot", namesOnly,
+			func(t *testing.T) *franceconnect.Identity { return identityOf(t, fctest.DefaultUser) },
+			[]string{"birthdate", "gender", "birthcountry", "birthplace"}},
+		{"two empty identities",
+			func(*testing.T) *franceconnect.Identity { return &franceconnect.Identity{} },
+			func(*testing.T) *franceconnect.Identity { return &franceconnect.Identity{} }, all},
+		{"no identity", func(*testing.T) *franceconnect.Identity { return nil },
+			func(t *testing.T) *franceconnect.Identity { return identityOf(t, fctest.DefaultUser) }, all},
+		{"born in France, no birthplace on either side",
+			func(*testing.T) *franceconnect.Identity { return bornInParis },
+			func(*testing.T) *franceconnect.Identity { return bornInParis }, []string{"birthplace"}},
+		{"born in France, no birthplace stored",
+			func(t *testing.T) *franceconnect.Identity { return identityOf(t, fctest.DefaultUser) },
+			func(*testing.T) *franceconnect.Identity { return bornInParis }, []string{"birthplace"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := account.MatchIdentity(tt.verified(t), tt.stored(t))
+			assert.False(t, got.Match)
+			assert.Equal(t, tt.diff, got.Differences)
+		})
+	}
+}
