@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -51,6 +52,31 @@ type Result struct {
 	// (Config.DestinationParam), else Config.DefaultReturnPath. Empty from
 	// Exchange.
 	ReturnTo string
+}
+
+// Format writes the result without its tokens or the person's data, for
+// every verb: %v, %+v, %#v, %s.
+func (r Result) Format(f fmt.State, _ rune) { io.WriteString(f, r.describe()) }
+
+// LogValue is the result without its tokens or the person's data, for
+// log/slog.
+func (r Result) LogValue() slog.Value { return slog.StringValue(r.describe()) }
+
+func (r Result) describe() string {
+	var acr ACR
+	if r.IDToken != nil {
+		acr = r.IDToken.ACR
+	}
+	return fmt.Sprintf("franceconnect.Result{Tenant: %q, ACR: %q, Identity: %s, Agent: %s, RawIDToken: %s, AccessToken: %s, RefreshToken: %s, ReturnTo: %q}",
+		r.Tenant, acr, present(r.Identity != nil), present(r.Agent != nil), redacted(r.RawIDToken), redacted(r.AccessToken), redacted(r.RefreshToken), r.ReturnTo)
+}
+
+// present says whether personal data is there, without it.
+func present(ok bool) string {
+	if ok {
+		return "redacted"
+	}
+	return "nil"
 }
 
 // Exchange completes a login from the callback's query parameters (the

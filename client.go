@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -86,11 +88,11 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// String describes the client without its secrets, for %v and %+v.
-func (c *Client) String() string { return "franceconnect.Client(" + c.cfg.String() + ")" }
-
-// GoString is String, for %#v.
-func (c *Client) GoString() string { return c.String() }
+// Format writes the client without its secrets, for every verb: %v, %+v,
+// %#v, %s.
+func (c *Client) Format(f fmt.State, _ rune) {
+	io.WriteString(f, "franceconnect.Client("+c.cfg.describe()+")")
+}
 
 // withTimeout bounds a call to the provider in time, even when the portal's
 // HTTP client has no Timeout.

@@ -2,6 +2,7 @@ package franceconnect
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -147,18 +148,19 @@ const (
 	minHMACSecret = 32
 )
 
-// String describes c without its secrets (client secret, cookie keys,
-// decryption keys), for %v and %+v.
-func (c Config) String() string {
+// Format writes c without its secrets (client secret, cookie keys,
+// decryption keys), for every verb: %v, %+v, %#v, %s.
+func (c Config) Format(f fmt.State, _ rune) { io.WriteString(f, c.describe()) }
+
+// LogValue is c without its secrets, for log/slog (whose JSON handler
+// would otherwise print every field).
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.describe()) }
+
+func (c Config) describe() string {
 	return fmt.Sprintf("franceconnect.Config{Environment: %s, Tenant: %q, ClientID: %q, ClientSecret: %s, RedirectURL: %q, PostLogoutRedirectURL: %q, Scopes: %q, ACRValues: %s, Algorithm: %q, CookieKeys: %d redacted, DecryptionKeys: %d redacted}",
 		c.Environment.Name, c.Tenant, c.ClientID, redacted(c.ClientSecret), c.RedirectURL, c.PostLogoutRedirectURL, c.Scopes, c.ACRValues, c.Algorithm, len(c.CookieKeys), len(c.DecryptionKeys))
 }
 
-// GoString is String, for %#v.
-func (c Config) GoString() string { return c.String() }
-
-// LogValue is String, for log/slog.
-func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 func redacted(secret string) string {
 	if secret == "" {

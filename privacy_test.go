@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,11 +22,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/franceconnect-go/franceconnect"
 	"github.com/franceconnect-go/franceconnect/fctest"
+	"github.com/franceconnect-go/franceconnect/tenant"
 )
 
 // secretRecorder is the client's transport: it notes every token the
@@ -415,5 +418,47 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 		"Angela", "DUBOIS", "1962-08-24", "75107", res.Identity.Email}
 	for _, s := range secrets {
 		assert.NotContains(t, out, s)
+	}
+}
+
+// Every exported type that holds a secret, a key or a token prints none
+// of them, through fmt (every verb, value and pointer) and through
+// log/slog (text and JSON handlers).
+func TestSecretsNeverPrinted(t *testing.T) {
+	t.Parallel()
+	const secret = "CLIENT-SECRET-0123456789abcdef-XYZ"
+	cookieKey := []byte("COOKIEKEY-0123456789abcdefghijkl")
+	encKey := fctest.ClientKey(fctest.ECDHES)
+	priv, err := json.Marshal(encKey)
+	require.NoError(t, err)
+	var d struct {
+		D string `json:"d"`
+	}
+	require.NoError(t, json.Unmarshal(priv, &d))
+	require.NotEmpty(t, d.D)
+	forbidden := []string{secret, string(cookieKey), base64.StdEncoding.EncodeToString(cookieKey), "[67 79 79 75 73 69", d.D,
+		"ACCESS-TOKEN-VALUE", "REFRESH-TOKEN-VALUE", "RAW-ID-TOKEN-VALUE", "DUBOIS"}
+
+	cfg := franceconnect.Config{Environment: franceconnect.PlusProduction, ClientID: "id", ClientSecret: secret,
+		RedirectURL: "https://portail.example/cb", CookieKeys: [][]byte{cookieKey}, DecryptionKeys: []jose.JSONWebKey{encKey}}
+	c, err := franceconnect.New(cfg)
+	require.NoError(t, err)
+	res := franceconnect.Result{Identity: &franceconnect.Identity{FamilyName: "DUBOIS"}, IDToken: &franceconnect.IDTokenClaims{ACR: "eidas2"},
+		RawIDToken: "RAW-ID-TOKEN-VALUE", AccessToken: "ACCESS-TOKEN-VALUE", RefreshToken: "REFRESH-TOKEN-VALUE"}
+	settings := tenant.Settings{ClientID: "id", ClientSecret: secret, ServiceURL: "https://oidc.franceconnect.gouv.fr"}
+	tenants := tenant.Config{CookieKeys: [][]byte{cookieKey}, PostLogoutRedirectURL: "https://portail.example/aides"}
+
+	for name, v := range map[string]any{
+		"Config": cfg, "*Config": &cfg, "*Client": c, "Result": res, "*Result": &res,
+		"tenant.Settings": settings, "*tenant.Settings": &settings, "tenant.Config": tenants, "*tenant.Config": &tenants,
+	} {
+		var out bytes.Buffer
+		fmt.Fprintf(&out, "%v %+v %#v %s\n", v, v, v, v)
+		slog.New(slog.NewTextHandler(&out, nil)).Info("x", "v", v)
+		slog.New(slog.NewJSONHandler(&out, nil)).Info("x", "v", v)
+		for _, f := range forbidden {
+			assert.NotContains(t, out.String(), f, "%s prints a secret:\n%s", name, out.String())
+		}
+		assert.Contains(t, out.String(), "redacted", name)
 	}
 }

@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -14,8 +15,8 @@ import (
 // Settings are the registration a tenant's administrator fills in an
 // « Intégration FranceConnect » tab: the client ID and secret
 // FranceConnect issued, and the « URL du service ». Check them before
-// saving; Config turns them into a franceconnect.Config. String, GoString
-// and LogValue never show the secret; a settings page should not either
+// saving; Config turns them into a franceconnect.Config. fmt and log/slog
+// never show the secret; a settings page should not either
 // (leave its field empty and keep the stored secret when the field comes
 // back empty).
 type Settings struct {
@@ -37,21 +38,24 @@ type Problem struct {
 	Detail  string // in English, for developers and logs
 }
 
-// String describes s without its secret.
-func (s Settings) String() string {
-	secret := `""`
-	if s.ClientSecret != "" {
-		secret = "redacted"
-	}
-	return fmt.Sprintf("tenant.Settings{ClientID: %q, ClientSecret: %s, ServiceURL: %q, Development: %t}", s.ClientID, secret, s.ServiceURL, s.Development)
+// Format writes s without its secret, for every verb: %v, %+v, %#v, %s.
+func (s Settings) Format(f fmt.State, _ rune) { io.WriteString(f, s.describe()) }
+
+// LogValue is s without its secret, for log/slog (whose JSON handler would
+// otherwise print every field).
+func (s Settings) LogValue() slog.Value { return slog.StringValue(s.describe()) }
+
+func (s Settings) describe() string {
+	return fmt.Sprintf("tenant.Settings{ClientID: %q, ClientSecret: %s, ServiceURL: %q, Development: %t}", s.ClientID, redacted(len(s.ClientSecret)), s.ServiceURL, s.Development)
 }
 
-// GoString is String, for %#v.
-func (s Settings) GoString() string { return s.String() }
-
-// LogValue is String, for log/slog (whose JSON handler would otherwise
-// print every field).
-func (s Settings) LogValue() slog.Value { return slog.StringValue(s.String()) }
+// redacted stands for a secret of n bytes.
+func redacted(n int) string {
+	if n == 0 {
+		return `""`
+	}
+	return "redacted"
+}
 
 // Check returns every problem of s, none when they can be saved.
 func (s Settings) Check() []Problem {

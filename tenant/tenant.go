@@ -22,6 +22,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -49,6 +50,18 @@ type Config struct {
 	HTTPClient            *http.Client     // as franceconnect.Config.HTTPClient, where a tenant sets none
 	Logger                *slog.Logger     // as franceconnect.Config.Logger, where a tenant sets none
 	Now                   func() time.Time // as franceconnect.Config.Now, where a tenant sets none
+}
+
+// Format writes c without its cookie keys, for every verb: %v, %+v, %#v,
+// %s.
+func (c Config) Format(f fmt.State, _ rune) { io.WriteString(f, c.describe()) }
+
+// LogValue is c without its cookie keys, for log/slog.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.describe()) }
+
+func (c Config) describe() string {
+	return fmt.Sprintf("tenant.Config{CookieKeys: %d redacted, PostLogoutRedirectURL: %q, CookieName: %q, DefaultReturnPath: %q}",
+		len(c.CookieKeys), c.PostLogoutRedirectURL, c.CookieName, c.DefaultReturnPath)
 }
 
 // Set is a set of Clients keyed by tenant. Tenants are added, replaced and
