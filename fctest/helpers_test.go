@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -29,7 +31,13 @@ func random(n int) string {
 // setup starts a server with one client of the given alg.
 func setup(t *testing.T, alg string) (*fctest.Server, fctest.Registration) {
 	t.Helper()
-	srv := fctest.NewServer(fctest.Options{})
+	return setupWith(t, fctest.Options{}, alg)
+}
+
+// setupWith is setup on a server started with opts.
+func setupWith(t *testing.T, opts fctest.Options, alg string) (*fctest.Server, fctest.Registration) {
+	t.Helper()
+	srv := fctest.NewServer(opts)
 	t.Cleanup(srv.Close)
 	c := srv.Register(fctest.Registration{
 		RedirectURIs:           []string{callback},
@@ -257,4 +265,22 @@ func oauthErr(t *testing.T, body []byte) (code, ycode string) {
 		t.Fatalf("error_uri %q: want a uuid id", e["error_uri"])
 	}
 	return e["error"], u.Query().Get("code")
+}
+
+// testClock is a clock the test moves.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }

@@ -45,7 +45,7 @@ type Server struct {
 	prefix       string // /api/v2 or /api/v1
 	issuer       string
 	srv          *httptest.Server
-	skew         atomic.Int64 // added to the clock, in nanoseconds (tests)
+	clock        func() time.Time
 	stats        struct {
 		authorize, token, userinfo, jwks, discovery, logout, conns atomic.Int64
 	}
@@ -135,6 +135,11 @@ type Options struct {
 	// Listener is a listener of yours (an address chosen in advance, as
 	// cmd/fcmock does); Close closes it. Nil listens on a loopback port.
 	Listener net.Listener
+	// Now is the server's clock (default time.Now), by which codes (30 s),
+	// tokens (60 s) and interactions (30 min) expire: move it forward to
+	// test an expiry, or hold it while a slow machine prepares many logins
+	// at once. Give the client under test the same clock.
+	Now func() time.Time
 }
 
 // NewServer starts a mock provider as opts say. Stop it with Close. It
@@ -152,6 +157,7 @@ func NewServer(opts Options) *Server {
 		pc:           f == franceconnect.ProConnect,
 		v1:           f == franceconnect.FranceConnectV1,
 		prefix:       "/api/v2",
+		clock:        opts.Now,
 		keys:         sharedKeys(),
 		clients:      map[string]Registration{},
 		users:        map[string]User{},
@@ -163,6 +169,9 @@ func NewServer(opts Options) *Server {
 	}
 	if s.v1 {
 		s.prefix = "/api/v1"
+	}
+	if s.clock == nil {
+		s.clock = time.Now
 	}
 	users := Users()
 	if s.pc {
@@ -300,7 +309,7 @@ func (s *Server) RotateKeys() {
 
 // now is the server's clock.
 func (s *Server) now() time.Time {
-	return time.Now().Add(time.Duration(s.skew.Load()))
+	return s.clock()
 }
 
 func (s *Server) currentKeys() *keyPair {

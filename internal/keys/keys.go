@@ -5,7 +5,8 @@
 // are at least MinRefresh apart (so random kids cannot make us hammer the
 // provider), yet a rotation fails no login: the first unknown kid refetches
 // at once, and a kid unknown within MinRefresh of the last refetch waits
-// for the next allowed one, bounded by its context. Callers that need a fetch while one is under way or
+// for the next allowed one (at most MinRefresh, one second), bounded by its
+// context. Callers that need a fetch while one is under way or
 // scheduled wait for it rather than start their own. Sets are shared per
 // (JWKS URL, HTTP client) through Shared, so many tenant clients of one
 // environment fetch once; a shared set lives as long as a client uses it.
@@ -33,8 +34,12 @@ import (
 
 const (
 	// MinRefresh is the shortest interval between two fetches caused by
-	// unknown kids.
-	MinRefresh = 10 * time.Second
+	// unknown kids, and so the longest a callback waits for a rotated key:
+	// one second. A provider that rotates twice in a row (or a storm of
+	// random kids) costs at most one fetch a second per issuer, a load any
+	// JWKS endpoint serves, while no user waits more than a second (ten
+	// seconds held every callback of a second rotation for up to ten).
+	MinRefresh = time.Second
 	// MaxBody bounds a JWKS document.
 	MaxBody = 256 << 10
 	// maxKeys bounds the keys kept from one document.
@@ -56,6 +61,7 @@ type Set struct {
 	client     *http.Client
 	now        func() time.Time
 	minRefresh time.Duration // MinRefresh, shorter in tests
+	sleep      func(time.Duration) // time.Sleep; tests record the waits
 
 	mu       sync.Mutex
 	keys     []jose.JSONWebKey // public keys only
@@ -78,7 +84,7 @@ func New(url string, client *http.Client, now func() time.Time) *Set {
 	if now == nil {
 		now = time.Now
 	}
-	return &Set{url: url, client: httpx.NoRedirects(client), now: now, minRefresh: MinRefresh}
+	return &Set{url: url, client: httpx.NoRedirects(client), now: now, minRefresh: MinRefresh, sleep: time.Sleep}
 }
 
 type sharedKey struct {
@@ -195,7 +201,7 @@ func (s *Set) notFound(kid, alg string) error {
 // caller that started it (the others still wait for it) but bounded in
 // time.
 func (s *Set) run(ctx context.Context, f *fetch, wait time.Duration) {
-	time.Sleep(wait)
+	s.sleep(wait)
 	s.fetches.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()

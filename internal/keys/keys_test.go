@@ -94,10 +94,9 @@ func TestUnknownKidRateLimited(t *testing.T) {
 	srv := newJWKSServer(t, ecKey(t, "a"))
 	clk := newClock()
 	s := New(srv.URL, srv.Client(), clk.now)
-	s.minRefresh = 300 * time.Millisecond
+	waits := recordWaits(s)
 	_, err := s.Key(context.Background(), "a", "ES256")
 	require.NoError(t, err)
-	start := time.Now()
 	var wg sync.WaitGroup
 	for i := 0; i < 100; i++ {
 		wg.Add(1)
@@ -108,7 +107,7 @@ func TestUnknownKidRateLimited(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.Less(t, time.Since(start), 2*time.Second, "bounded: one interval and one fetch")
+	assert.LessOrEqual(t, waits.max(), MinRefresh, "bounded: at most one interval")
 	assert.LessOrEqual(t, srv.hits.Load(), int64(3), "100 random kids: a refetch at once, at most one more at the interval's end")
 	hits := srv.hits.Load()
 
@@ -127,23 +126,26 @@ func TestRotationWithinTheIntervalFailsNoLogin(t *testing.T) {
 	srv := newJWKSServer(t, ecKey(t, "a"))
 	clk := newClock()
 	s := New(srv.URL, srv.Client(), clk.now)
-	s.minRefresh = 300 * time.Millisecond
+	waits := recordWaits(s)
 	_, err := s.Key(context.Background(), "a", "ES256")
 	require.NoError(t, err)
 
 	srv.set(t, ecKey(t, "b")) // rotated right after our fetch
 	assert.Zero(t, failuresOf(1000, func() error { _, err := s.Key(context.Background(), "b", "ES256"); return err }))
 	assert.EqualValues(t, 2, srv.hits.Load(), "one fetch for the 1,000 callers")
+	assert.Zero(t, waits.max(), "the first rotation is fetched at once")
 	assert.True(t, srv.noCache.Load(), "the refetch asks caches for a fresh key set")
 	_, err = s.Key(context.Background(), "a", "ES256")
 	assert.ErrorIs(t, err, ErrUnknownKey, "the retired key is gone")
+	assert.Equal(t, MinRefresh, waits.last(), "a kid unknown right after a refetch waits one interval")
 
-	// A second rotation within the interval waits for its end.
+	// A second rotation 300 ms later (by the set's clock) waits for the
+	// interval's end, 700 ms: never more than one interval.
+	clk.advance(300 * time.Millisecond)
 	srv.set(t, ecKey(t, "c"))
-	start := time.Now()
 	_, err = s.Key(context.Background(), "c", "ES256")
 	require.NoError(t, err)
-	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
+	assert.Equal(t, MinRefresh-300*time.Millisecond, waits.last())
 	assert.EqualValues(t, 4, srv.hits.Load())
 }
 
@@ -153,14 +155,14 @@ func TestRotationAfterTheInterval(t *testing.T) {
 	srv := newJWKSServer(t, ecKey(t, "a"))
 	clk := newClock()
 	s := New(srv.URL, srv.Client(), clk.now)
+	waits := recordWaits(s)
 	_, err := s.Key(context.Background(), "a", "ES256")
 	require.NoError(t, err)
 	srv.set(t, ecKey(t, "b"))
 	clk.advance(MinRefresh + time.Second)
-	start := time.Now()
 	_, err = s.Key(context.Background(), "b", "ES256")
 	require.NoError(t, err)
-	assert.Less(t, time.Since(start), MinRefresh/2)
+	assert.Zero(t, waits.max(), "no wait")
 	assert.EqualValues(t, 2, srv.hits.Load())
 }
 
@@ -275,4 +277,37 @@ func failuresOf(n int, f func() error) int64 {
 	}
 	wg.Wait()
 	return failures.Load()
+}
+
+// waitLog records the waits a set scheduled before its fetches, instead of
+// sleeping them: the tests judge the schedule, not the machine's speed.
+type waitLog struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func recordWaits(s *Set) *waitLog {
+	w := &waitLog{}
+	s.sleep = func(d time.Duration) {
+		w.mu.Lock()
+		w.waits = append(w.waits, d)
+		w.mu.Unlock()
+	}
+	return w
+}
+
+func (w *waitLog) last() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.waits[len(w.waits)-1]
+}
+
+func (w *waitLog) max() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var m time.Duration
+	for _, d := range w.waits {
+		m = max(m, d)
+	}
+	return m
 }
