@@ -126,7 +126,7 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	}
 	// State and issuer first: an error parameter is the user's answer
 	// only if it answers this login (a third party cannot cancel it).
-	if err := checkState(q, req.State); err != nil {
+	if err := checkState(q, req.State, "callback", "login"); err != nil {
 		return nil, err
 	}
 	if err := checkIssuerParam(q, c.cfg.Environment.Issuer, c.profile.v1()); err != nil {
@@ -189,16 +189,18 @@ func checkCallbackError(q url.Values, provider string) error {
 	return &CallbackError{Code: printable(code, 64), Description: printable(q.Get("error_description"), maxDescription), provider: provider}
 }
 
-func checkState(q url.Values, want string) error {
+// checkState requires the state of what (a callback, a logout return) to
+// be the one of its attempt (a login, a logout).
+func checkState(q url.Values, want, what, attempt string) error {
 	got, ok := q["state"]
 	switch {
 	case !ok || len(got) == 0 || got[0] == "" || got[0] == "undefined":
 		// FranceConnect writes state=undefined for a request without one.
-		return fmt.Errorf("%w: the callback has no state", ErrStateMismatch)
+		return fmt.Errorf("%w: the %s has no state", ErrStateMismatch, what)
 	case len(got) > 1:
-		return fmt.Errorf("%w: the callback has %d states", ErrStateMismatch, len(got))
+		return fmt.Errorf("%w: the %s has %d states", ErrStateMismatch, what, len(got))
 	case want == "" || !equalConstantTime(got[0], want):
-		return fmt.Errorf("%w: the callback's state is not this login's", ErrStateMismatch)
+		return fmt.Errorf("%w: the %s's state is not the one this %s sent", ErrStateMismatch, what, attempt)
 	}
 	return nil
 }

@@ -34,12 +34,12 @@ func TestCallbackChecks(t *testing.T) {
 		{"invalid_acr", checkCallbackError(q("error=invalid_acr"), ""), errAnyCallbackError},
 		{"server_error", checkCallbackError(q("error=server_error"), ""), errAnyCallbackError},
 
-		{"state ok", checkState(q("state="+state), state), nil},
-		{"state other", checkState(q("state=other"), state), ErrStateMismatch},
-		{"state missing", checkState(q("code=x"), state), ErrStateMismatch},
-		{"state empty", checkState(q("state="), state), ErrStateMismatch},
-		{"state twice", checkState(q("state="+state+"&state="+state), state), ErrStateMismatch},
-		{"state expected empty", checkState(q("state="), ""), ErrStateMismatch},
+		{"state ok", checkState(q("state="+state), state, "callback", "login"), nil},
+		{"state other", checkState(q("state=other"), state, "callback", "login"), ErrStateMismatch},
+		{"state missing", checkState(q("code=x"), state, "callback", "login"), ErrStateMismatch},
+		{"state empty", checkState(q("state="), state, "callback", "login"), ErrStateMismatch},
+		{"state twice", checkState(q("state="+state+"&state="+state), state, "callback", "login"), ErrStateMismatch},
+		{"state expected empty", checkState(q("state="), "", "callback", "login"), ErrStateMismatch},
 
 		{"iss ok", checkIssuerParam(q("iss="+url.QueryEscape(v2.Issuer)), v2.Issuer, false), nil},
 		{"iss other", checkIssuerParam(q("iss=https%3A%2F%2Fevil.example"), v2.Issuer, false), ErrIssuerMismatch},

@@ -20,3 +20,13 @@ func TestProviderErrorYCode(t *testing.T) {
 	assert.ErrorIs(t, &ProviderError{Endpoint: "token", StatusCode: 200, Description: "no id_token in the token response"}, ErrProviderUnavailable)
 	assert.NotErrorIs(t, &ProviderError{Endpoint: "userinfo", StatusCode: 401, Code: "invalid_token"}, ErrProviderUnavailable)
 }
+
+// A registration changed by an administrator reads as what it is, not as
+// an attack on the state.
+func TestRegistrationChangedIsNoStateMismatch(t *testing.T) {
+	t.Parallel()
+	assert.NotErrorIs(t, ErrRegistrationChanged, ErrStateMismatch)
+	assert.NotContains(t, ErrRegistrationChanged.Error(), "state")
+	assert.Contains(t, ErrRegistrationChanged.Error(), "settings changed")
+	assert.Equal(t, msgChanged, UserMessage(ErrRegistrationChanged))
+}

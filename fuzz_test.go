@@ -94,7 +94,7 @@ func FuzzCallbackQuery(f *testing.F) {
 			}
 		}
 
-		stErr := checkState(q, fuzzState)
+		stErr := checkState(q, fuzzState, "callback", "login")
 		requireDocumentedError(t, stErr, ErrStateMismatch)
 		if stateOK := len(q["state"]) == 1 && q["state"][0] == fuzzState; stateOK != (stErr == nil) {
 			t.Fatalf("state %q: checkState %v", q["state"], stErr)

@@ -74,7 +74,7 @@ func (c *Client) VerifyLogout(req *LogoutRequest, query url.Values) error {
 	if _, ok := query["state"]; !ok && c.cfg.AllowLogoutWithoutState {
 		return nil
 	}
-	return c.named(checkState(query, req.State))
+	return c.named(checkState(query, req.State, "logout return", "logout"))
 }
 
 // LogoutHandler logs the user out of FranceConnect, on POST only (e.g.

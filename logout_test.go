@@ -111,7 +111,11 @@ func TestLogoutNegativeCases(t *testing.T) {
 				require.NotNil(t, back)
 				second, err := c.LogoutURL(res.RawIDToken, franceconnect.LogoutOptions{})
 				require.NoError(t, err)
-				assert.ErrorIs(t, c.VerifyLogout(second, back.Query()), franceconnect.ErrStateMismatch)
+				err = c.VerifyLogout(second, back.Query())
+				assert.ErrorIs(t, err, franceconnect.ErrStateMismatch)
+				// The words name what happened: a logout, not a login.
+				assert.ErrorContains(t, err, "the logout return's state is not the one this logout sent")
+				assert.NotContains(t, err.Error(), "login")
 			})
 		})
 	}

@@ -319,3 +319,132 @@ func TestTenantsWithProConnect(t *testing.T) {
 	require.NoError(t, p.err)
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "the shared post-logout URL verifies the ProConnect tenant's logout")
 }
+
+// A set with FranceConnect and ProConnect tenants, mounted with options
+// only ProConnect accepts: a FranceConnect tenant's login gets the
+// portal's error page with a typed error, never a panic; the ProConnect
+// tenant's login goes on.
+func TestLoginOptionsATenantRefuses(t *testing.T) {
+	t.Parallel()
+	p := newGrantPortal(t, "a")
+	pc := fctest.NewServer(fctest.Options{Federation: franceconnect.ProConnect})
+	t.Cleanup(pc.Close)
+	urls, err := tenant.GrantPortalURLs(hPortal, "agents")
+	require.NoError(t, err)
+	reg := pc.Register(fctest.Registration{RedirectURIs: []string{urls.RedirectURL}, PostLogoutRedirectURIs: []string{urls.PostLogoutRedirectURL}})
+	require.NoError(t, p.set.Put("agents", urls.Config(franceconnect.Config{Environment: pc.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret})))
+
+	for name, opts := range map[string]franceconnect.AuthOptions{
+		"prompt=none": {Prompt: "none"},
+		"login hint":  {LoginHint: "jean.martin@interieur.gouv.fr"},
+		"SIRET hint":  {SIRETHint: "11000201100044"},
+	} {
+		mux := http.NewServeMux()
+		mux.Handle("GET /account-management/{space}/france-connect/login", p.set.LoginHandler(tenantOf, opts, p.fail))
+		b := newHBrowser(t)
+		resp := b.Get(t, mux, spacePath("a", "login"))
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, name)
+		assert.ErrorIs(t, p.err, franceconnect.ErrConfig, name)
+		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"), name)
+		resp = b.Get(t, mux, spacePath("agents", "login"))
+		assert.Equal(t, http.StatusFound, resp.StatusCode, name)
+		assert.True(t, strings.HasPrefix(resp.Header.Get("Location"), pc.Environment().AuthorizationEndpoint), name)
+	}
+}
+
+// Two tenants of one FranceConnect registration (one client ID declaring
+// both callbacks): tenant B's callback refuses the login tenant A started,
+// before any call to the provider.
+func TestTenantsSharingOneRegistration(t *testing.T) {
+	t.Parallel()
+	p := newGrantPortal(t)
+	a, err := tenant.GrantPortalURLs(hPortal, "a")
+	require.NoError(t, err)
+	b, err := tenant.GrantPortalURLs(hPortal, "b")
+	require.NoError(t, err)
+	reg := p.srv.Register(fctest.Registration{RedirectURIs: []string{a.RedirectURL, b.RedirectURL}, PostLogoutRedirectURIs: []string{a.PostLogoutRedirectURL}})
+	for name, urls := range map[string]tenant.URLs{"a": a, "b": b} {
+		require.NoError(t, p.set.Put(name, urls.Config(franceconnect.Config{Environment: p.srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret})))
+	}
+	br := newHBrowser(t)
+	cbA := br.Start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
+	u := mustURL(t, cbA)
+	u.Path = strings.Replace(u.Path, "/a-demandeurs/", "/b-demandeurs/", 1)
+	br.Get(t, p.mux, u.String())
+	assert.ErrorIs(t, p.err, franceconnect.ErrInvalidTransaction)
+	assert.Zero(t, p.srv.Stats().TokenRequests, "A's code never reaches the token endpoint with B's redirect_uri")
+
+	br.Get(t, p.mux, cbA)
+	assert.ErrorIs(t, p.err, franceconnect.ErrNoTransaction, "a pending login is used once, whoever opens it")
+	assert.Zero(t, p.srv.Stats().TokenRequests)
+}
+
+// Two logouts pending in one browser (two tabs, two tenants, the shared
+// post-logout URL): both complete, in either order.
+func TestTwoLogoutsPending(t *testing.T) {
+	t.Parallel()
+	p := newGrantPortal(t, "a", "b")
+	br := newHBrowser(t)
+	for _, name := range []string{"a", "b"} {
+		br.Get(t, p.mux, br.Start(t, p.srv, p.mux, spacePath(name, "login"), fctest.DefaultUser))
+		require.NoError(t, p.err)
+	}
+	var backs []string
+	for _, name := range []string{"a", "b"} {
+		resp := br.Post(t, p.mux, spacePath(name, "logout"))
+		require.Equal(t, http.StatusFound, resp.StatusCode)
+		backs = append(backs, hFollowLogout(t, resp.Header.Get("Location")))
+	}
+	for _, back := range []string{backs[1], backs[0]} {
+		resp := br.Get(t, p.mux, back)
+		require.NoError(t, p.err)
+		assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "verified")
+	}
+}
+
+// The shared post-logout URL is also the page with the buttons: a plain
+// visit is the page's, and so is the end of a verified logout.
+func TestPostLogoutURLIsAPage(t *testing.T) {
+	t.Parallel()
+	p := newGrantPortal(t, "a")
+	br := newHBrowser(t)
+	resp := br.Get(t, p.mux, hPortal+"/aides")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "a plain visit")
+	assert.Equal(t, 1, p.visited)
+
+	br.Get(t, p.mux, br.Start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser))
+	resp = br.Post(t, p.mux, spacePath("a", "logout"))
+	resp = br.Get(t, p.mux, hFollowLogout(t, resp.Header.Get("Location")))
+	require.NoError(t, p.err)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, 1, p.visited, "the return is verified, not served")
+	resp = br.Get(t, p.mux, hPortal+resp.Header.Get("Location"))
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, 2, p.visited, "then the page")
+
+	// With no tenant at all, the page is still served.
+	p.set.Remove("a")
+	resp = newHBrowser(t).Get(t, p.mux, hPortal+"/aides")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// A portal's own settings tab, driven against the mock in its tests: the
+// development switch accepts the mock's address, and the login works.
+func TestSettingsAgainstTheMock(t *testing.T) {
+	t.Parallel()
+	p := newGrantPortal(t)
+	urls, err := tenant.GrantPortalURLs(hPortal, "a")
+	require.NoError(t, err)
+	reg := p.srv.Register(fctest.Registration{RedirectURIs: []string{urls.RedirectURL}, PostLogoutRedirectURIs: []string{urls.PostLogoutRedirectURL}})
+	form := tenant.Settings{ClientID: reg.ID, ClientSecret: reg.Secret, ServiceURL: p.srv.URL}
+	require.NotEmpty(t, form.Check(), "refused without the development switch")
+	form.Development = true // from the portal's test configuration, never from the form
+	require.Empty(t, form.Check())
+	cfg, err := form.Config(urls.Config(franceconnect.Config{}))
+	require.NoError(t, err)
+	require.NoError(t, p.set.Put("a", cfg))
+	br := newHBrowser(t)
+	br.Get(t, p.mux, br.Start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser))
+	require.NoError(t, p.err)
+	assert.Equal(t, "DUBOIS", p.logins["a"].Identity.FamilyName)
+}

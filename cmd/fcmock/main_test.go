@@ -259,3 +259,54 @@ func TestProConnectMock(t *testing.T) {
 		t.Fatalf("Exchange: %v", err)
 	}
 }
+
+// Faults that concern the whole server are refused on a registration and
+// offered with -fault; faults of another federation are refused.
+func TestFaultsWhereTheyApply(t *testing.T) {
+	t.Parallel()
+	client := "id=c,secret=" + secret + ",redirect=" + callback
+	for _, args := range [][]string{
+		{"-client", client + ",faults=JWKSWithBadKeys"},
+		{"-client", client + ",faults=DiscoveryWrongIssuer"},
+		{"-client", client + ",faults=IDTokenJWEDir"}, // FranceConnect+'s
+		{"-client", client, "-fault", "NoSuchFault"},
+		{"-federation", "franceconnect-v1", "-client", client, "-fault", "JWKSWithBadKeys"}, // v1 has no key set
+		{"-federation", "nowhere", "-client", client},
+	} {
+		err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard)
+		if err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+
+	iss := startMock(t, "-client", client, "-fault", "DiscoveryWrongIssuer")
+	resp, err := http.Get(iss + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct{ Issuer string }
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.Issuer == iss {
+		t.Errorf("-fault DiscoveryWrongIssuer: issuer %q (%v)", doc.Issuer, err)
+	}
+}
+
+// Like FranceConnect, the mock refuses the parameters FranceConnect does
+// not list: a portal on a generic OpenID Connect client's defaults (PKCE
+// on) fails here as it would in production.
+func TestUnlistedParametersRefused(t *testing.T) {
+	t.Parallel()
+	iss := startMock(t, "-client", "id=c,secret="+secret+",redirect="+callback)
+	q := url.Values{"response_type": {"code"}, "client_id": {"c"}, "redirect_uri": {callback}, "scope": {"openid"},
+		"state": {strings.Repeat("s", 32)}, "nonce": {strings.Repeat("n", 32)}, "acr_values": {"eidas1"},
+		"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
+	resp, err := http.Get(iss + "/authorize?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "code_challenge") {
+		t.Errorf("PKCE on FranceConnect: %s\n%s", resp.Status, body)
+	}
+}
