@@ -1,6 +1,8 @@
 package tenant
 
 import (
+	"context"
+	"errors"
 	"net/http"
 
 	"github.com/franceconnect-go/franceconnect"
@@ -20,25 +22,59 @@ import (
 // that tenant's logins to onError, with an error wrapping
 // franceconnect.ErrConfig; a nil onError answers as the callback's.
 func (s *Set) LoginHandler(tenantOf func(*http.Request) string, opts franceconnect.AuthOptions, onError franceconnect.ErrorFunc) http.Handler {
-	return s.serve(tenantOf, nil, func(c *franceconnect.Client) http.Handler {
-		if _, err := c.AuthCodeURL(opts); err != nil {
+	return s.serve(tenantOf, nil, func(e *entry) http.Handler {
+		if _, err := e.client.AuthCodeURL(opts); err != nil {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fail(w, r, onError, err) })
 		}
-		return c.LoginHandler(opts)
+		return e.client.LoginHandler(opts)
 	})
 }
 
 // CallbackHandler is franceconnect.Client.CallbackHandler for the tenant
 // tenantOf names; onLogin finds it in Result.Tenant. The callback of an
 // unknown tenant gives onError ErrUnknownTenant.
+//
+// With Config.Source, a callback this replica cannot complete with the
+// settings it has (a tenant it does not know yet; a login started under
+// settings it has not loaded, which fails as
+// franceconnect.ErrRegistrationChanged, ErrInvalidTransaction or, for a
+// secret it does not have yet, ErrInvalidClient before the code is used)
+// reloads the tenant and, when its settings changed, is served again with
+// them, once.
 func (s *Set) CallbackHandler(tenantOf func(*http.Request) string, onLogin franceconnect.LoginFunc, onError franceconnect.ErrorFunc) http.Handler {
 	if onLogin == nil {
 		panic("tenant: CallbackHandler: onLogin is nil")
 	}
 	unknown := func(w http.ResponseWriter, r *http.Request, err error) { fail(w, r, onError, err) }
-	return s.serve(tenantOf, unknown, func(c *franceconnect.Client) http.Handler {
-		return c.CallbackHandler(onLogin, onError)
-	})
+	var m *mount
+	m = &mount{build: func(e *entry) http.Handler {
+		return e.client.CallbackHandler(onLogin, func(w http.ResponseWriter, r *http.Request, err error) {
+			if fresh := s.retry(r, tenantOf(r), e, err); fresh != nil {
+				fresh.handler(m).ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), retriedKey{}, true)))
+				return
+			}
+			fail(w, r, onError, err)
+		})
+	}}
+	return s.serveMount(tenantOf, unknown, m)
+}
+
+// retriedKey marks a callback served again after a reload.
+type retriedKey struct{}
+
+// retry returns the tenant's new entry when err may come from settings
+// this replica has not loaded yet and a reload brought others, nil
+// otherwise.
+func (s *Set) retry(r *http.Request, name string, failed *entry, err error) *entry {
+	if s.shared.Source == nil || r.Context().Value(retriedKey{}) != nil ||
+		!(errors.Is(err, franceconnect.ErrRegistrationChanged) || errors.Is(err, franceconnect.ErrInvalidTransaction) || errors.Is(err, franceconnect.ErrInvalidClient)) {
+		return nil
+	}
+	s.refresh(r.Context(), name)
+	if e, err := s.entry(name); err == nil && e != failed {
+		return e
+	}
+	return nil
 }
 
 // LogoutHandler is franceconnect.Client.LogoutHandler for the tenant
@@ -47,8 +83,8 @@ func (s *Set) LogoutHandler(tenantOf func(*http.Request) string, rawIDToken func
 	if rawIDToken == nil {
 		panic("tenant: LogoutHandler: rawIDToken is nil")
 	}
-	return s.serve(tenantOf, nil, func(c *franceconnect.Client) http.Handler {
-		return c.LogoutHandler(rawIDToken)
+	return s.serve(tenantOf, nil, func(e *entry) http.Handler {
+		return e.client.LogoutHandler(rawIDToken)
 	})
 }
 
@@ -61,7 +97,7 @@ func (s *Set) LogoutReturnHandler(page http.Handler, onError franceconnect.Error
 	if page == nil {
 		panic("tenant: LogoutReturnHandler: page is nil")
 	}
-	m := &mount{build: func(c *franceconnect.Client) http.Handler { return c.LogoutReturnHandler(page, onError) }}
+	m := &mount{build: func(e *entry) http.Handler { return e.client.LogoutReturnHandler(page, onError) }}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.RLock()
 		e := s.last
@@ -74,15 +110,19 @@ func (s *Set) LogoutReturnHandler(page http.Handler, onError franceconnect.Error
 	})
 }
 
-// serve answers with the handler build makes of the tenant's client, or
+// serve answers with the handler build makes of the tenant's entry, or
 // for an unknown tenant with unknown (404 when nil).
-func (s *Set) serve(tenantOf func(*http.Request) string, unknown func(http.ResponseWriter, *http.Request, error), build func(*franceconnect.Client) http.Handler) http.Handler {
+func (s *Set) serve(tenantOf func(*http.Request) string, unknown func(http.ResponseWriter, *http.Request, error), build func(*entry) http.Handler) http.Handler {
+	return s.serveMount(tenantOf, unknown, &mount{build: build})
+}
+
+// serveMount is serve for a mount made already.
+func (s *Set) serveMount(tenantOf func(*http.Request) string, unknown func(http.ResponseWriter, *http.Request, error), m *mount) http.Handler {
 	if tenantOf == nil {
 		panic("tenant: tenantOf is nil")
 	}
-	m := &mount{build: build}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e, err := s.entry(tenantOf(r))
+		e, err := s.find(r.Context(), tenantOf(r))
 		switch {
 		case err == nil:
 			e.handler(m).ServeHTTP(w, r)

@@ -20,6 +20,7 @@ package tenant
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -48,8 +49,11 @@ type Config struct {
 	CookieName            string           // as franceconnect.Config.CookieName
 	DefaultReturnPath     string           // as franceconnect.Config.DefaultReturnPath, where a tenant sets none
 	HTTPClient            *http.Client     // as franceconnect.Config.HTTPClient, where a tenant sets none
-	Logger                *slog.Logger     // as franceconnect.Config.Logger, where a tenant sets none
+	Logger                *slog.Logger     // as franceconnect.Config.Logger, where a tenant sets none; also the set's own
 	Now                   func() time.Time // as franceconnect.Config.Now, where a tenant sets none
+	// Source reads the portal's store of settings (see Set.Reload). Nil:
+	// the portal puts and removes tenants itself.
+	Source Source
 }
 
 // Format writes c without its cookie keys, for every verb: %v, %+v, %#v,
@@ -72,26 +76,30 @@ type Set struct {
 	mu      sync.RWMutex
 	tenants map[string]*entry
 	last    *entry // the latest added, whose client checks logout returns
+
+	reloadMu  sync.Mutex
+	reloaders map[string]*reloader // source.go
 }
 
 // entry is one tenant's client and the handlers made of it, built once
 // per mount and per change of the tenant.
 type entry struct {
 	client   *franceconnect.Client
-	handlers sync.Map // *mount -> http.Handler
+	raw      franceconnect.Config // as given, to tell a change
+	handlers sync.Map             // *mount -> http.Handler
 }
 
 // mount is one handler of the set mounted by the portal: how to make it of
-// a tenant's client.
+// a tenant's entry.
 type mount struct {
-	build func(*franceconnect.Client) http.Handler
+	build func(*entry) http.Handler
 }
 
 func (e *entry) handler(m *mount) http.Handler {
 	if h, ok := e.handlers.Load(m); ok {
 		return h.(http.Handler)
 	}
-	h, _ := e.handlers.LoadOrStore(m, m.build(e.client))
+	h, _ := e.handlers.LoadOrStore(m, m.build(e))
 	return h.(http.Handler)
 }
 
@@ -103,7 +111,7 @@ func New(cfg Config) (*Set, error) {
 	case cfg.PostLogoutRedirectURL == "":
 		return nil, fmt.Errorf("%w: tenant.Config.PostLogoutRedirectURL is empty: every tenant registers the same post-logout URL", franceconnect.ErrConfig)
 	}
-	return &Set{shared: cfg, tenants: map[string]*entry{}}, nil
+	return &Set{shared: cfg, tenants: map[string]*entry{}, reloaders: map[string]*reloader{}}, nil
 }
 
 // Put adds tenant name, or replaces its client, with cfg completed by what
@@ -112,9 +120,22 @@ func New(cfg Config) (*Set, error) {
 // '-' or '_') becomes cfg.Tenant. Errors wrap franceconnect.ErrConfig; the
 // tenant is then left as it was.
 func (s *Set) Put(name string, cfg franceconnect.Config) error {
+	e, err := s.newEntry(name, cfg)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tenants[name], s.last = e, e
+	return nil
+}
+
+// newEntry makes the client of tenant name.
+func (s *Set) newEntry(name string, cfg franceconnect.Config) (*entry, error) {
+	raw := cfg
 	cfg.Tenant = name
 	if name == "" {
-		return fmt.Errorf("%w: tenant name is empty", franceconnect.ErrConfig)
+		return nil, fmt.Errorf("%w: tenant name is empty", franceconnect.ErrConfig)
 	}
 	cfg.CookieKeys, cfg.CookieName = s.shared.CookieKeys, s.shared.CookieName
 	cfg.PostLogoutRedirectURL = s.shared.PostLogoutRedirectURL
@@ -126,13 +147,9 @@ func (s *Set) Put(name string, cfg franceconnect.Config) error {
 	}
 	c, err := franceconnect.New(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	e := &entry{client: c}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tenants[name], s.last = e, e
-	return nil
+	return &entry{client: c, raw: raw}, nil
 }
 
 // Remove removes tenant name: its pending logins fail with
@@ -140,7 +157,12 @@ func (s *Set) Put(name string, cfg franceconnect.Config) error {
 func (s *Set) Remove(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e := s.tenants[name]; e == s.last {
+	s.remove(name)
+}
+
+// remove is Remove for a caller holding s.mu.
+func (s *Set) remove(name string) {
+	if s.tenants[name] == s.last {
 		s.last = nil
 	}
 	delete(s.tenants, name)
@@ -166,6 +188,17 @@ func (s *Set) entry(name string) (*entry, error) {
 		return e, nil
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownTenant, printable(name))
+}
+
+// find returns the entry of tenant name, reloading it from the source
+// first when the set does not have it.
+func (s *Set) find(ctx context.Context, name string) (*entry, error) {
+	e, err := s.entry(name)
+	if err != nil && s.shared.Source != nil {
+		s.refresh(ctx, name)
+		e, err = s.entry(name)
+	}
+	return e, err
 }
 
 // printable bounds a tenant name that came from a request, for messages.

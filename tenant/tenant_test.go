@@ -49,14 +49,22 @@ func tenantOf(r *http.Request) string { return strings.TrimSuffix(r.PathValue("s
 
 func newGrantPortal(t *testing.T, tenants ...string) *grantPortal {
 	t.Helper()
-	p := &grantPortal{srv: fctest.NewServer(fctest.Options{}), mux: http.NewServeMux(), regs: map[string]fctest.Registration{}, logins: map[string]*franceconnect.Result{}}
-	t.Cleanup(p.srv.Close)
-	set, err := tenant.New(tenant.Config{CookieKeys: [][]byte{browsertest.Key(1)}, PostLogoutRedirectURL: hPortal + "/aides"})
-	require.NoError(t, err)
-	p.set = set
+	srv := fctest.NewServer(fctest.Options{})
+	t.Cleanup(srv.Close)
+	p := newGrantPortalWith(t, srv, tenant.Config{CookieKeys: [][]byte{browsertest.Key(1)}, PostLogoutRedirectURL: hPortal + "/aides"})
 	for _, name := range tenants {
 		p.add(t, name)
 	}
+	return p
+}
+
+// newGrantPortalWith is a grant portal on srv whose set has cfg.
+func newGrantPortalWith(t *testing.T, srv *fctest.Server, cfg tenant.Config) *grantPortal {
+	t.Helper()
+	p := &grantPortal{srv: srv, mux: http.NewServeMux(), regs: map[string]fctest.Registration{}, logins: map[string]*franceconnect.Result{}}
+	set, err := tenant.New(cfg)
+	require.NoError(t, err)
+	p.set = set
 	const space = "/account-management/{space}/france-connect/"
 	p.mux.Handle("GET "+space+"login", set.LoginHandler(tenantOf, franceconnect.AuthOptions{}, p.fail))
 	p.mux.Handle("GET "+space+"code", set.CallbackHandler(tenantOf,

@@ -1,0 +1,211 @@
+package tenant_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/franceconnect-go/franceconnect"
+	"github.com/franceconnect-go/franceconnect/fctest"
+	"github.com/franceconnect-go/franceconnect/internal/browsertest"
+	"github.com/franceconnect-go/franceconnect/tenant"
+)
+
+// store is a portal's store of settings, shared by replicas: what
+// franceconnect.Config each tenant has, and whether it is up.
+type store struct {
+	mu      sync.Mutex
+	configs map[string]franceconnect.Config
+	down    bool
+	reads   atomic.Int64
+}
+
+func (st *store) source(_ context.Context, name string) (map[string]franceconnect.Config, error) {
+	st.reads.Add(1)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.down {
+		return nil, errors.New("connection refused")
+	}
+	out := map[string]franceconnect.Config{}
+	for n, cfg := range st.configs {
+		if name == "" || n == name || name == "evil-extra" {
+			out[n] = cfg
+		}
+	}
+	return out, nil
+}
+
+func (st *store) put(name string, cfg franceconnect.Config) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.configs[name] = cfg
+}
+
+func (st *store) remove(name string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	delete(st.configs, name)
+}
+
+// replicas starts n portals (processes of one product: their own sets,
+// the store and the cookie keys shared) on one mock.
+func replicas(t *testing.T, st *store, n int) (*fctest.Server, []*grantPortal) {
+	t.Helper()
+	srv := fctest.NewServer(fctest.Options{})
+	t.Cleanup(srv.Close)
+	var out []*grantPortal
+	for range n {
+		p := newGrantPortalWith(t, srv, tenant.Config{CookieKeys: [][]byte{browsertest.Key(1)}, PostLogoutRedirectURL: hPortal + "/aides", Source: st.source})
+		require.NoError(t, p.set.Reload(t.Context(), ""))
+		out = append(out, p)
+	}
+	return srv, out
+}
+
+// register declares tenant name on srv (with secret, "" for a new one)
+// and returns its settings.
+func register(t *testing.T, srv *fctest.Server, name, id, secret string) franceconnect.Config {
+	t.Helper()
+	urls, err := tenant.GrantPortalURLs(hPortal, name)
+	require.NoError(t, err)
+	reg := srv.Register(fctest.Registration{ID: id, Secret: secret, RedirectURIs: []string{urls.RedirectURL}, PostLogoutRedirectURIs: []string{urls.PostLogoutRedirectURL}})
+	return urls.Config(franceconnect.Config{Environment: srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret})
+}
+
+// A full listing is applied at once: added, replaced, removed; a tenant
+// whose settings did not change keeps its client.
+func TestReloadAppliesAListing(t *testing.T) {
+	t.Parallel()
+	st := &store{configs: map[string]franceconnect.Config{}}
+	srv, ps := replicas(t, st, 1)
+	p := ps[0]
+	st.put("a", register(t, srv, "a", "", ""))
+	st.put("b", register(t, srv, "b", "", ""))
+	require.NoError(t, p.set.Reload(t.Context(), ""))
+	b, err := p.set.Client("b")
+	require.NoError(t, err)
+
+	cfg := st.configs["b"]
+	cfg.Scopes = []string{franceconnect.ScopeEmail}
+	st.put("b", cfg)
+	st.remove("a")
+	st.put("c", register(t, srv, "c", "", ""))
+	require.NoError(t, p.set.Reload(t.Context(), ""))
+	_, err = p.set.Client("a")
+	assert.ErrorIs(t, err, tenant.ErrUnknownTenant, "removed")
+	b2, err := p.set.Client("b")
+	require.NoError(t, err)
+	assert.NotSame(t, b, b2, "replaced")
+	_, err = p.set.Client("c")
+	assert.NoError(t, err, "added")
+
+	require.NoError(t, p.set.Reload(t.Context(), ""))
+	b3, _ := p.set.Client("b")
+	assert.Same(t, b2, b3, "unchanged: the same client")
+}
+
+// A store that is down keeps the last good settings, and says so.
+func TestStoreDownKeepsTheLastGoodSettings(t *testing.T) {
+	t.Parallel()
+	st := &store{configs: map[string]franceconnect.Config{}}
+	srv := fctest.NewServer(fctest.Options{})
+	t.Cleanup(srv.Close)
+	st.put("a", register(t, srv, "a", "", ""))
+	var logs bytes.Buffer
+	p := newGrantPortalWith(t, srv, tenant.Config{CookieKeys: [][]byte{browsertest.Key(1)}, PostLogoutRedirectURL: hPortal + "/aides",
+		Source: st.source, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, p.set.Reload(t.Context(), ""))
+
+	st.down = true
+	assert.Error(t, p.set.Reload(t.Context(), ""))
+	assert.Contains(t, logs.String(), "the last good settings stay in force")
+	br := newHBrowser(t)
+	br.Get(t, p.mux, br.Start(t, srv, p.mux, spacePath("a", "login"), fctest.DefaultUser))
+	require.NoError(t, p.err, "a login still completes on the last good settings")
+
+	// A tenant it never had stays unknown: no wrong tenant out of an error.
+	resp := br.Get(t, p.mux, spacePath("zz", "login"))
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// A reload of one tenant applies that tenant only, whatever else the
+// store answers.
+func TestReloadOneTenantOnly(t *testing.T) {
+	t.Parallel()
+	st := &store{configs: map[string]franceconnect.Config{}}
+	srv, ps := replicas(t, st, 1)
+	st.put("a", register(t, srv, "a", "", ""))
+	require.NoError(t, ps[0].set.Reload(t.Context(), "evil-extra"))
+	_, err := ps[0].set.Client("a")
+	assert.ErrorIs(t, err, tenant.ErrUnknownTenant)
+}
+
+// Logins started on one replica complete on another that has not loaded
+// the settings yet: a new tenant, a new client ID, a new secret. A login
+// whose registration really changed under it fails, typed, before any call.
+func TestLoginsAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	st := &store{configs: map[string]franceconnect.Config{}}
+	srv, ps := replicas(t, st, 2)
+	a, b := ps[0], ps[1]
+	cross := func(name string) error { // start on a, complete on b
+		t.Helper()
+		br := newHBrowser(t)
+		cb := br.Start(t, srv, a.mux, spacePath(name, "login"), fctest.DefaultUser)
+		b.err = nil
+		br.Get(t, b.mux, cb)
+		return b.err
+	}
+
+	st.put("t1", register(t, srv, "t1", "id-1", ""))
+	require.NoError(t, a.set.Reload(t.Context(), "t1"))
+	require.NoError(t, cross("t1"), "a new tenant")
+
+	st.put("t1", register(t, srv, "t1", "id-2", ""))
+	require.NoError(t, a.set.Reload(t.Context(), "t1"))
+	require.NoError(t, cross("t1"), "a new client ID")
+
+	cfg := register(t, srv, "t1", "id-2", strings.Repeat("s", 64)) // the provider rotated the secret
+	st.put("t1", cfg)
+	require.NoError(t, a.set.Reload(t.Context(), "t1"))
+	require.NoError(t, cross("t1"), "a new secret")
+
+	// Started under the old client ID, completed after the change: the
+	// registration changed under it.
+	br := newHBrowser(t)
+	cb := br.Start(t, srv, b.mux, spacePath("t1", "login"), fctest.DefaultUser)
+	st.put("t1", register(t, srv, "t1", "id-3", ""))
+	require.NoError(t, a.set.Reload(t.Context(), "t1"))
+	tokens := srv.Stats().TokenRequests
+	br.Get(t, a.mux, cb)
+	assert.ErrorIs(t, a.err, franceconnect.ErrRegistrationChanged)
+	assert.Equal(t, tokens, srv.Stats().TokenRequests, "nothing exchanged")
+}
+
+// A storm of misses for one tenant costs one read of the store per
+// interval, not one per request.
+func TestMissesShareReloads(t *testing.T) {
+	t.Parallel()
+	st := &store{configs: map[string]franceconnect.Config{}}
+	_, ps := replicas(t, st, 1)
+	before := st.reads.Load()
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			resp := newHBrowser(t).Get(t, ps[0].mux, spacePath("zz", "login"))
+			assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+		})
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, st.reads.Load()-before, int64(3), "100 misses, a few reads")
+}
