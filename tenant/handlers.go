@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/franceconnect-go/franceconnect"
 )
@@ -21,14 +22,33 @@ import (
 // federation refuses (prompt=none or a login hint on FranceConnect) give
 // that tenant's logins to onError, with an error wrapping
 // franceconnect.ErrConfig; a nil onError answers as the callback's.
+//
+// With Config.Source, a login reads its tenant from the store before it
+// starts, so that it starts with the settings of the moment even on a
+// replica that has not reloaded (a new tenant, a removed one, a new client
+// ID or secret). The reads of one tenant are shared: at most one per
+// 100 ms, and a login waits at most 2 s for its read (a store that is slow
+// or down leaves the last good settings in force).
 func (s *Set) LoginHandler(tenantOf func(*http.Request) string, opts franceconnect.AuthOptions, onError franceconnect.ErrorFunc) http.Handler {
-	return s.serve(tenantOf, nil, func(e *entry) http.Handler {
+	h := s.serve(tenantOf, nil, func(e *entry) http.Handler {
 		if _, err := e.client.AuthCodeURL(opts); err != nil {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fail(w, r, onError, err) })
 		}
 		return e.client.LoginHandler(opts)
 	})
+	if s.shared.Source == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), maxLoginRead)
+		s.refresh(ctx, tenantOf(r))
+		cancel()
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), reloadedKey{}, true)))
+	})
 }
+
+// maxLoginRead bounds the wait of a login for its tenant's read.
+const maxLoginRead = 2 * time.Second
 
 // CallbackHandler is franceconnect.Client.CallbackHandler for the tenant
 // tenantOf names; onLogin finds it in Result.Tenant. The callback of an
@@ -50,7 +70,7 @@ func (s *Set) CallbackHandler(tenantOf func(*http.Request) string, onLogin franc
 	m = &mount{build: func(e *entry) http.Handler {
 		return e.client.CallbackHandler(onLogin, func(w http.ResponseWriter, r *http.Request, err error) {
 			if fresh := s.retry(r, tenantOf(r), e, err); fresh != nil {
-				fresh.handler(m).ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), retriedKey{}, true)))
+				fresh.handler(m).ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), reloadedKey{}, true)))
 				return
 			}
 			fail(w, r, onError, err)
@@ -59,14 +79,15 @@ func (s *Set) CallbackHandler(tenantOf func(*http.Request) string, onLogin franc
 	return s.serveMount(tenantOf, unknown, m)
 }
 
-// retriedKey marks a callback served again after a reload.
-type retriedKey struct{}
+// reloadedKey marks a request served after a reload of its tenant (a
+// login, a callback served again): it waits for no other.
+type reloadedKey struct{}
 
 // retry returns the tenant's new entry when err may come from settings
 // this replica has not loaded yet and a reload brought others, nil
 // otherwise.
 func (s *Set) retry(r *http.Request, name string, failed *entry, err error) *entry {
-	if s.shared.Source == nil || r.Context().Value(retriedKey{}) != nil ||
+	if s.shared.Source == nil || r.Context().Value(reloadedKey{}) != nil ||
 		!(errors.Is(err, franceconnect.ErrRegistrationChanged) || errors.Is(err, franceconnect.ErrInvalidTransaction) || errors.Is(err, franceconnect.ErrInvalidClient)) {
 		return nil
 	}

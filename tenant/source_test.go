@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,11 +27,22 @@ type store struct {
 	mu      sync.Mutex
 	configs map[string]franceconnect.Config
 	down    bool
+	hung    chan struct{} // when not nil, reads wait for it or their deadline
 	reads   atomic.Int64
 }
 
-func (st *store) source(_ context.Context, name string) (map[string]franceconnect.Config, error) {
+func (st *store) source(ctx context.Context, name string) (map[string]franceconnect.Config, error) {
 	st.reads.Add(1)
+	st.mu.Lock()
+	hung := st.hung
+	st.mu.Unlock()
+	if hung != nil {
+		select {
+		case <-hung:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.down {
@@ -190,6 +202,51 @@ func TestLoginsAcrossReplicas(t *testing.T) {
 	br.Get(t, a.mux, cb)
 	assert.ErrorIs(t, a.err, franceconnect.ErrRegistrationChanged)
 	assert.Equal(t, tokens, srv.Stats().TokenRequests, "nothing exchanged")
+}
+
+// A login reads its tenant before it starts: on a replica that has not
+// reloaded, it starts with the settings of the moment (a new client ID and
+// scopes, a removed tenant, a new one); a store that hangs holds it 2 s at
+// most, and the last good settings start it.
+func TestLoginStartsWithTheSettingsOfTheMoment(t *testing.T) {
+	t.Parallel()
+	st := &store{configs: map[string]franceconnect.Config{}}
+	srv, ps := replicas(t, st, 2)
+	a, b := ps[0], ps[1]
+	st.put("t1", register(t, srv, "t1", "id-1", ""))
+	require.NoError(t, b.set.Reload(t.Context(), ""))
+	start := func(name string) *http.Response {
+		t.Helper()
+		return newHBrowser(t).Get(t, b.mux, spacePath(name, "login"))
+	}
+
+	cfg := register(t, srv, "t1", "id-2", "")
+	cfg.Scopes = []string{franceconnect.ScopeEmail}
+	st.put("t1", cfg) // saved by a, b not told
+	resp := start("t1")
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	q := mustURL(t, resp.Header.Get("Location")).Query()
+	assert.Equal(t, "id-2", q.Get("client_id"))
+	assert.Equal(t, "openid email", q.Get("scope"))
+
+	st.put("t2", register(t, srv, "t2", "", ""))
+	assert.Equal(t, http.StatusFound, start("t2").StatusCode, "a new tenant")
+	st.remove("t2")
+	assert.Equal(t, http.StatusNotFound, start("t2").StatusCode, "a removed tenant")
+
+	// Its login completes on a replica that has not reloaded either.
+	br := newHBrowser(t)
+	br.Get(t, a.mux, br.Start(t, srv, b.mux, spacePath("t1", "login"), fctest.DefaultUser))
+	require.NoError(t, a.err)
+
+	st.mu.Lock()
+	st.hung = make(chan struct{})
+	st.mu.Unlock()
+	defer close(st.hung)
+	began := time.Now()
+	resp = start("t1")
+	assert.Equal(t, http.StatusFound, resp.StatusCode, "started on the last good settings")
+	t.Logf("a login waited %v for a store that hangs", time.Since(began).Round(time.Millisecond))
 }
 
 // A storm of misses for one tenant costs one read of the store per

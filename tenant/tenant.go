@@ -191,10 +191,11 @@ func (s *Set) entry(name string) (*entry, error) {
 }
 
 // find returns the entry of tenant name, reloading it from the source
-// first when the set does not have it.
+// first when the set does not have it (unless the request waited for a
+// reload already).
 func (s *Set) find(ctx context.Context, name string) (*entry, error) {
 	e, err := s.entry(name)
-	if err != nil && s.shared.Source != nil {
+	if err != nil && s.shared.Source != nil && ctx.Value(reloadedKey{}) == nil {
 		s.refresh(ctx, name)
 		e, err = s.entry(name)
 	}

@@ -19,6 +19,11 @@
 // discovery document's) are given with -fault (repeatable); a fault that
 // cannot apply where it is given is refused.
 //
+// On SIGHUP, fcmock reads -config again and registers what it holds, as
+// a change in FranceConnect's partner space would: a rotated secret, a new
+// registration, new URLs (a registration that left the file stays
+// registered). A file it refuses leaves the registrations as they were.
+//
 // -federation chooses the provider: franceconnect (the default),
 // franceconnect-plus, proconnect (the agents of fctest.Agents, levels
 // through the claims parameter, prompt=none, Y000400 on an unknown
@@ -58,7 +63,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	err := run(ctx, os.Args[1:], os.Stdout, hup)
 	switch {
 	case errors.Is(err, errQualification):
 		os.Exit(1)
@@ -146,8 +153,9 @@ var federations = map[string]franceconnect.Federation{
 	"proconnect": franceconnect.ProConnect, "franceconnect-v1": franceconnect.FranceConnectV1,
 }
 
-// run serves until ctx ends, and writes where to its output.
-func run(ctx context.Context, args []string, out io.Writer) error {
+// run serves until ctx ends, and writes where to its output. Each value
+// of reread registers -config's registrations again.
+func run(ctx context.Context, args []string, out io.Writer, reread <-chan os.Signal) error {
 	o, err := parse(args)
 	if err != nil {
 		return err
@@ -156,11 +164,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if !ok {
 		return fmt.Errorf("-federation %q: franceconnect, franceconnect-plus, proconnect or franceconnect-v1", o.federation)
 	}
-	clients, err := o.allClients()
-	if err != nil {
-		return err
-	}
-	regs, err := registrations(clients, f)
+	regs, err := o.registrations(f)
 	if err != nil {
 		return err
 	}
@@ -187,8 +191,32 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if o.qualify != "" {
 		return runQualification(srv, regs[0], out, o)
 	}
-	<-ctx.Done()
-	return nil
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-reread:
+			regs, err := o.registrations(f)
+			if err != nil {
+				fmt.Fprintf(out, "fcmock: registrations kept as they were: %v\n", err)
+				continue
+			}
+			for _, r := range regs {
+				srv.Register(r)
+			}
+			fmt.Fprintf(out, "clients: %d (registered again)\n", len(regs))
+		}
+	}
+}
+
+// registrations returns the registrations of -client and -config, checked
+// for federation f.
+func (o *options) registrations(f franceconnect.Federation) ([]fctest.Registration, error) {
+	clients, err := o.allClients()
+	if err != nil {
+		return nil, err
+	}
+	return registrations(clients, f)
 }
 
 // allClients returns the registrations of -client and -config.

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/franceconnect-go/franceconnect"
@@ -23,10 +24,18 @@ import (
 // issuer.
 func startMock(t *testing.T, args ...string) string {
 	t.Helper()
+	iss, _ := startMockWith(t, nil, args...)
+	return iss
+}
+
+// startMockWith is startMock with the channel that asks for the
+// registrations again; it also returns the lines printed after the issuer.
+func startMockWith(t *testing.T, reread <-chan os.Signal, args ...string) (string, <-chan string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), pw); pw.Close() }()
+	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), pw, reread); pw.Close() }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -36,12 +45,21 @@ func startMock(t *testing.T, args ...string) string {
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
 		if iss, ok := strings.CutPrefix(sc.Text(), "issuer: "); ok {
-			go func() { _, _ = io.Copy(io.Discard, pr) }()
-			return iss
+			lines := make(chan string, 16)
+			go func() {
+				for sc.Scan() {
+					select {
+					case lines <- sc.Text():
+					default: // nobody reads them
+					}
+				}
+				_, _ = io.Copy(io.Discard, pr)
+			}()
+			return iss, lines
 		}
 	}
 	t.Fatal("no issuer printed")
-	return ""
+	return "", nil
 }
 
 var formAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
@@ -152,7 +170,7 @@ func TestBadArguments(t *testing.T) {
 		{"-client", "nokey"},
 		{"-config", "/nonexistent/clients.json"},
 	} {
-		if err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard); err == nil {
+		if err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, nil); err == nil {
 			t.Errorf("%q: accepted", args)
 		}
 	}
@@ -208,7 +226,7 @@ func TestQualifyBlackBox(t *testing.T) {
 	err = run(context.Background(), []string{"-addr", addr,
 		"-client", "id=black-box,secret=" + secret + ",redirect=" + portal.URL + "/fc/callback,logout=" + portal.URL + "/fc/logged-out",
 		"-qualify", portal.URL + "/fc/login", "-logged-in", "vous êtes connecté",
-		"-logout", portal.URL + "/fc/logout", "-logged-out", "Au revoir"}, &out)
+		"-logout", portal.URL + "/fc/logout", "-logged-out", "Au revoir"}, &out, nil)
 	t.Log(out.String())
 	if err != nil {
 		t.Fatalf("qualification: %v", err)
@@ -273,7 +291,7 @@ func TestFaultsWhereTheyApply(t *testing.T) {
 		{"-federation", "franceconnect-v1", "-client", client, "-fault", "JWKSWithBadKeys"}, // v1 has no key set
 		{"-federation", "nowhere", "-client", client},
 	} {
-		err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard)
+		err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, nil)
 		if err == nil {
 			t.Errorf("%v: accepted", args)
 		}
@@ -308,5 +326,89 @@ func TestUnlistedParametersRefused(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "code_challenge") {
 		t.Errorf("PKCE on FranceConnect: %s\n%s", resp.Status, body)
+	}
+}
+
+// On SIGHUP the registrations of -config are read again: a rotated secret
+// replaces the old one at the token endpoint, a new registration is
+// usable, and a file that cannot be read keeps them as they were.
+func TestRegisteredAgainOnSignal(t *testing.T) {
+	t.Parallel()
+	cfgPath := filepath.Join(t.TempDir(), "clients.json")
+	write := func(doc string) {
+		t.Helper()
+		if err := os.WriteFile(cfgPath, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := func(id, sec string) string {
+		return `{"id":"` + id + `","secret":"` + sec + `","redirect_uris":["` + callback + `"]}`
+	}
+	rotated := strings.ToUpper(secret)
+	write(`{"clients":[` + client("rotating", secret) + `]}`)
+	reread := make(chan os.Signal, 1)
+	iss, lines := startMockWith(t, reread, "-config", cfgPath)
+	base := strings.TrimSuffix(iss, "/api/v2")
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	// redeem logs in with clientID and returns the token endpoint's status
+	// for sec.
+	redeem := func(clientID, sec string) int {
+		t.Helper()
+		q := url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {callback}, "scope": {"openid identite_pivot"},
+			"state": {"state-0123456789abcdef0123"}, "nonce": {"nonce-0123456789abcdef0123"}, "acr_values": {"eidas1"}}
+		resp, err := hc.Get(iss + "/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := formAction.FindSubmatch(page)
+		if m == nil {
+			t.Fatalf("%s: no chooser form (%s)", clientID, resp.Status)
+		}
+		if resp, err = hc.PostForm(base+string(m[1]), url.Values{"login": {"test"}}); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		resp, err = hc.PostForm(iss+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")},
+			"redirect_uri": {callback}, "client_id": {clientID}, "client_secret": {sec}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	reload := func(want string) {
+		t.Helper()
+		reread <- syscall.SIGHUP
+		for got := range lines { // the start's lines first
+			if strings.Contains(got, "again") || strings.Contains(got, "kept") {
+				if !strings.HasPrefix(got, want) {
+					t.Fatalf("after the signal: %q, want %q...", got, want)
+				}
+				return
+			}
+		}
+	}
+
+	if got := redeem("rotating", secret); got != http.StatusOK {
+		t.Fatalf("before the rotation: %d", got)
+	}
+	write(`{"clients":[` + client("rotating", rotated) + `,` + client("added", secret) + `]}`)
+	reload("clients: 2 (registered again)")
+	for _, c := range []struct {
+		id, secret string
+		want       int
+	}{{"rotating", secret, http.StatusUnauthorized}, {"rotating", rotated, http.StatusOK}, {"added", secret, http.StatusOK}} {
+		if got := redeem(c.id, c.secret); got != c.want {
+			t.Errorf("%s after the rotation: %d, want %d", c.id, got, c.want)
+		}
+	}
+	write(`{"clients":[`)
+	reload("fcmock: registrations kept as they were")
+	if got := redeem("rotating", rotated); got != http.StatusOK {
+		t.Errorf("after a bad file: %d", got)
 	}
 }
