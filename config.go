@@ -161,7 +161,6 @@ func (c Config) describe() string {
 		c.Environment.Name, c.Tenant, c.ClientID, redacted(c.ClientSecret), c.RedirectURL, c.PostLogoutRedirectURL, c.Scopes, c.ACRValues, c.Algorithm, len(c.CookieKeys), len(c.DecryptionKeys))
 }
 
-
 func redacted(secret string) string {
 	if secret == "" {
 		return `""`

@@ -60,7 +60,7 @@ type Set struct {
 	url        string
 	client     *http.Client
 	now        func() time.Time
-	minRefresh time.Duration // MinRefresh, shorter in tests
+	minRefresh time.Duration       // MinRefresh, shorter in tests
 	sleep      func(time.Duration) // time.Sleep; tests record the waits
 
 	mu       sync.Mutex
