@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"context"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/franceconnect-go/franceconnect/examples/multitenant/multitenant"
@@ -19,7 +23,7 @@ import (
 // at once.
 func TestMultiTenant(t *testing.T) {
 	ctx := browser(t, chromium(t))
-	inst, err := multitenant.Start("127.0.0.1:0", t.TempDir(), logWriter{t})
+	inst, err := multitenant.Start(multitenant.Options{Addr: "127.0.0.1:0", DataDir: t.TempDir(), AdminPassword: "mot de passe de test", Log: logWriter{t}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +62,15 @@ func TestMultiTenant(t *testing.T) {
 		t.Errorf("%d sessions left after both logouts", n)
 	}
 
+	// The administrator's login (HTTP Basic, user "admin").
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:mot de passe de test"))
+	do(t, ctx, "admin login", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": basic}})
+		return err
+	}))
 	do(t, ctx, "admin page", chromedp.Navigate(inst.URL+"/admin/t2/france-connect"), chromedp.WaitVisible(chromedp.CSS(`input[name="button"][value="contrast"]`)))
 	if v := run(t, ctx, "secret field", chromedp.Evaluate[string](`document.querySelector('#client_secret').value`)); v != "" {
 		t.Error("the secret is shown on the admin page")

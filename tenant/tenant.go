@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/franceconnect-go/franceconnect"
+	"github.com/franceconnect-go/franceconnect/internal/seal"
 )
 
 // ErrUnknownTenant: no tenant of the set has that name (never added, or
@@ -110,6 +111,9 @@ func New(cfg Config) (*Set, error) {
 		return nil, fmt.Errorf("%w: tenant.Config.CookieKeys is empty: the handlers need at least one 32-byte key", franceconnect.ErrConfig)
 	case cfg.PostLogoutRedirectURL == "":
 		return nil, fmt.Errorf("%w: tenant.Config.PostLogoutRedirectURL is empty: every tenant registers the same post-logout URL", franceconnect.ErrConfig)
+	}
+	if _, err := seal.New(cfg.CookieKeys); err != nil { // refused now, not at every Put
+		return nil, fmt.Errorf("%w: tenant.Config.CookieKeys: %v", franceconnect.ErrConfig, err)
 	}
 	return &Set{shared: cfg, tenants: map[string]*entry{}, reloaders: map[string]*reloader{}}, nil
 }

@@ -1,6 +1,7 @@
 package tenant_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -108,6 +109,21 @@ func (p *grantPortal) add(t *testing.T, name string) {
 
 func spacePath(tenant, action string) string {
 	return hPortal + "/account-management/" + tenant + "-demandeurs/france-connect/" + action
+}
+
+// New refuses what every tenant would be refused: no cookie key, a key
+// that is not 32 random bytes, no post-logout URL.
+func TestNewRefusesSharedSettings(t *testing.T) {
+	t.Parallel()
+	for name, cfg := range map[string]tenant.Config{
+		"no key":       {PostLogoutRedirectURL: hPortal + "/aides"},
+		"short key":    {CookieKeys: [][]byte{[]byte("short")}, PostLogoutRedirectURL: hPortal + "/aides"},
+		"repeated key": {CookieKeys: [][]byte{bytes.Repeat([]byte{'a'}, 32)}, PostLogoutRedirectURL: hPortal + "/aides"},
+		"no logout":    {CookieKeys: [][]byte{browsertest.Key(1)}},
+	} {
+		_, err := tenant.New(cfg)
+		assert.ErrorIs(t, err, franceconnect.ErrConfig, name)
+	}
 }
 
 // The URLs of the grant-portal shape, byte for byte, and the redirect_uri
