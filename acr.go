@@ -37,19 +37,21 @@ const (
 	ACRCertificationDirigeant ACR = "https://proconnect.gouv.fr/assurance/certification-dirigeant"
 )
 
-// level is what the library knows of an acr value: its rank on the eIDAS
-// ladder (0 for a value FranceConnect does not send) and whether it
-// includes a second factor.
-type level struct {
-	acr  ACR
-	rank int
-	mfa  bool
+// Level is what the library knows of an acr value: its rank on the eIDAS
+// ladder and whether it includes a second factor. The built-in table
+// knows every level above; Config.Levels declares one it does not know yet
+// (a provider's new value, accepted from the day it is announced, without
+// waiting for a release of this library).
+type Level struct {
+	ACR  ACR
+	Rank int  // 1 low, 2 substantial, 3 high on the eIDAS ladder; 0 off it
+	MFA  bool // the level includes a second authentication factor
 }
 
-// levels lists every acr value the library knows: ProConnect's, of which
-// the eIDAS ladder is a part. A level a provider adds or removes is one
-// line here.
-var levels = []level{
+// builtinLevels lists every acr value the library knows: ProConnect's, of
+// which the eIDAS ladder is a part. A level a provider adds or removes is
+// one line here.
+var builtinLevels = []Level{
 	{EIDAS0, 0, false},
 	{EIDAS0MFA, 0, true},
 	{EIDAS1, 1, false},
@@ -59,72 +61,97 @@ var levels = []level{
 	{ACRCertificationDirigeant, 0, false},
 }
 
-// lookupLevel returns what is known of a (the zero level when nothing).
-func lookupLevel(a ACR) level {
-	for _, l := range levels {
-		if l.acr == a {
-			return l
+// levelOf returns what declared, then the built-in table, say of a.
+func levelOf(declared []Level, a ACR) (Level, bool) {
+	for _, table := range [...][]Level{declared, builtinLevels} {
+		for _, l := range table {
+			if l.ACR == a {
+				return l, true
+			}
 		}
 	}
-	return level{}
+	return Level{}, false
 }
 
-func (a ACR) known() bool { return lookupLevel(a).acr != "" }
-func (a ACR) rank() int   { return lookupLevel(a).rank }
-
-// AtLeast reports whether a is a level of the eIDAS ladder (eidas1,
-// eidas2, eidas3) at least min. ProConnect's levels are a set: see
-// Config.ACRValues and ACR.MFA.
+// AtLeast reports whether a is a built-in level of the eIDAS ladder
+// (eidas1, eidas2, eidas3) at least min. ProConnect's levels are a set:
+// see Config.ACRValues and ACR.MFA.
 func (a ACR) AtLeast(min ACR) bool {
-	return a.rank() != 0 && a.rank() >= min.rank()
+	l, _ := levelOf(nil, a)
+	m, _ := levelOf(nil, min)
+	return l.Rank != 0 && l.Rank >= m.Rank
 }
 
-// MFA reports whether a includes a second authentication factor: the
-// "-mfa" levels, eidas2 and eidas3. Use it when a page needs MFA whatever
-// the level, as ANSSI requires of State information systems.
-func (a ACR) MFA() bool { return lookupLevel(a).mfa }
+// MFA reports whether a built-in level includes a second authentication
+// factor: the "-mfa" levels, eidas2 and eidas3. After a login,
+// IDTokenClaims.MFA says it for the level the login had, declared levels
+// included.
+func (a ACR) MFA() bool {
+	l, _ := levelOf(nil, a)
+	return l.MFA
+}
 
 // checkACRValues sets the accepted levels (the federation's default when
-// empty) and reports what is wrong with them: each known and listed once;
-// on a ladder, each one the federation delivers.
+// empty) and reports what is wrong with them and with the declared
+// levels: each known (built in or declared) and listed once; on a ladder,
+// each one the federation delivers or one declared.
 func (c *Config) checkACRValues() []string {
 	p := c.profile()
+	problems := checkDeclared(c.Levels)
 	if len(c.ACRValues) == 0 {
 		c.ACRValues = slices.Clone(p.defaultACR)
-		return nil
+		return problems
 	}
-	var problems []string
 	for i, a := range c.ACRValues {
+		_, declared := levelOf(c.Levels, a)
 		switch {
-		case p.ladder != nil && !slices.Contains(p.ladder, a):
+		case p.ladder != nil && !slices.Contains(p.ladder, a) && !slices.ContainsFunc(c.Levels, func(l Level) bool { return l.ACR == a }):
 			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is not available on %s (%s)", i, safe(string(a)), p.label, acrList(p.ladder)))
-		case !a.known():
-			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is not a %s level (known: %s)", i, safe(string(a)), p.name, acrList(knownLevels())))
+		case !declared:
+			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is not a %s level (known: %s; declare a new one in Config.Levels)", i, safe(string(a)), p.name, acrList(knownLevels())))
 		case slices.Contains(c.ACRValues[:i], a):
 			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is listed twice", i, a))
 		}
 	}
 	c.ACRValues = slices.Clone(c.ACRValues)
+	c.Levels = slices.Clone(c.Levels)
+	return problems
+}
+
+// checkDeclared reports what is wrong with declared levels.
+func checkDeclared(declared []Level) []string {
+	var problems []string
+	for i, l := range declared {
+		switch {
+		case l.ACR == "" || len(l.ACR) > 256 || printable(string(l.ACR), 256) != string(l.ACR) || strings.ContainsRune(string(l.ACR), ' '):
+			problems = append(problems, fmt.Sprintf("Levels[%d]: the acr must be 1 to 256 printable characters without spaces", i))
+		case l.Rank < 0 || l.Rank > 3:
+			problems = append(problems, fmt.Sprintf("Levels[%d] %s: rank %d, want 0 (off the eIDAS ladder) to 3", i, safe(string(l.ACR)), l.Rank))
+		case slices.ContainsFunc(declared[:i], func(o Level) bool { return o.ACR == l.ACR }):
+			problems = append(problems, fmt.Sprintf("Levels[%d] %s is declared twice", i, safe(string(l.ACR))))
+		}
+	}
 	return problems
 }
 
 // floor is the lowest of accepted on the eIDAS ladder: what acr_values
 // asks for and the least an ID token may come back with.
-func floor(accepted []ACR) ACR {
+func floor(accepted []ACR, declared []Level) ACR {
+	rank := func(a ACR) int { l, _ := levelOf(declared, a); return l.Rank }
 	low := accepted[0]
 	for _, a := range accepted[1:] {
-		if a.rank() < low.rank() {
+		if rank(a) < rank(low) {
 			low = a
 		}
 	}
 	return low
 }
 
-// knownLevels lists the table's levels, for messages.
+// knownLevels lists the built-in levels, for messages.
 func knownLevels() []ACR {
-	out := make([]ACR, len(levels))
-	for i, l := range levels {
-		out[i] = l.acr
+	out := make([]ACR, len(builtinLevels))
+	for i, l := range builtinLevels {
+		out[i] = l.ACR
 	}
 	return out
 }
@@ -139,42 +166,34 @@ func acrList(acrs []ACR) string {
 
 // checkLevel checks the ID token's acr: at least the floor on a ladder,
 // one of the accepted levels in a set (an unknown level told apart from a
-// refused one).
-func (c *Client) checkLevel(got *string) error {
-	if c.floor != "" {
-		return checkLadder(got, c.floor)
+// refused one). It returns what is known of it.
+func (c *Client) checkLevel(got *string) (Level, error) {
+	if got == nil || *got == "" {
+		if c.floor != "" {
+			return Level{}, fmt.Errorf("%w: acr is missing, want %s or higher", ErrACRTooLow, c.floor)
+		}
+		return Level{}, fmt.Errorf("%w: acr is missing, want one of %s", ErrACRRefused, acrList(c.cfg.ACRValues))
 	}
-	return checkACRSet(got, c.cfg.ACRValues)
-}
-
-func checkLadder(got *string, min ACR) error {
+	l, known := levelOf(c.cfg.Levels, ACR(*got))
+	min, _ := levelOf(c.cfg.Levels, c.floor)
 	switch {
-	case got == nil || *got == "":
-		return fmt.Errorf("%w: acr is missing, want %s or higher", ErrACRTooLow, min)
-	case !ACR(*got).known():
-		return fmt.Errorf("%w: got %s, want %s or higher", ErrACRUnknown, safe(*got), min)
-	case !ACR(*got).AtLeast(min):
-		return fmt.Errorf("%w: want %s or higher, got %s", ErrACRTooLow, min, safe(*got))
+	case !known && c.floor != "":
+		return l, fmt.Errorf("%w: got %s, want %s or higher", ErrACRUnknown, safe(*got), c.floor)
+	case !known:
+		return l, fmt.Errorf("%w: got %s, want one of %s", ErrACRUnknown, safe(*got), acrList(c.cfg.ACRValues))
+	case c.floor != "" && (l.Rank == 0 || l.Rank < min.Rank):
+		return l, fmt.Errorf("%w: want %s or higher, got %s", ErrACRTooLow, c.floor, safe(*got))
+	case c.floor == "" && !slices.Contains(c.cfg.ACRValues, l.ACR):
+		return l, fmt.Errorf("%w: got %s, want one of %s", ErrACRRefused, *got, acrList(c.cfg.ACRValues))
 	}
-	return nil
+	return l, nil
 }
 
-func checkACRSet(got *string, accepted []ACR) error {
-	switch {
-	case got == nil || *got == "":
-		return fmt.Errorf("%w: acr is missing, want one of %s", ErrACRRefused, acrList(accepted))
-	case !ACR(*got).known():
-		return fmt.Errorf("%w: got %s, want one of %s", ErrACRUnknown, safe(*got), acrList(accepted))
-	case !slices.Contains(accepted, ACR(*got)):
-		return fmt.Errorf("%w: got %s, want one of %s", ErrACRRefused, *got, acrList(accepted))
-	}
-	return nil
-}
-
-// acrClaimsRequest merges the request for acr among accepted into the
-// claims parameter the caller gave (e.g. ClaimsAMR):
-// {"id_token":{"acr":{"essential":true,"values":[...]}}}.
-func acrClaimsRequest(claims string, accepted []ACR) (string, error) {
+// acrClaimsRequest merges the request for acr into the claims parameter
+// the caller gave (e.g. ClaimsAMR): the accepted levels, essential
+// ({"id_token":{"acr":{"essential":true,"values":[...]}}}), or the
+// preferred ones, not essential.
+func acrClaimsRequest(claims string, accepted, preferred []ACR) (string, error) {
 	req := map[string]map[string]any{}
 	if claims != "" {
 		if err := decodeObject([]byte(claims), &req); err != nil {
@@ -182,12 +201,15 @@ func acrClaimsRequest(claims string, accepted []ACR) (string, error) {
 		}
 	}
 	if _, ok := req["id_token"]["acr"]; ok {
-		return "", fmt.Errorf("%w: claims asks for acr itself: on ProConnect the levels come from Config.ACRValues", ErrConfig)
+		return "", fmt.Errorf("%w: claims asks for acr itself: on ProConnect the levels come from Config.ACRValues and AuthOptions.PreferredACR", ErrConfig)
 	}
 	if req["id_token"] == nil {
 		req["id_token"] = map[string]any{}
 	}
 	req["id_token"]["acr"] = map[string]any{"essential": true, "values": accepted}
+	if len(preferred) > 0 {
+		req["id_token"]["acr"] = map[string]any{"essential": false, "values": preferred}
+	}
 	b, err := json.Marshal(req)
 	if err != nil {
 		return "", fmt.Errorf("%w: claims: %v", ErrConfig, err)

@@ -124,6 +124,9 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	if err := c.checkRequest(req); err != nil {
 		return nil, err
 	}
+	if c.profile.pkce && req.CodeVerifier == "" {
+		return nil, fmt.Errorf("%w: the login attempt has no PKCE verifier", ErrInvalidTransaction)
+	}
 	// State and issuer first: an error parameter is the user's answer
 	// only if it answers this login (a third party cannot cancel it).
 	if err := checkState(q, req.State, "callback", "login"); err != nil {
@@ -141,7 +144,12 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	}
 	c.logDebug(ctx, "franceconnect: callback checked, exchanging code")
 
-	tok, err := c.redeem(ctx, code)
+	tok, err := c.tokenRequest(ctx, func(ctx context.Context) (*oauth2.Token, error) {
+		if req.CodeVerifier != "" {
+			return c.oauth.Exchange(ctx, code, oauth2.VerifierOption(req.CodeVerifier))
+		}
+		return c.oauth.Exchange(ctx, code)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -231,12 +239,13 @@ func callbackCode(q url.Values) (string, error) {
 	return code, nil
 }
 
-// redeem exchanges the code at the token endpoint (client_secret_post).
-func (c *Client) redeem(caller context.Context, code string) (*oauth2.Token, error) {
+// tokenRequest runs a request of the token endpoint (client_secret_post):
+// a code exchanged, or a refresh.
+func (c *Client) tokenRequest(caller context.Context, do func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, error) {
 	ctx, cancel := c.withTimeout(caller)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.tokenHTTP)
-	tok, err := c.oauth.Exchange(ctx, code) // reads the whole answer
+	tok, err := do(ctx) // reads the whole answer
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {

@@ -78,7 +78,7 @@ func New(cfg Config) (*Client, error) {
 		c.keys = keys.Shared(cfg.Environment.JWKSURI, cfg.HTTPClient, cfg.Now)
 	}
 	if c.profile.ladder != nil {
-		c.floor = floor(cfg.ACRValues)
+		c.floor = floor(cfg.ACRValues, cfg.Levels)
 	}
 	c.destination, _ = cfg.destination() // checked by withDefaults
 	if c.profile.v1() {

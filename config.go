@@ -40,8 +40,23 @@ type Config struct {
 	// set, requested through the claims parameter: the acr must be one of
 	// them (ErrACRRefused; ErrACRUnknown for a value the library does not
 	// know); the default is eidas1, eidas1-mfa, eidas2, eidas3: list only
-	// the MFA levels (see ACR.MFA) to require a second factor.
+	// the MFA levels (see ACR.MFA) to require a second factor, or see
+	// AuthOptions.PreferredACR to prefer one.
 	ACRValues []ACR
+	// Levels declares levels the library does not know yet (a provider's
+	// new acr value, from the day it is announced), with their rank and
+	// whether they include a second factor; the built-in table stays in
+	// force for the others. ACRValues may then list them. An acr that is
+	// neither built in nor declared is still refused (ErrACRUnknown).
+	Levels []Level
+	// MaxAuthAge, when set, refuses a login whose authentication (the ID
+	// token's auth_time) is older than it, or of unknown age
+	// (ErrAuthTooOld): neither FranceConnect nor ProConnect honours
+	// max_age, so the check is the service's. Logins then ask for a new
+	// authentication (prompt=login) unless AuthOptions.Prompt says
+	// otherwise. Client.Refresh keeps the session's auth_time and does not
+	// apply it.
+	MaxAuthAge time.Duration
 	// Algorithm is the ID token and userinfo signing algorithm chosen at
 	// registration: "ES256" (the default) or "RS256", and on ProConnect
 	// also "HS256" keyed with the client secret. Tokens signed with

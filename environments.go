@@ -38,6 +38,9 @@ type Environment struct {
 	// JWKSURI is the provider's key set. Empty on FranceConnectV1, whose ID
 	// tokens are signed with the client secret.
 	JWKSURI string
+	// RevocationEndpoint revokes tokens (RFC 7009, Client.Revoke). Empty on
+	// FranceConnectV1.
+	RevocationEndpoint string
 }
 
 // The FranceConnect v2 presets. The sandbox is the current test platform
@@ -90,7 +93,7 @@ func environment(f Federation, name, issuer string) Environment {
 		EndSessionEndpoint:    root + p.endSession,
 	}
 	if !p.v1() {
-		e.JWKSURI = root + "/jwks"
+		e.JWKSURI, e.RevocationEndpoint = root+"/jwks", root+"/token/revocation"
 	}
 	return e
 }
@@ -211,6 +214,9 @@ func (e Environment) validate() error {
 	if !p.v1() {
 		endpoints = append(endpoints, struct{ name, value string }{"JWKSURI", e.JWKSURI})
 	}
+	if e.RevocationEndpoint != "" { // optional
+		endpoints = append(endpoints, struct{ name, value string }{"RevocationEndpoint", e.RevocationEndpoint})
+	}
 	for _, ep := range endpoints {
 		u, err := url.Parse(ep.value)
 		if err != nil || u.Host == "" || !secureEndpoint(u) {
@@ -251,10 +257,11 @@ func DiscoverEnvironment(ctx context.Context, f Federation, issuer string, clien
 		}
 		return Environment{}, fmt.Errorf("%w: discovery: %s", ErrProviderUnavailable, describeTransportError(err))
 	}
-	// go-oidc exposes neither of these: read them in one pass.
+	// go-oidc exposes none of these: read them in one pass.
 	var meta struct {
 		EndSession string `json:"end_session_endpoint"`
 		JWKSURI    string `json:"jwks_uri"`
+		Revocation string `json:"revocation_endpoint"`
 	}
 	if err := p.Claims(&meta); err != nil {
 		return Environment{}, fmt.Errorf("%w: discovery document: %v", ErrProviderUnavailable, err)
@@ -268,6 +275,7 @@ func DiscoverEnvironment(ctx context.Context, f Federation, issuer string, clien
 		UserInfoEndpoint:      p.UserInfoEndpoint(),
 		EndSessionEndpoint:    meta.EndSession,
 		JWKSURI:               meta.JWKSURI,
+		RevocationEndpoint:    meta.Revocation,
 	}
 	if err := env.validate(); err != nil {
 		return Environment{}, fmt.Errorf("%w: discovery document: %v", ErrProviderUnavailable, err)
@@ -286,7 +294,10 @@ func (e Environment) sameOrigin() error {
 	if err != nil {
 		return err
 	}
-	for _, ep := range []string{e.AuthorizationEndpoint, e.TokenEndpoint, e.UserInfoEndpoint, e.EndSessionEndpoint, e.JWKSURI} {
+	for _, ep := range []string{e.AuthorizationEndpoint, e.TokenEndpoint, e.UserInfoEndpoint, e.EndSessionEndpoint, e.JWKSURI, e.RevocationEndpoint} {
+		if ep == e.RevocationEndpoint && ep == "" {
+			continue // optional
+		}
 		u, err := url.Parse(ep)
 		if err != nil || u.Scheme != iss.Scheme || u.Host != iss.Host {
 			return fmt.Errorf("endpoint %q is not on the issuer's scheme and host %s://%s", ep, iss.Scheme, iss.Host)

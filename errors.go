@@ -46,6 +46,10 @@ var (
 	ErrConfig = errors.New("franceconnect: invalid configuration")
 	// ErrAgentNotAllowed: AgentPolicy.Allow refused a ProConnect agent.
 	ErrAgentNotAllowed = errors.New("franceconnect: agent not allowed on this service")
+	// ErrAuthTooOld: with Config.MaxAuthAge, the user authenticated too
+	// long ago (or the ID token does not say when). The user logs in
+	// again.
+	ErrAuthTooOld = errors.New("franceconnect: authentication too old")
 
 	// ErrStateMismatch: the callback's (or logout return's) state is missing
 	// or is not the one this attempt sent.
@@ -128,8 +132,10 @@ var (
 	// ErrInvalidClient: the token endpoint refused the client credentials.
 	ErrInvalidClient = errors.New("franceconnect: client authentication failed")
 	// ErrInvalidGrant: the token endpoint refused the code (unknown, used,
-	// expired, or issued to another redirect URI).
-	ErrInvalidGrant = errors.New("franceconnect: authorization code refused")
+	// expired, issued to another redirect URI, or its PKCE verifier), or on
+	// Client.Refresh the refresh token (expired, revoked, or already used:
+	// the user logs in again).
+	ErrInvalidGrant = errors.New("franceconnect: authorization code or refresh token refused")
 )
 
 // CallbackError is an error the provider sent back to the redirect URI
@@ -175,12 +181,13 @@ func (e *CallbackError) Is(target error) bool {
 	return false
 }
 
-// ProviderError is an HTTP error from the token or userinfo endpoint. It
+// ProviderError is an HTTP error from the token, userinfo or revocation
+// endpoint. It
 // matches ErrInvalidClient (invalid_client), ErrInvalidGrant (invalid_grant)
 // or ErrProviderUnavailable (5xx, and 200 answers that are unusable, such
 // as a token response without id_token).
 type ProviderError struct {
-	Endpoint    string // "token" or "userinfo"
+	Endpoint    string // "token", "userinfo" or "revocation"
 	StatusCode  int
 	Code        string // OAuth error code, e.g. invalid_grant
 	Description string // error_description
@@ -212,7 +219,7 @@ func (e *ProviderError) Error() string {
 func (e *ProviderError) Is(target error) bool {
 	switch target {
 	case ErrInvalidClient:
-		return e.Code == "invalid_client" || e.StatusCode == 401 && e.Endpoint == "token"
+		return e.Code == "invalid_client" || e.StatusCode == 401 && e.Endpoint != "userinfo"
 	case ErrInvalidGrant:
 		return e.Code == "invalid_grant"
 	case ErrProviderUnavailable:

@@ -68,6 +68,9 @@ type profile struct {
 	minRandom int
 	// agent: the user is an Agent, not an Identity.
 	agent bool
+	// pkce: logins use PKCE (S256); refresh: the provider issues refresh
+	// tokens (Client.Refresh).
+	pkce, refresh bool
 	// scopes are the documented scopes, for typo detection;
 	// defaultScopes those requested when Config.Scopes is empty;
 	// removedScopes those the federation no longer grants.
@@ -83,7 +86,7 @@ var profiles = [...]profile{
 		scopes: franceConnectScopes, defaultScopes: []string{ScopeIdentitePivot}, removedScopes: v1OnlyScopes},
 	ProConnect: {name: "ProConnect", label: "ProConnect", api: "v2", endSession: "/session/end",
 		algorithms: []string{"ES256", "RS256", "HS256"}, defaultACR: []ACR{EIDAS1, EIDAS1MFA, EIDAS2, EIDAS3},
-		silent: true, hints: true, jsonUserInfo: true, minRandom: 32, agent: true,
+		silent: true, hints: true, jsonUserInfo: true, minRandom: 32, agent: true, pkce: true, refresh: true,
 		scopes: proConnectScopes, defaultScopes: []string{"given_name", ScopeUsualName, ScopeEmail, ScopeSIRET, ScopeIDPID}},
 	FranceConnectV1: {name: "FranceConnect", label: "FranceConnect v1", api: "v1", endSession: "/logout",
 		algorithms: []string{"HS256"}, ladder: []ACR{EIDAS1, EIDAS2, EIDAS3}, defaultACR: []ACR{EIDAS1},

@@ -122,6 +122,8 @@ type interopClient struct {
 	RedirectURIs           []string `json:"redirect_uris"`
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	ForceACR               string   `json:"force_acr,omitempty"`
+	// RefreshOtherSub makes the refreshed ID tokens name another user.
+	RefreshOtherSub bool `json:"refresh_other_sub,omitempty"`
 	// UserInfo "json" registers no userinfo signing algorithm (ProConnect).
 	UserInfo string `json:"userinfo,omitempty"`
 	// EncKey is the public encryption key of a FranceConnect+-shaped
@@ -1135,9 +1137,9 @@ func TestInteropKeyRotation(t *testing.T) {
 	interopNode(t)
 	gen1 := newInteropKeys(t, "gen1")
 	p := startInteropOP(t, gen1, interopClients())
-	// The library refetches keys at most every 10 s; its clock jumps over
-	// that instead of the test sleeping (11 s per rotation: tokens, which
-	// live 60 s, still verify after two jumps with the 30 s skew).
+	// The library refetches keys at most once a second; its clock jumps
+	// over that instead of the test sleeping (11 s per rotation: tokens,
+	// which live 60 s, still verify after two jumps with the 30 s skew).
 	var offset atomic.Int64
 	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 

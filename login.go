@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // AuthOptions are the optional parameters of an authorization request.
@@ -37,7 +40,32 @@ type AuthOptions struct {
 	// SIRETHint (ProConnect) suggests the organisation (14-digit SIRET) to
 	// log in for; the user may pick another, so check Agent.SIRET.
 	SIRETHint string
+	// PreferredACR (ProConnect) asks for these levels without requiring
+	// them (essential false), e.g. EIDAS1MFA for « MFA if possible »:
+	// ProConnect tries them (running its own e-mail code when the agent's
+	// identity provider has no second factor), and a login at another level
+	// of Config.ACRValues still succeeds; Result.IDToken says which level
+	// came and whether a second factor took place. Each must be one of
+	// Config.ACRValues. Empty, Config.ACRValues are required (essential
+	// true): an agent who can reach none of them is stopped on ProConnect's
+	// page (Y020032) and the service gets no callback; the pending login
+	// expires.
+	PreferredACR []ACR
 }
+
+// AMR values: the authentication methods an ID token's amr lists (RFC
+// 8176, and ProConnect's own "mail"). The set is open: IDTokenClaims.AMR
+// keeps a value not listed here as it came.
+const (
+	AMRPassword          = "pwd"
+	AMRMail              = "mail" // ProConnect's e-mail code or link, which it adds to reach an "-mfa" level
+	AMROTP               = "otp"  // a one-time code (was "totp" until June 2026)
+	AMRPIN               = "pin"
+	AMRProofOfPossession = "pop"
+	AMRHardwareKey       = "hwk"
+	AMRSoftwareKey       = "swk"
+	AMRMFA               = "mfa" // several factors
+)
 
 // ClaimsAMR asks for the amr claim (authentication methods) in the ID token.
 const ClaimsAMR = `{"id_token":{"amr":{"essential":true}}}`
@@ -50,6 +78,9 @@ type AuthRequest struct {
 	State  string    // compared with the callback's state
 	Nonce  string    // compared with the ID token's nonce
 	Expiry time.Time // the callback is refused after this instant
+	// CodeVerifier is the PKCE verifier (ProConnect; empty on
+	// FranceConnect, which refuses PKCE), sent with the code.
+	CodeVerifier string
 }
 
 // newRandom returns 32 random bytes as 43 base64url characters (no dots;
@@ -66,10 +97,12 @@ func newRandom() string {
 // Config.ACRValues), fresh random state and nonce of 43 characters, and
 // the options. It sends nothing FranceConnect rejects: no PKCE, no
 // response_mode. On ProConnect the levels go in the claims parameter
-// instead of acr_values, and nothing else is ever sent: ProConnect refuses
-// unknown parameters (Y000400).
+// instead of acr_values, with PKCE (S256), and nothing else is ever sent:
+// ProConnect refuses unknown parameters (Y000400). With Config.MaxAuthAge
+// and no AuthOptions.Prompt, it asks for a new authentication
+// (prompt=login).
 func (c *Client) AuthCodeURL(opts AuthOptions) (*AuthRequest, error) {
-	if err := opts.validate(c.profile); err != nil {
+	if err := c.checkOptions(opts); err != nil {
 		return nil, err
 	}
 	req := &AuthRequest{
@@ -92,9 +125,17 @@ func (c *Client) AuthCodeURL(opts AuthOptions) (*AuthRequest, error) {
 		q.Set("acr_values", string(c.floor))
 	} else {
 		var err error
-		if claims, err = acrClaimsRequest(claims, c.cfg.ACRValues); err != nil {
+		if claims, err = acrClaimsRequest(claims, c.cfg.ACRValues, opts.PreferredACR); err != nil {
 			return nil, err
 		}
+	}
+	if c.profile.pkce {
+		req.CodeVerifier = oauth2.GenerateVerifier()
+		q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(req.CodeVerifier))
+		q.Set("code_challenge_method", "S256")
+	}
+	if opts.Prompt == "" && c.cfg.MaxAuthAge > 0 {
+		opts.Prompt = "login"
 	}
 	setIf(q, "prompt", opts.Prompt)
 	setIf(q, "claims", claims)
@@ -138,6 +179,23 @@ func (o AuthOptions) validate(p *profile) error {
 	}
 	if o.SIRETHint != "" && !ValidSIRET(o.SIRETHint) {
 		return fmt.Errorf("%w: siret_hint is not a SIRET (14 digits with a valid checksum)", ErrConfig)
+	}
+	return nil
+}
+
+// checkOptions checks the options against the client's federation and
+// levels.
+func (c *Client) checkOptions(o AuthOptions) error {
+	if err := o.validate(c.profile); err != nil {
+		return err
+	}
+	for _, a := range o.PreferredACR {
+		switch {
+		case c.floor != "":
+			return fmt.Errorf("%w: PreferredACR: %s asks for levels with acr_values, always required", ErrConfig, c.profile.label)
+		case !slices.Contains(c.cfg.ACRValues, a):
+			return fmt.Errorf("%w: PreferredACR %s is not one of Config.ACRValues (%s): it would be refused on return", ErrConfig, safe(string(a)), acrList(c.cfg.ACRValues))
+		}
 	}
 	return nil
 }
@@ -188,7 +246,7 @@ func jsonObject(s string) bool {
 // the proxy's upstream name: no warning there.)
 func (c *Client) LoginHandler(opts AuthOptions) http.Handler {
 	t := c.handlerCookies("LoginHandler", false)
-	if err := opts.validate(c.profile); err != nil {
+	if err := c.checkOptions(opts); err != nil {
 		panic("franceconnect: LoginHandler: " + strings.TrimPrefix(err.Error(), "franceconnect: "))
 	}
 	callbackHost := hostOf(c.cfg.RedirectURL)

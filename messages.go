@@ -21,6 +21,8 @@ const (
 	msgUnavailableService = "Le service de connexion est momentanément indisponible."
 	msgLoginRequired      = "Vous n’êtes pas connecté à FranceConnect. Utilisez le bouton de connexion."
 	msgAgentNotAllowed    = "Votre compte ne donne pas accès à ce service. Si vous pensez devoir y accéder, contactez son administrateur."
+	msgLevelUnreachable   = "Votre compte ne permet pas d’atteindre le niveau de sécurité que ce service demande (par exemple la double authentification). Contactez l’administrateur de votre compte, ou connectez-vous avec un autre compte."
+	msgAuthTooOld         = "Pour accéder à ce service, vous devez vous être identifié récemment. Veuillez vous reconnecter."
 )
 
 // UserMessage returns a short sentence in French to show the user for an
@@ -28,7 +30,9 @@ const (
 // login, an expired attempt, an attempt this browser did not start (or
 // replayed), the provider unavailable, a site misconfigured, settings
 // changed during the login, a logout not verified, a silent login without
-// session, an agent AgentPolicy refused, or a generic failure. It names
+// session, an agent AgentPolicy refused, a level the user's account cannot
+// reach (ProConnect's Y020032), an authentication older than
+// Config.MaxAuthAge, or a generic failure. It names
 // the federation of the client that failed (ProConnect, FranceConnect+),
 // FranceConnect by default. It never includes the error's details; log err
 // for those. It returns "" for a nil error.
@@ -46,6 +50,10 @@ func userMessage(err error) string {
 		return ""
 	case errors.Is(err, ErrLogout):
 		return msgLogoutUnverified
+	case levelUnreachable(err):
+		return msgLevelUnreachable
+	case errors.Is(err, ErrAuthTooOld):
+		return msgAuthTooOld
 	case errors.Is(err, ErrAccessDenied):
 		return msgCancelled
 	case errors.Is(err, ErrLoginRequired):
@@ -104,4 +112,12 @@ func StatusCode(err error) int {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusBadRequest
+}
+
+// levelUnreachable reports whether err is ProConnect's answer to a level
+// the user's account cannot reach (Y020032, "none of the requested ACRs
+// could be obtained").
+func levelUnreachable(err error) bool {
+	var ce *CallbackError
+	return errors.As(err, &ce) && (strings.Contains(ce.Description, "Y020032") || strings.Contains(ce.Description, "requested ACRs"))
 }

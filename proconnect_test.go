@@ -98,11 +98,11 @@ func TestProConnectAuthorizeParameters(t *testing.T) {
 		cfg.ACRValues = []franceconnect.ACR{franceconnect.EIDAS1MFA, franceconnect.EIDAS2}
 	})
 	documented := []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
-		"claims", "prompt", "idp_hint", "login_hint", "siret_hint"}
+		"claims", "prompt", "idp_hint", "login_hint", "siret_hint", "code_challenge", "code_challenge_method"}
 	tests := []struct {
 		name string
 		opts franceconnect.AuthOptions
-		want map[string]string // parameters beside the seven always sent
+		want map[string]string // parameters beside the nine always sent
 	}{
 		{"none set", franceconnect.AuthOptions{}, map[string]string{}},
 		{"every option", franceconnect.AuthOptions{Prompt: "login", IDPHint: "idp-1", LoginHint: "jean.martin@interieur.gouv.fr", SIRETHint: "13002526500013"},
@@ -116,7 +116,10 @@ func TestProConnectAuthorizeParameters(t *testing.T) {
 		for k := range q {
 			assert.Contains(t, documented, k, "%s: ProConnect refuses undocumented parameters (Y000400)", tt.name)
 		}
-		assert.Len(t, q, 7+len(tt.want), tt.name)
+		assert.Len(t, q, 9+len(tt.want), tt.name)
+		assert.Equal(t, "S256", q.Get("code_challenge_method"), "PKCE on ProConnect")
+		assert.Len(t, q.Get("code_challenge"), 43)
+		assert.Len(t, req.CodeVerifier, 43)
 		for k, v := range tt.want {
 			assert.Equal(t, v, q.Get(k), tt.name)
 		}
@@ -177,33 +180,49 @@ func TestProConnectMockRefusesUnknownParameters(t *testing.T) {
 
 func TestProConnectLevels(t *testing.T) {
 	t.Parallel()
+	declared := franceconnect.Level{ACR: "eidas1-nouveau", Rank: 1, MFA: true} // a level announced after this release
+	noCode := func(u *fctest.User) { u.NoMailCode = true }
 	tests := []struct {
 		name     string
 		accepted []franceconnect.ACR // Config.ACRValues; nil is the default
+		prefer   []franceconnect.ACR // AuthOptions.PreferredACR
+		levels   []franceconnect.Level
 		login    string
+		user     func(*fctest.User)
 		fault    fctest.Fault
 		wantACR  franceconnect.ACR
+		wantMFA  bool
 		wantErr  error
 	}{
 		{name: "default set accepts eidas1", login: "agent", wantACR: franceconnect.EIDAS1},
-		{name: "default set accepts eidas1-mfa", login: "agent_mfa", wantACR: franceconnect.EIDAS1MFA},
-		{name: "MFA asked: ProConnect adds its e-mail code", accepted: []franceconnect.ACR{franceconnect.EIDAS1MFA}, login: "agent", wantACR: franceconnect.EIDAS1MFA},
+		{name: "default set accepts eidas1-mfa", login: "agent_mfa", wantACR: franceconnect.EIDAS1MFA, wantMFA: true},
+		{name: "MFA required: ProConnect adds its e-mail code", accepted: []franceconnect.ACR{franceconnect.EIDAS1MFA}, login: "agent", wantACR: franceconnect.EIDAS1MFA, wantMFA: true},
+		{name: "MFA preferred and met", prefer: []franceconnect.ACR{franceconnect.EIDAS1MFA}, login: "agent", wantACR: franceconnect.EIDAS1MFA, wantMFA: true},
+		{name: "MFA preferred, not met: still in, the lower level said", prefer: []franceconnect.ACR{franceconnect.EIDAS1MFA}, login: "agent", user: noCode, wantACR: franceconnect.EIDAS1},
 		{name: "certification dirigeant accepted", accepted: []franceconnect.ACR{franceconnect.ACRCertificationDirigeant}, login: "dirigeant", wantACR: franceconnect.ACRCertificationDirigeant},
-		{name: "known level not accepted", accepted: []franceconnect.ACR{franceconnect.EIDAS2, franceconnect.EIDAS3}, login: "agent", wantErr: franceconnect.ErrACRRefused},
-		{name: "certification dirigeant not in the default set", login: "dirigeant", wantErr: franceconnect.ErrACRRefused},
+		{name: "known level not accepted", accepted: []franceconnect.ACR{franceconnect.EIDAS2, franceconnect.EIDAS3}, prefer: []franceconnect.ACR{franceconnect.EIDAS2}, login: "agent", wantErr: franceconnect.ErrACRRefused},
+		{name: "certification dirigeant not in the default set", prefer: []franceconnect.ACR{franceconnect.EIDAS1}, login: "dirigeant", wantErr: franceconnect.ErrACRRefused},
 		{name: "eidas0 refused by the default set", login: "agent", fault: fctest.IDTokenACRLow, wantErr: franceconnect.ErrACRRefused},
 		{name: "eidas0 accepted when listed", accepted: []franceconnect.ACR{franceconnect.EIDAS0, franceconnect.EIDAS1}, login: "agent", fault: fctest.IDTokenACRLow, wantACR: franceconnect.EIDAS0},
 		{name: "missing acr", login: "agent", fault: fctest.IDTokenMissingACR, wantErr: franceconnect.ErrACRRefused},
 		{name: "a level ProConnect removed is unknown", login: "agent", fault: fctest.IDTokenACRUnknown, wantErr: franceconnect.ErrACRUnknown},
+		{name: "a declared new level accepted", accepted: []franceconnect.ACR{declared.ACR}, levels: []franceconnect.Level{declared}, login: "agent",
+			user: func(u *fctest.User) { u.ACR = string(declared.ACR) }, wantACR: declared.ACR, wantMFA: true},
+		{name: "an undeclared new level is unknown", prefer: []franceconnect.ACR{franceconnect.EIDAS1}, login: "agent",
+			user: func(u *fctest.User) { u.ACR = string(declared.ACR) }, wantErr: franceconnect.ErrACRUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, c := pcSetup(t, "ES256", false, func(cfg *franceconnect.Config) { cfg.ACRValues = tt.accepted })
+			srv, c := pcSetup(t, "ES256", false, func(cfg *franceconnect.Config) { cfg.ACRValues, cfg.Levels = tt.accepted, tt.levels })
 			if tt.fault != 0 {
 				srv.Inject(tt.fault)
 			}
-			req, q := mockLogin(t, srv, c, agent(t, tt.login), franceconnect.AuthOptions{})
+			u := agent(t, tt.login)
+			if tt.user != nil {
+				tt.user(&u)
+			}
+			req, q := mockLogin(t, srv, c, u, franceconnect.AuthOptions{PreferredACR: tt.prefer})
 			res, err := c.Exchange(context.Background(), req, q)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
@@ -219,6 +238,7 @@ func TestProConnectLevels(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantACR, res.IDToken.ACR)
+			assert.Equal(t, tt.wantMFA, res.IDToken.MFA)
 		})
 	}
 }

@@ -51,7 +51,8 @@ type loginTx struct {
 	State  string `json:"s"`
 	Nonce  string `json:"n"`
 	Return string `json:"r,omitempty"`
-	Reg    string `json:"g"` // the registration that started it
+	Reg    string `json:"g"`           // the registration that started it
+	PKCE   string `json:"v,omitempty"` // the code verifier (ProConnect)
 }
 
 // logoutTx is a sealed pending logout.
@@ -222,7 +223,7 @@ func (t *txCookies) take(w http.ResponseWriter, r *http.Request, set *slotSet, q
 
 // startLogin seals req and the return path into a login slot.
 func (t *txCookies) startLogin(w http.ResponseWriter, r *http.Request, req *AuthRequest, ret string) error {
-	return t.put(w, r, &t.login, req.State, req.Expiry, t.loginAud, loginTx{State: req.State, Nonce: req.Nonce, Return: ret, Reg: t.reg})
+	return t.put(w, r, &t.login, req.State, req.Expiry, t.loginAud, loginTx{State: req.State, Nonce: req.Nonce, Return: ret, Reg: t.reg, PKCE: req.CodeVerifier})
 }
 
 // finishLogin opens and deletes the login slot the callback query q
@@ -241,7 +242,7 @@ func (t *txCookies) finishLogin(w http.ResponseWriter, r *http.Request, q url.Va
 	case tx.Reg != t.reg:
 		return nil, "", ErrRegistrationChanged
 	}
-	return &AuthRequest{State: tx.State, Nonce: tx.Nonce, Expiry: exp}, tx.Return, nil
+	return &AuthRequest{State: tx.State, Nonce: tx.Nonce, Expiry: exp, CodeVerifier: tx.PKCE}, tx.Return, nil
 }
 
 // startLogout seals the logout's state into a logout slot.

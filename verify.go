@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,11 +44,13 @@ const (
 // if present, equal to it); exp present and not past (with ClockSkew); iat
 // present, not in the future (with ClockSkew), not older than 10 minutes;
 // nonce equal to the request's; acr one of Config.ACRValues (on the eIDAS
-// ladder, at least the lowest of them); sub present; at_hash, if present,
-// matching the access token.
+// ladder, at least the lowest of them); sub present; with
+// Config.MaxAuthAge, auth_time present and recent enough; at_hash, if
+// present, matching the access token. A refreshed ID token (Client.Refresh)
+// passes the same checks, but names the session's subject and auth_time,
+// and its nonce, when it has one, is the session's.
 //
-// Not verified: auth_time (FranceConnect forces a fresh authentication
-// anyway) and nbf (FranceConnect does not send it).
+// Not verified: nbf (FranceConnect does not send it).
 type IDTokenClaims struct {
 	Issuer   string
 	Subject  string
@@ -55,13 +58,72 @@ type IDTokenClaims struct {
 	Expiry   time.Time
 	IssuedAt time.Time
 	AuthTime time.Time // zero when absent
-	ACR      ACR
-	AMR      []string // present when requested with ClaimsAMR
-	IDP      string   // v1 only: the identity provider ("idp" claim)
+	// ACR is the level the login had: on ProConnect with
+	// AuthOptions.PreferredACR, maybe not the one preferred.
+	ACR ACR
+	// AMR lists the authentication methods (present when requested with
+	// ClaimsAMR), as sent: an open set, of which the AMR constants name the
+	// known values; a value the library does not know is kept, never an
+	// error.
+	AMR []string
+	// MFA reports whether a second factor took place: the level includes
+	// one (eidas1-mfa, eidas2..., or a declared Level with MFA), or AMR
+	// lists "mfa".
+	MFA bool
+	IDP string // v1 only: the identity provider ("idp" claim)
 }
 
-// verifyIDToken runs every ID token check of IDTokenClaims' doc.
+// idTokenWant is what an ID token must carry beside the client's rules:
+// the nonce of its login, or on a refresh the claims of the session's ID
+// token.
+type idTokenWant struct {
+	nonce string
+	prev  *idTokenClaims
+}
+
+// check checks the nonce, and the session (a refresh) or the freshness of
+// the authentication (a login).
+func (w idTokenWant) check(c *Client, tc *idTokenClaims, now time.Time) error {
+	if w.prev == nil {
+		if err := checkNonce(tc.Nonce, w.nonce); err != nil {
+			return err
+		}
+		return c.checkAuthAge(tc.AuthTime, now)
+	}
+	if tc.Nonce != nil && (w.prev.Nonce == nil || checkNonce(tc.Nonce, *w.prev.Nonce) != nil) {
+		return fmt.Errorf("%w: the refreshed ID token's nonce is not the session's", ErrNonceMismatch)
+	}
+	switch {
+	case tc.Sub != w.prev.Sub:
+		return fmt.Errorf("%w: the refreshed ID token is about another user than the session's", ErrSubjectMismatch)
+	case w.prev.AuthTime.set && !tc.AuthTime.t.Equal(w.prev.AuthTime.t):
+		return fmt.Errorf("%w: the refreshed ID token's auth_time is not the session's", ErrMalformedToken)
+	}
+	return nil
+}
+
+// checkAuthAge refuses, with Config.MaxAuthAge, an authentication older
+// than it (or of unknown age).
+func (c *Client) checkAuthAge(authTime numericDate, now time.Time) error {
+	switch max := c.cfg.MaxAuthAge; {
+	case max == 0:
+		return nil
+	case !authTime.set:
+		return fmt.Errorf("%w: the ID token has no auth_time", ErrAuthTooOld)
+	case now.Sub(authTime.t) > max+c.cfg.ClockSkew:
+		return fmt.Errorf("%w: the user authenticated %v ago, more than %v", ErrAuthTooOld, now.Sub(authTime.t).Round(time.Second), max)
+	}
+	return nil
+}
+
+// verifyIDToken runs every ID token check of IDTokenClaims' doc on the ID
+// token of the login req.
 func (c *Client) verifyIDToken(ctx context.Context, raw string, req *AuthRequest, accessToken string) (*IDTokenClaims, error) {
+	return c.verifyIDTokenFor(ctx, raw, idTokenWant{nonce: req.Nonce}, accessToken)
+}
+
+// verifyIDTokenFor verifies an ID token of a login or of a refresh.
+func (c *Client) verifyIDTokenFor(ctx context.Context, raw string, want idTokenWant, accessToken string) (*IDTokenClaims, error) {
 	payload, err := c.verifySignature(ctx, raw)
 	if err != nil {
 		return nil, err
@@ -71,12 +133,13 @@ func (c *Client) verifyIDToken(ctx context.Context, raw string, req *AuthRequest
 		return nil, errClaimTypes
 	}
 	now := c.cfg.Now()
+	level, levelErr := c.checkLevel(tc.ACR)
 	for _, err := range [...]error{
 		c.checkEnvelope(&tc.envelopeClaims, now, true),
 		checkIssuedAt(tc.Iat, now, c.cfg.ClockSkew),
-		checkNonce(tc.Nonce, req.Nonce),
-		c.checkLevel(tc.ACR),
+		levelErr,
 		checkSubject(tc.Sub),
+		want.check(c, &tc, now),
 		checkAccessTokenHash(tc.AtHash, accessToken),
 	} {
 		if err != nil {
@@ -90,8 +153,9 @@ func (c *Client) verifyIDToken(ctx context.Context, raw string, req *AuthRequest
 		Expiry:   tc.Exp.t,
 		IssuedAt: tc.Iat.t,
 		AuthTime: tc.AuthTime.t,
-		ACR:      ACR(*tc.ACR),
+		ACR:      level.ACR,
 		AMR:      tc.AMR,
+		MFA:      level.MFA || slices.Contains(tc.AMR, AMRMFA),
 		IDP:      tc.IDP,
 	}, nil
 }

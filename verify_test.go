@@ -23,6 +23,15 @@ func TestChecks(t *testing.T) {
 	skew := 30 * time.Second
 	const iss = "https://oidc.franceconnect.gouv.fr/api/v2"
 	accessToken := "access-token-value"
+	checkLadder := func(got *string, min ACR) error {
+		_, err := (&Client{floor: min}).checkLevel(got)
+		return err
+	}
+	declared := &Client{cfg: Config{ACRValues: []ACR{"eidas1-new", EIDAS1MFA}, Levels: []Level{{ACR: "eidas1-new", Rank: 1, MFA: true}}}}
+	checkSet := func(got *string) error {
+		_, err := declared.checkLevel(got)
+		return err
+	}
 
 	tests := []struct {
 		name string
@@ -63,6 +72,11 @@ func TestChecks(t *testing.T) {
 		{"acr unknown", checkLadder(ptr("eidas0"), EIDAS1), ErrACRTooLow},
 		{"acr off the table", checkLadder(ptr("eidas9"), EIDAS1), ErrACRUnknown},
 		{"acr missing", checkLadder(nil, EIDAS1), ErrACRTooLow},
+		{"acr declared", checkSet(ptr("eidas1-new")), nil},
+		{"acr built in", checkSet(ptr("eidas1-mfa")), nil},
+		{"acr known, not accepted", checkSet(ptr("eidas1")), ErrACRRefused},
+		{"acr declared nowhere", checkSet(ptr("eidas1-newer")), ErrACRUnknown},
+		{"acr missing from a set", checkSet(nil), ErrACRRefused},
 
 		{"sub ok", checkSubject(strings.Repeat("a", 64) + "v1"), nil},
 		{"sub missing", checkSubject(""), ErrMalformedToken},

@@ -32,7 +32,9 @@ type interaction struct {
 	scopes                              []string
 	amrInIDToken                        bool
 	acr                                 string   // level to deliver
-	levels                              []string // ProConnect: the levels asked
+	levels                              []string // ProConnect: the levels asked,
+	essential                           bool     // required or only preferred
+	challenge                           string   // ProConnect: the PKCE code challenge
 	expires                             time.Time
 	user                                *User // set by Login
 }
@@ -47,6 +49,7 @@ type authCode struct {
 	authTime, expires            time.Time
 	used                         bool
 	accessToken                  string // issued for it, revoked on replay
+	challenge, sid               string // ProConnect: PKCE, the session's ID
 }
 
 // handleAuthorize checks the request as the provider does, in its order:
@@ -131,11 +134,15 @@ func (s *Server) newInteraction(c Registration, q url.Values) (ia *interaction, 
 		return ia, "invalid_acr", invalidACR
 	}
 	var err error
-	levels, claimsOK := requestedLevels(q) // ProConnect (proconnect.go)
-	ia.levels = levels
+	var claimsOK bool
+	ia.levels, ia.essential, claimsOK = requestedLevels(q) // ProConnect (proconnect.go)
 	if ia.amrInIDToken, err = amrRequested(q.Get("claims")); err != nil || !claimsOK {
 		return ia, "invalid_request", "could not parse the claims parameter JSON"
 	}
+	if desc := checkPKCE(q); s.pc && desc != "" {
+		return ia, "invalid_request", desc
+	}
+	ia.challenge = q.Get("code_challenge")
 	return ia, "", ""
 }
 
@@ -174,6 +181,9 @@ func (s *Server) handleInteractionLogin(w http.ResponseWriter, r *http.Request) 
 		s.errorPage(w, http.StatusBadRequest, yBadFormat, "Identité de test inconnue.")
 		return
 	}
+	if s.pc {
+		u = withChoices(u, r.PostForm)
+	}
 	s.issueCode(w, uid, ia, u, now) // unlocks s.mu
 }
 
@@ -183,21 +193,29 @@ func (s *Server) handleInteractionLogin(w http.ResponseWriter, r *http.Request) 
 func (s *Server) issueCode(w http.ResponseWriter, uid string, ia *interaction, u User, now time.Time) {
 	delete(s.interactions, uid)
 	denied := s.hasForLocked(ia.clientID, CallbackAccessDenied)
+	acr, mailCode, deadEnd := ia.acr, false, false
+	if s.pc {
+		acr, mailCode, deadEnd = delivered(u, ia.levels, ia.essential)
+	}
 	var code string
-	if !denied {
-		acr := ia.acr
-		if s.pc {
-			acr = deliveredACR(u, ia.levels)
+	if !denied && !deadEnd {
+		u = u.clone()
+		if mailCode {
+			u.AMR = append(u.AMR, "mail")
 		}
 		code = randomToken()
 		prune(s.codes, func(c *authCode) bool { return now.After(c.expires) })
 		s.codes[code] = &authCode{
 			clientID: ia.clientID, redirectURI: ia.redirectURI, nonce: ia.nonce,
-			scopes: ia.scopes, amrInIDToken: ia.amrInIDToken, acr: acr, user: u.clone(),
-			authTime: now, expires: now.Add(codeTTL),
+			scopes: ia.scopes, amrInIDToken: ia.amrInIDToken, acr: acr, user: u,
+			authTime: now, expires: now.Add(codeTTL), challenge: ia.challenge, sid: s.newSID(),
 		}
 	}
 	s.mu.Unlock()
+	if deadEnd { // the agent stays on ProConnect: no callback
+		s.errorPage(w, http.StatusBadRequest, yNoLevel, "access_denied: none of the requested ACRs could be obtained")
+		return
+	}
 	if denied {
 		s.redirectError(w, ia.clientID, ia.redirectURI, ia.state, "access_denied", accessDeniedDesc)
 		return

@@ -75,12 +75,13 @@ func _() {
 	_ = x[UserInfoJWENoCty-65]
 	_ = x[UserInfoSigned-66]
 	_ = x[IDTokenACRUnknown-67]
-	_ = x[faultEnd-68]
+	_ = x[RefreshOtherSubject-68]
+	_ = x[faultEnd-69]
 }
 
-const _Fault_name = "IDTokenWrongIssuerIDTokenMissingIssuerIDTokenWrongAudienceIDTokenExtraAudienceIDTokenMissingAudienceIDTokenExpiredIDTokenIssuedInFutureIDTokenIssuedLongAgoIDTokenMissingSubIDTokenMissingIatIDTokenMissingExpIDTokenMissingNonceIDTokenWrongNonceIDTokenMissingACRIDTokenACRLowIDTokenBadSignatureIDTokenAlgNoneIDTokenHS256WithSecretIDTokenHS256WithPublicKeyIDTokenOtherAlgIDTokenUnknownKidIDTokenNoKidIDTokenAtHashIDTokenAtHashWrongJWKSWithBadKeysDiscoveryWrongIssuerCallbackWrongIssCallbackNoIssCallbackNoStateCallbackWrongStateCallbackAccessDeniedTokenServerErrorTokenGarbageTokenUnauthorizedTokenBadRequestSlowTokenOversizedTokenTokenDotsIDTokenUserInfoSubMismatchUserInfoJSONUserInfoWrongIssuerUserInfoWrongAudienceUserInfoBadSignatureUserInfoAlgNoneUserInfoServerErrorSlowUserInfoOversizedUserInfoLogoutWrongStateLogoutNoStateIDTokenNotEncryptedIDTokenJWEUnknownKidIDTokenJWEDirIDTokenJWEPBES2IDTokenJWEWrongEncIDTokenJWEOtherAlgIDTokenJWETamperedIDTokenJWENoCtyUserInfoNotEncryptedUserInfoJWEUnknownKidUserInfoJWEDirUserInfoJWEPBES2UserInfoJWEWrongEncUserInfoJWEOtherAlgUserInfoJWETamperedUserInfoJWENoCtyUserInfoSignedIDTokenACRUnknownfaultEnd"
+const _Fault_name = "IDTokenWrongIssuerIDTokenMissingIssuerIDTokenWrongAudienceIDTokenExtraAudienceIDTokenMissingAudienceIDTokenExpiredIDTokenIssuedInFutureIDTokenIssuedLongAgoIDTokenMissingSubIDTokenMissingIatIDTokenMissingExpIDTokenMissingNonceIDTokenWrongNonceIDTokenMissingACRIDTokenACRLowIDTokenBadSignatureIDTokenAlgNoneIDTokenHS256WithSecretIDTokenHS256WithPublicKeyIDTokenOtherAlgIDTokenUnknownKidIDTokenNoKidIDTokenAtHashIDTokenAtHashWrongJWKSWithBadKeysDiscoveryWrongIssuerCallbackWrongIssCallbackNoIssCallbackNoStateCallbackWrongStateCallbackAccessDeniedTokenServerErrorTokenGarbageTokenUnauthorizedTokenBadRequestSlowTokenOversizedTokenTokenDotsIDTokenUserInfoSubMismatchUserInfoJSONUserInfoWrongIssuerUserInfoWrongAudienceUserInfoBadSignatureUserInfoAlgNoneUserInfoServerErrorSlowUserInfoOversizedUserInfoLogoutWrongStateLogoutNoStateIDTokenNotEncryptedIDTokenJWEUnknownKidIDTokenJWEDirIDTokenJWEPBES2IDTokenJWEWrongEncIDTokenJWEOtherAlgIDTokenJWETamperedIDTokenJWENoCtyUserInfoNotEncryptedUserInfoJWEUnknownKidUserInfoJWEDirUserInfoJWEPBES2UserInfoJWEWrongEncUserInfoJWEOtherAlgUserInfoJWETamperedUserInfoJWENoCtyUserInfoSignedIDTokenACRUnknownRefreshOtherSubjectfaultEnd"
 
-var _Fault_index = [...]uint16{0, 18, 38, 58, 78, 100, 114, 135, 155, 172, 189, 206, 225, 242, 259, 272, 291, 305, 327, 352, 367, 384, 396, 409, 427, 442, 462, 478, 491, 506, 524, 544, 560, 572, 589, 604, 613, 627, 643, 662, 674, 693, 714, 734, 749, 768, 780, 797, 813, 826, 845, 865, 878, 893, 911, 929, 947, 962, 982, 1003, 1017, 1033, 1052, 1071, 1090, 1106, 1120, 1137, 1145}
+var _Fault_index = [...]uint16{0, 18, 38, 58, 78, 100, 114, 135, 155, 172, 189, 206, 225, 242, 259, 272, 291, 305, 327, 352, 367, 384, 396, 409, 427, 442, 462, 478, 491, 506, 524, 544, 560, 572, 589, 604, 613, 627, 643, 662, 674, 693, 714, 734, 749, 768, 780, 797, 813, 826, 845, 865, 878, 893, 911, 929, 947, 962, 982, 1003, 1017, 1033, 1052, 1071, 1090, 1106, 1120, 1137, 1156, 1164}
 
 func (i Fault) String() string {
 	idx := int(i) - 1

@@ -216,6 +216,9 @@ const (
 	// IDTokenACRUnknown sets acr to a value ProConnect removed in 2026
 	// (".../assurance/self-asserted-2fa"), which the client no longer knows.
 	IDTokenACRUnknown
+	// RefreshOtherSubject answers a refresh with an ID token about another
+	// user (another sub).
+	RefreshOtherSubject
 
 	// faultEnd follows the last fault.
 	faultEnd
@@ -227,7 +230,7 @@ var serverFaults = []Fault{JWKSWithBadKeys, DiscoveryWrongIssuer}
 
 // Faults lists the faults that apply to a server of federation f, in
 // declaration order: on FranceConnect+ the encryption faults too, on
-// ProConnect UserInfoSigned too; on FranceConnectV1 neither, nor the key
+// ProConnect UserInfoSigned and RefreshOtherSubject too; on FranceConnectV1 neither, nor the key
 // set and discovery faults (v1 has neither).
 func Faults(f franceconnect.Federation) []Fault {
 	var all []Fault
@@ -245,7 +248,7 @@ func (x Fault) appliesTo(f franceconnect.Federation) bool {
 	switch {
 	case x >= IDTokenNotEncrypted && x <= UserInfoJWENoCty:
 		return f == franceconnect.FranceConnectPlus
-	case x == UserInfoSigned:
+	case x == UserInfoSigned || x == RefreshOtherSubject:
 		return f == franceconnect.ProConnect
 	case slices.Contains(serverFaults, x):
 		return f != franceconnect.FranceConnectV1

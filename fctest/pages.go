@@ -24,7 +24,15 @@ button:hover,button:focus{background:#1212ff}
 <h1>Choisissez une identité de test</h1>
 <p>Le service <code>{{.ClientID}}</code> demande à vous identifier{{if eq .Brand "FranceConnect"}} (niveau eIDAS faible){{end}}.</p>
 <form method="post" action="{{.Prefix}}/interaction/{{.UID}}/login">
-{{if .Current}}<p data-session="active">Vous êtes déjà connecté à {{.Brand}} :</p>
+{{if .Choices}}<fieldset data-choices="proconnect"><legend>Cette connexion (outils de test de ProConnect)</legend>
+<input type="hidden" name="choices" value="1">
+<p><label>Niveau du fournisseur d’identité de l’agent
+<select name="acr"><option value="">celui de l’agent</option>{{range .Levels}}<option value="{{.}}">{{.}}</option>{{end}}</select></label></p>
+<p><label>Méthodes d’authentification (amr, séparées par des espaces) <input name="amr" placeholder="pwd otp"></label></p>
+<p><label>SIRET <input name="siret" inputmode="numeric" maxlength="14" placeholder="celui de l’agent"></label></p>
+<p><label><input type="checkbox" name="mail_code" checked> ProConnect peut envoyer à l’agent son code par e-mail (double authentification)</label></p>
+</fieldset>
+{{end}}{{if .Current}}<p data-session="active">Vous êtes déjà connecté à {{.Brand}} :</p>
 <button type="submit" name="login" value="{{.Current.Login}}">Continuer en tant que {{.Current.Label}}</button>
 <p>Ou choisissez une autre identité :</p>
 {{end}}{{range .Users}}<button type="submit" name="login" value="{{.Login}}">{{.Label}}</button>
@@ -41,12 +49,11 @@ func (s *Server) chooserPage(w http.ResponseWriter, uid, clientID string, users 
 		Brand, Prefix, UID, ClientID string
 		Users                        []entry
 		Current                      *entry
-	}{Brand: "FranceConnect", Prefix: s.prefix, UID: uid, ClientID: clientID}
-	switch {
-	case s.pc:
-		data.Brand = "ProConnect"
-	case s.plus:
-		data.Brand = "FranceConnect+"
+		Choices                      bool
+		Levels                       []string
+	}{Brand: s.brand(), Prefix: s.prefix, UID: uid, ClientID: clientID, Choices: s.pc}
+	if s.pc {
+		data.Levels = proConnectLevels
 	}
 	for _, u := range users {
 		data.Users = append(data.Users, entry{u.Login, u.label()})
@@ -64,7 +71,7 @@ var errorTmpl = template.Must(template.New("error").Parse(`<!DOCTYPE html>
 <html lang="fr">
 <head>
 <meta charset="utf-8">
-<title>Erreur – FranceConnect (fctest)</title>
+<title>Erreur – {{.Brand}} (fctest)</title>
 </head>
 <body data-error-code="{{.Code}}">
 <main>
@@ -77,13 +84,24 @@ var errorTmpl = template.Must(template.New("error").Parse(`<!DOCTYPE html>
 </html>
 `))
 
-// errorPage shows FranceConnect's error page with a Y-code; the user stays
-// on FranceConnect.
+// errorPage shows the provider's error page with a Y-code; the user stays
+// on the provider.
 func (s *Server) errorPage(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = errorTmpl.Execute(w, struct{ Code, Message, ID string }{code, msg, newUUID()})
+	_ = errorTmpl.Execute(w, struct{ Brand, Code, Message, ID string }{s.brand(), code, msg, newUUID()})
+}
+
+// brand is the provider's name on its pages.
+func (s *Server) brand() string {
+	switch {
+	case s.pc:
+		return "ProConnect"
+	case s.plus:
+		return "FranceConnect+"
+	}
+	return "FranceConnect"
 }
 
 // requestParams returns the parameters of a GET (query) or POST (form)

@@ -1,30 +1,52 @@
 package fctest
 
 import (
+	"cmp"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
 // ProConnect mode: the federation for professionals runs a fork of
 // FranceConnect's core, so the mock differs only where ProConnect does.
-// The level is asked through the claims parameter as a set; prompt=none
-// is a silent login; login_hint and siret_hint are accepted and any
-// other parameter is refused (Y000400); registrations may sign with HS256
-// and return userinfo as JSON; the token response carries a refresh
-// token; the identities are agents ([Agents]).
+// The level is asked through the claims parameter as a set, essential or
+// not (ProConnect raises an agent's level to its "-mfa" variant with its
+// own e-mail code when asked; an essential level it cannot reach stops
+// the agent on its Y020032 page); prompt=none is a silent login;
+// login_hint, siret_hint, response_mode and PKCE (S256 only) are accepted
+// and any other parameter is refused (Y000400); registrations may sign
+// with HS256 and return userinfo as JSON; the token response carries a
+// refresh token (1 h access token, 2 h refresh token, rotated at each
+// refresh, revocable); the ID token carries sid; the identities are
+// agents ([Agents]), whose level, amr and SIRET the chooser page lets a
+// tester pick per login.
 
 // removedACR is a level ProConnect sent until June 2026.
 const removedACR = "https://proconnect.gouv.fr/assurance/self-asserted-2fa"
 
-// yUnknownParam is ProConnect's error page for an undocumented parameter.
-const yUnknownParam = "Y000400"
+// ProConnect's error pages: an undocumented parameter; a required level
+// it cannot reach ("access_denied: none of the requested ACRs could be
+// obtained"), where the agent stays.
+const (
+	yUnknownParam = "Y000400"
+	yNoLevel      = "Y020032"
+)
+
+// ProConnect's lifetimes.
+const (
+	pcAccessTTL  = time.Hour
+	pcRefreshTTL = 2 * time.Hour
+)
 
 // proConnectParams are the authorize parameters ProConnect accepts.
 var proConnectParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
-	"acr_values", "claims", "prompt", "idp_hint", "login_hint", "siret_hint"}
+	"acr_values", "claims", "prompt", "idp_hint", "login_hint", "siret_hint", "response_mode",
+	"code_challenge", "code_challenge_method"}
 
 // checkProConnectParams does ProConnect's parameter validation and
 // returns the Y-code and message of its error page, or "" and "".
@@ -59,26 +81,55 @@ func checkProConnectValues(q url.Values) string {
 	if h, ok := q["siret_hint"]; ok && (len(h[0]) != 14 || strings.Trim(h[0], "0123456789") != "") {
 		return "Le paramètre siret_hint doit compter 14 chiffres."
 	}
+	if m, ok := q["response_mode"]; ok && m[0] != "query" {
+		return "Le paramètre response_mode n’accepte que query."
+	}
 	return ""
+}
+
+// checkPKCE returns the error description ProConnect redirects with for
+// a PKCE request it refuses (plain, or no method), "" otherwise.
+func checkPKCE(q url.Values) string {
+	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
+	switch {
+	case challenge == "" && method == "":
+		return ""
+	case method != "S256":
+		return "Plain code_challenge_method fallback disabled, code_challenge_method must be provided"
+	case len(challenge) != 43 || strings.Trim(challenge, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "":
+		return "code_challenge must be a base64url SHA-256"
+	}
+	return ""
+}
+
+// pkceVerified reports whether verifier answers the code's challenge (or
+// neither was used).
+func pkceVerified(challenge, verifier string) bool {
+	if challenge == "" || verifier == "" {
+		return challenge == verifier
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	return subtle.ConstantTimeCompare([]byte(b64(sum[:])), []byte(challenge)) == 1
 }
 
 // requestedLevels reads the acr values of the claims parameter
 // ({"id_token":{"acr":{"essential":true,"values":[...]}}}), or of the
 // tolerated acr_values; ok is false when the claims parameter is not JSON.
-func requestedLevels(q url.Values) (levels []string, ok bool) {
+func requestedLevels(q url.Values) (levels []string, essential, ok bool) {
 	if c := q.Get("claims"); c != "" {
 		var req struct {
 			IDToken struct {
 				ACR struct {
-					Value  string   `json:"value"`
-					Values []string `json:"values"`
+					Essential bool     `json:"essential"`
+					Value     string   `json:"value"`
+					Values    []string `json:"values"`
 				} `json:"acr"`
 			} `json:"id_token"`
 		}
 		if json.Unmarshal([]byte(c), &req) != nil {
-			return nil, false
+			return nil, false, false
 		}
-		levels = req.IDToken.ACR.Values
+		levels, essential = req.IDToken.ACR.Values, req.IDToken.ACR.Essential
 		if v := req.IDToken.ACR.Value; v != "" {
 			levels = append(levels, v)
 		}
@@ -86,23 +137,48 @@ func requestedLevels(q url.Values) (levels []string, ok bool) {
 	if len(levels) == 0 {
 		levels = strings.Fields(q.Get("acr_values"))
 	}
-	return levels, true
+	return levels, essential, true
 }
 
-// deliveredACR is the level of a login of u when requested were asked:
-// the agent's own level (eidas1 by default), raised to its "-mfa" variant
-// when only that was asked (ProConnect's e-mail code), else as it is, even
-// when not requested: the client must check.
-func deliveredACR(u User, requested []string) string {
-	level := u.ACR
-	if level == "" {
-		level = "eidas1"
+// delivered is what a ProConnect login of u gives when requested levels
+// were asked: the agent's own level (eidas1 by default), raised to its
+// "-mfa" variant by ProConnect's e-mail code (amr "mail") when that is
+// asked and the agent's is not, unless u.NoMailCode; else the agent's own
+// level, even one not requested (the client must check), or, when the
+// request was essential, none: ProConnect's Y020032 page.
+func delivered(u User, requested []string, essential bool) (acr string, mailCode, deadEnd bool) {
+	level := cmp.Or(u.ACR, "eidas1")
+	switch {
+	case len(requested) == 0 || slices.Contains(requested, level):
+		return level, false, false
+	case slices.Contains(requested, level+"-mfa") && !u.NoMailCode:
+		return level + "-mfa", true, false
 	}
-	if len(requested) > 0 && !slices.Contains(requested, level) && slices.Contains(requested, level+"-mfa") {
-		return level + "-mfa"
-	}
-	return level
+	return level, false, essential
 }
+
+// withChoices applies what the tester chose on ProConnect's chooser for
+// this login: the level of the agent's identity provider, its amr, its
+// SIRET, and whether ProConnect can send it its e-mail code.
+func withChoices(u User, form url.Values) User {
+	if acr := form.Get("acr"); acr != "" {
+		u.ACR = acr
+	}
+	if amr := strings.Fields(form.Get("amr")); len(amr) > 0 {
+		u.AMR = amr
+	}
+	if siret := form.Get("siret"); len(siret) == 14 && strings.Trim(siret, "0123456789") == "" {
+		u.SIRET, u.SIREN = siret, siret[:9]
+	}
+	if form.Has("choices") {
+		u.NoMailCode = form.Get("mail_code") != "on"
+	}
+	return u
+}
+
+// proConnectLevels are ProConnect's acr values.
+var proConnectLevels = []string{"eidas0", "eidas0-mfa", "eidas1", "eidas1-mfa", "eidas2", "eidas3",
+	"https://proconnect.gouv.fr/assurance/certification-dirigeant"}
 
 // proConnectScopeClaims is ProConnect's scope → claims table: each scope
 // asks for the claim of its name; organization_label and roles come with
@@ -134,9 +210,10 @@ func (s *Server) proConnectDiscovery(doc *discovery) {
 	doc.ClaimsSupported = []string{"sub", "given_name", "usual_name", "email", "uid", "siret", "siren", "idp_id",
 		"organization_label", "roles", "phone", "organizational_unit", "belonging_population", "chorusdt", "custom",
 		"acr", "amr", "auth_time", "iss"}
-	doc.AcrValuesSupported = []string{"eidas0", "eidas0-mfa", "eidas1", "eidas1-mfa", "eidas2", "eidas3",
-		"https://proconnect.gouv.fr/assurance/certification-dirigeant"}
+	doc.AcrValuesSupported = proConnectLevels
 	doc.GrantTypesSupported = []string{"authorization_code", "refresh_token"}
+	doc.CodeChallengeMethodsSupported = []string{"S256"}
+	doc.ResponseModesSupported = []string{"query"}
 }
 
 // Agents returns the built-in ProConnect test identities: a State agent
@@ -167,4 +244,12 @@ func Agents() []User {
 			"jean.martin@interieur.gouv.fr", "11000201100044", "MINISTERE DE L'INTERIEUR", "fia1v2", ""),
 		mfa, laPoste, private, officer,
 	}
+}
+
+// newSID is the session ID a ProConnect ID token carries ("" elsewhere).
+func (s *Server) newSID() string {
+	if !s.pc {
+		return ""
+	}
+	return randomToken()
 }

@@ -16,7 +16,8 @@ import (
 
 // pcFaults are the ProConnect faults, each with its check (on a JSON
 // registration for UserInfoSigned).
-var pcFaults = map[fctest.Fault]bool{fctest.UserInfoSigned: true, fctest.IDTokenACRUnknown: true}
+var pcFaults = map[fctest.Fault]bool{fctest.UserInfoSigned: true, fctest.IDTokenACRUnknown: true,
+	fctest.RefreshOtherSubject: true} // sessions_test.go
 
 // pcSetup starts a ProConnect server with one client.
 func pcSetup(t *testing.T, reg fctest.Registration) (*fctest.Server, fctest.Registration) {
@@ -89,7 +90,12 @@ func TestProConnectAuthorizeRules(t *testing.T) {
 		want   string // Y-code of the error page, or the callback's error
 	}{
 		{"unknown parameter", func(q url.Values) { q.Set("ui_locales", "fr") }, "Y000400"},
-		{"code_challenge is not ProConnect's", func(q url.Values) { q.Set("code_challenge", "x") }, "Y000400"},
+		{"code_challenge_method plain", func(q url.Values) {
+			q.Set("code_challenge", strings.Repeat("c", 43))
+			q.Set("code_challenge_method", "plain")
+		}, "invalid_request"},
+		{"code_challenge without method", func(q url.Values) { q.Set("code_challenge", strings.Repeat("c", 43)) }, "invalid_request"},
+		{"response_mode form_post", func(q url.Values) { q.Set("response_mode", "form_post") }, "Y030007"},
 		{"state of 31 characters", func(q url.Values) { q.Set("state", strings.Repeat("s", 31)) }, "Y030007"},
 		{"nonce of 31 characters", func(q url.Values) { q.Set("nonce", strings.Repeat("n", 31)) }, "Y030007"},
 		{"prompt select_account", func(q url.Values) { q.Set("prompt", "select_account") }, "Y030007"},

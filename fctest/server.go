@@ -47,7 +47,7 @@ type Server struct {
 	srv          *httptest.Server
 	clock        func() time.Time
 	stats        struct {
-		authorize, token, userinfo, jwks, discovery, logout, conns atomic.Int64
+		authorize, token, userinfo, jwks, discovery, logout, conns, revocations atomic.Int64
 	}
 
 	mu           sync.Mutex
@@ -60,6 +60,7 @@ type Server struct {
 	sessions     map[string]string // FranceConnect session cookie -> user login
 	codes        map[string]*authCode
 	tokens       map[string]*accessToken
+	refreshes    map[string]*refreshToken // ProConnect
 }
 
 // Registration is a service provider (fournisseur de service) registered on the
@@ -108,11 +109,14 @@ type Registration struct {
 // Stats counts the requests the server received, per endpoint.
 type Stats struct {
 	AuthorizeRequests int64 // GET or POST /authorize
-	TokenRequests     int64 // POST /token
+	TokenRequests     int64 // POST /token (codes and refreshes)
 	UserInfoRequests  int64 // /userinfo
 	JWKSFetches       int64 // GET /jwks
 	DiscoveryFetches  int64 // GET /.well-known/openid-configuration
 	LogoutRequests    int64 // /session/end
+	// Revocations counts the tokens revoked at /token/revocation that the
+	// server had issued to the client asking.
+	Revocations int64
 	// Connections counts the TCP connections clients opened: with
 	// connections reused, it stays far below the number of requests.
 	Connections int64
@@ -166,6 +170,7 @@ func NewServer(opts Options) *Server {
 		sessions:     map[string]string{},
 		codes:        map[string]*authCode{},
 		tokens:       map[string]*accessToken{},
+		refreshes:    map[string]*refreshToken{},
 	}
 	if s.v1 {
 		s.prefix = "/api/v1"
@@ -293,6 +298,7 @@ func (s *Server) Stats() Stats {
 		JWKSFetches:       s.stats.jwks.Load(),
 		DiscoveryFetches:  s.stats.discovery.Load(),
 		LogoutRequests:    s.stats.logout.Load(),
+		Revocations:       s.stats.revocations.Load(),
 		Connections:       s.stats.conns.Load(),
 	}
 }

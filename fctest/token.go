@@ -30,7 +30,15 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"` // ProConnect
 }
 
-// handleToken redeems a code, each step answering as the provider does.
+// refreshToken is an issued refresh token (ProConnect): the login it
+// renews.
+type refreshToken struct {
+	code    authCode // the login: client, scopes, user, level, auth_time, sid
+	expires time.Time
+}
+
+// handleToken redeems a code, or on ProConnect a refresh token, each step
+// answering as the provider does.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.stats.token.Add(1)
 	if s.tokenFault(w, r, r.FormValue("client_id")) {
@@ -40,7 +48,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	code, at, ok := s.redeem(c, f)
+	var code *authCode
+	var at string
+	if f.Get("grant_type") == "refresh_token" {
+		code, at, ok = s.refresh(c, f.Get("refresh_token"))
+	} else {
+		code, at, ok = s.redeem(c, f)
+	}
 	if !ok {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "grant request is invalid", yInvalidGrant)
 		return
@@ -55,7 +69,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := tokenResponse{
 		AccessToken: at,
-		ExpiresIn:   int(tokenTTL / time.Second),
+		ExpiresIn:   int(s.accessTTL() / time.Second),
 		IDToken:     idToken,
 		Scope:       strings.Join(code.scopes, " "),
 		TokenType:   "Bearer",
@@ -64,11 +78,50 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		resp.Scope = ""
 	}
 	if s.pc {
-		resp.RefreshToken = randomToken()
+		resp.RefreshToken = s.issueRefresh(code)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// accessTTL is the lifetime of access tokens (and of ID tokens): 60 s on
+// FranceConnect, an hour on ProConnect.
+func (s *Server) accessTTL() time.Duration {
+	if s.pc {
+		return pcAccessTTL
+	}
+	return tokenTTL
+}
+
+// issueRefresh issues a refresh token for the login of code (ProConnect).
+func (s *Server) issueRefresh(code *authCode) string {
+	rt, now := randomToken(), s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prune(s.refreshes, func(t *refreshToken) bool { return now.After(t.expires) })
+	s.refreshes[rt] = &refreshToken{code: *code, expires: now.Add(pcRefreshTTL)}
+	return rt
+}
+
+// refresh consumes refresh token rt of client c (rotation: it works once)
+// and issues an access token for its login.
+func (s *Server) refresh(c Registration, rt string) (*authCode, string, bool) {
+	now, at := s.now(), randomToken()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.refreshes[rt]
+	if t == nil || now.After(t.expires) || t.code.clientID != c.ID {
+		return nil, "", false
+	}
+	delete(s.refreshes, rt)
+	code := t.code
+	code.nonce = "" // a refreshed ID token carries no nonce
+	if s.hasForLocked(c.ID, RefreshOtherSubject) {
+		code.user.Login += "-other"
+	}
+	s.tokens[at] = &accessToken{clientID: c.ID, scopes: code.scopes, user: code.user, expires: now.Add(s.accessTTL())}
+	return &code, at, true
 }
 
 // tokenFault answers the token endpoint's injected faults, before the
@@ -121,13 +174,18 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (Registrat
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed", yInvalidClient)
 		return Registration{}, nil, false
 	}
-	for _, p := range []string{"grant_type", "code", "redirect_uri"} {
+	required := map[string][]string{"authorization_code": {"code", "redirect_uri"}}
+	if s.pc {
+		required["refresh_token"] = []string{"refresh_token"}
+	}
+	params, supported := required[f.Get("grant_type")]
+	for _, p := range append([]string{"grant_type"}, params...) {
 		if f.Get(p) == "" {
 			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing required parameter '"+p+"'", yMissingParam)
 			return Registration{}, nil, false
 		}
 	}
-	if f.Get("grant_type") != "authorization_code" {
+	if !supported {
 		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type requested", yGeneric)
 		return Registration{}, nil, false
 	}
@@ -145,12 +203,13 @@ func (s *Server) redeem(c Registration, f url.Values) (*authCode, string, bool) 
 	if code != nil && code.used {
 		delete(s.tokens, code.accessToken)
 	}
-	if code == nil || code.used || now.After(code.expires) || code.clientID != c.ID || code.redirectURI != f.Get("redirect_uri") {
+	if code == nil || code.used || now.After(code.expires) || code.clientID != c.ID || code.redirectURI != f.Get("redirect_uri") ||
+		!pkceVerified(code.challenge, f.Get("code_verifier")) {
 		return nil, "", false
 	}
 	code.used, code.accessToken = true, at
 	prune(s.tokens, func(t *accessToken) bool { return now.After(t.expires) })
-	s.tokens[at] = &accessToken{clientID: c.ID, scopes: code.scopes, user: code.user, expires: now.Add(tokenTTL)}
+	s.tokens[at] = &accessToken{clientID: c.ID, scopes: code.scopes, user: code.user, expires: now.Add(s.accessTTL())}
 	return code, at, true
 }
 
@@ -200,7 +259,7 @@ func (s *Server) idToken(c Registration, code *authCode, accessToken string, now
 // them, with its times moved by the time faults.
 func (s *Server) idTokenClaims(c Registration, code *authCode, now time.Time) map[string]any {
 	iat := now
-	exp := iat.Add(tokenTTL)
+	exp := iat.Add(s.accessTTL())
 	switch {
 	case s.hasFor(c.ID, IDTokenExpired):
 		iat = now.Add(-10 * time.Minute)
@@ -223,6 +282,12 @@ func (s *Server) idTokenClaims(c Registration, code *authCode, now time.Time) ma
 	}
 	if v, ok := code.user.claim("amr"); ok && code.amrInIDToken {
 		claims["amr"] = v
+	}
+	if code.nonce == "" && !s.v1 {
+		delete(claims, "nonce") // a refreshed ID token
+	}
+	if code.sid != "" {
+		claims["sid"] = code.sid // ProConnect
 	}
 	if s.v1 {
 		delete(claims, "auth_time")
@@ -263,7 +328,8 @@ func atHash(accessToken string) string {
 	return b64(sum[:16])
 }
 
-// handleRevocation revokes an access token (RFC 7009, client_secret_post).
+// handleRevocation revokes an access token, or on ProConnect a refresh
+// token (RFC 7009, client_secret_post).
 func (s *Server) handleRevocation(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "could not parse the request body", yMissingParam)
@@ -280,8 +346,14 @@ func (s *Server) handleRevocation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	if t := s.tokens[f.Get("token")]; t != nil && t.clientID == c.ID {
-		delete(s.tokens, f.Get("token"))
+	tok := f.Get("token")
+	if t := s.tokens[tok]; t != nil && t.clientID == c.ID {
+		delete(s.tokens, tok)
+		s.stats.revocations.Add(1)
+	}
+	if t := s.refreshes[tok]; t != nil && t.code.clientID == c.ID {
+		delete(s.refreshes, tok)
+		s.stats.revocations.Add(1)
 	}
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusOK)

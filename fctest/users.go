@@ -38,7 +38,8 @@ type User struct {
 	// level (even one the client did not ask for, which FranceConnect+
 	// itself would refuse: it lets a test check that the client does;
 	// ProConnect raises eidas1 to eidas1-mfa when asked, as its e-mail code
-	// does); when empty, the requested level (eidas1 on ProConnect).
+	// does, unless NoMailCode); when empty, the requested level (eidas1 on
+	// ProConnect).
 	// FranceConnect always sends eidas1.
 	ACR string
 
@@ -62,6 +63,12 @@ type User struct {
 	BelongingPopulation string         // belonging_population
 	ChorusDT            string         // chorusdt
 	Custom              map[string]any // custom
+	// NoMailCode (ProConnect): ProConnect cannot run its e-mail code for
+	// this agent, so it cannot raise the agent's level to its "-mfa"
+	// variant: a login that requires that level (essential) stops on
+	// ProConnect's Y020032 page, without a callback; one that prefers it
+	// gets the agent's own level.
+	NoMailCode bool
 
 	// Extra are claims userinfo sends whatever the scopes, as the claims of
 	// data-provider scopes FranceConnect adds over time.

@@ -10,9 +10,21 @@
 //   FORCE_ACR      acr put in the tokens whatever was requested (e.g. eidas1 when eidas2 was asked);
 //                  a client's own "force_acr" in CLIENTS does the same for that client only
 //   PROFILE=proconnect  the v2 instance is shaped like ProConnect (core-fca-low): its acr values
-//                  requested through the claims parameter, agent claims, refresh tokens, siret_hint and
+//                  requested through the claims parameter, essential or not, agent claims, refresh
+//                  tokens (access token 1 h, refresh token 2 h), PKCE required (S256), siret_hint and
 //                  idp_hint accepted, HS256 clients on v2, and userinfo as JSON for the clients whose
-//                  "userinfo" is "json" (signed with the client's alg otherwise)
+//                  "userinfo" is "json" (signed with the client's alg otherwise). The agent's login_hint
+//                  (an e-mail, as ProConnect's test identity provider reads its aliases) chooses the
+//                  agent's identity provider: "+mfa" vouches for eidas1-mfa (amr pwd otp), "+nouveau"
+//                  for eidas1-nouveau (a level announced after the client's release), "+face" adds amr
+//                  face, "+nomail" leaves ProConnect no e-mail code to raise the level, "+old" gives an
+//                  authentication an hour old. A requested "-mfa" level the identity provider does not
+//                  vouch for is reached with ProConnect's e-mail code (amr mail); an essential level it
+//                  cannot reach stops on the Y020032 page, without a callback. A client's
+//                  "refresh_other_sub" makes its refreshed ID tokens name another user.
+//   POST /__control/keys on the v2 port, with a JWKS: the v2 instance signs with those keys from
+//                  then on, its grants, sessions and refresh tokens kept (a key rotation without a
+//                  restart)
 //   EXIT_ON_STDIN_EOF=1  exit when stdin closes (the Go test's death ends the provider)
 // Prints "LISTENING_V1 <port>" then "LISTENING <port>" on stdout once both instances accept.
 // v2: issuer http://127.0.0.1:PORT/api/v2, FC v2 route names, signed (JWT) userinfo.
@@ -32,9 +44,10 @@ function genKeys() {
     jwk('rs256-dev', 'RS256', crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })),
   ] };
 }
-const jwks = env.KEYS ? JSON.parse(env.KEYS) : env.KEYS_FILE ? JSON.parse(fs.readFileSync(env.KEYS_FILE, 'utf8')) : genKeys();
+let jwks = env.KEYS ? JSON.parse(env.KEYS) : env.KEYS_FILE ? JSON.parse(fs.readFileSync(env.KEYS_FILE, 'utf8')) : genKeys();
 const clientList = JSON.parse(env.CLIENTS || '[]');
 const forcedAcr = Object.fromEntries(clientList.filter((c) => c.force_acr).map((c) => [c.client_id, c.force_acr]));
+const otherSubOnRefresh = new Set(clientList.filter((c) => c.refresh_other_sub).map((c) => c.client_id));
 const proConnect = env.PROFILE === 'proconnect';
 const clients = clientList.map((c) => ({
   version: c.version || (c.alg === 'HS256' && !proConnect ? 'v1' : 'v2'),
@@ -87,20 +100,38 @@ const AGENT = {
 const claimsPC = Object.fromEntries(['given_name', 'usual_name', 'email', 'uid', 'siret', 'siren', 'idp_id',
   'phone', 'organizational_unit', 'belonging_population', 'chorusdt', 'custom'].map((c) => [c, [c]]));
 claimsPC.openid = ['sub', 'organization_label'];
+claimsPC.amr = ['amr']; // supported, so that the claims parameter can ask for it in the ID token
 const LEVELS = proConnect
-  ? ['eidas0', 'eidas0-mfa', 'eidas1', 'eidas1-mfa', 'eidas2', 'eidas3', 'https://proconnect.gouv.fr/assurance/certification-dirigeant']
+  ? ['eidas0', 'eidas0-mfa', 'eidas1', 'eidas1-mfa', 'eidas2', 'eidas3', 'https://proconnect.gouv.fr/assurance/certification-dirigeant', 'eidas1-nouveau']
   : ['eidas1', 'eidas2', 'eidas3'];
 // FC keeps the lowest known requested level; FORCE_ACR overrides (misbehaving provider).
-// ProConnect: the agent's eidas1, or the first level of the claims request when eidas1 is not in it.
-function chooseAcr(clientId, requested, claims) {
-  const forced = forcedAcr[clientId] || env.FORCE_ACR;
-  if (forced) return forced;
-  if (proConnect) {
-    let values = [];
-    try { values = JSON.parse(claims || '{}').id_token?.acr?.values || []; } catch { values = []; }
-    return values.length === 0 || values.includes('eidas1') ? 'eidas1' : values[0];
+function chooseAcr(clientId, requested) {
+  return forcedAcr[clientId] || env.FORCE_ACR || LEVELS.find((l) => String(requested || '').split(' ').includes(l)) || 'eidas1';
+}
+
+// ProConnect's login of the agent the login_hint describes: its identity provider's level and
+// amr, raised with ProConnect's e-mail code to a requested "-mfa" level; null for the Y020032
+// dead end (an essential level it cannot reach).
+function proConnectLogin(params) {
+  const hint = String(params.login_hint || '');
+  const idpLevel = hint.includes('+mfa') ? 'eidas1-mfa' : hint.includes('+nouveau') ? 'eidas1-nouveau' : 'eidas1';
+  const amr = hint.includes('+mfa') ? ['pwd', 'otp'] : ['pwd'];
+  if (hint.includes('+face')) amr.push('face');
+  let req = {};
+  try { req = JSON.parse(params.claims || '{}').id_token?.acr || {}; } catch { req = {}; }
+  const values = req.values || [];
+  let acr = idpLevel;
+  if (forcedAcr[params.client_id] || env.FORCE_ACR) {
+    acr = forcedAcr[params.client_id] || env.FORCE_ACR;
+  } else if (values.length > 0 && !values.includes(idpLevel)) {
+    if (values.includes(`${idpLevel}-mfa`) && !hint.includes('+nomail')) {
+      acr = `${idpLevel}-mfa`;
+      amr.push('mail');
+    } else if (req.essential) {
+      return null;
+    }
   }
-  return LEVELS.find((l) => String(requested || '').split(' ').includes(l)) || 'eidas1';
+  return { acr, amr, ...(hint.includes('+old') ? { ts: Math.floor(Date.now() / 1000) - 3600 } : {}) };
 }
 
 function makeProvider(version, issuer, prefix) {
@@ -137,14 +168,20 @@ function makeProvider(version, issuer, prefix) {
         logoutSource: async (ctx, form) => { ctx.type = 'html'; ctx.body = `<!DOCTYPE html><html><body>${form}<button type="submit" form="op.logoutForm" name="logout" value="yes">Se déconnecter</button></body></html>`; },
       },
     },
-    pkce: { required: () => env.PKCE_REQUIRED === '1' },
+    pkce: { required: () => proConnect || env.PKCE_REQUIRED === '1' },
     acceptQueryParamAccessTokens: true,
-    ttl: { AuthorizationCode: 30, AccessToken: 60, IdToken: 60, Grant: 600, Interaction: 600, Session: 600 },
+    ttl: proConnect
+      ? { AuthorizationCode: 60, AccessToken: 3600, IdToken: 3600, RefreshToken: 7200, Grant: 7200, Interaction: 600, Session: 7200 }
+      : { AuthorizationCode: 30, AccessToken: 60, IdToken: 60, Grant: 600, Interaction: 600, Session: 600 },
     cookies: { keys: [crypto.randomBytes(32).toString('hex')], names: { session: `_${version}_session`, interaction: `_${version}_interaction`, resume: `_${version}_resume` } },
     interactions: { url: (ctx, interaction) => `${prefix}/interaction/${interaction.uid}` },
     findAccount: (ctx, id) => ({
       accountId: id,
-      claims: () => ({ sub: id, ...(proConnect ? AGENT : version === 'v2' ? ANGELA : { ...ANGELA, given_name_array: undefined, idp_birthdate: undefined, idp_id: undefined }) }),
+      claims: () => {
+        // A misbehaving provider: the refreshed ID token names another user.
+        const other = ctx?.oidc?.params?.grant_type === 'refresh_token' && otherSubOnRefresh.has(ctx.oidc.client?.clientId);
+        return { sub: other ? `${id}-other` : id, ...(proConnect ? AGENT : version === 'v2' ? ANGELA : { ...ANGELA, given_name_array: undefined, idp_birthdate: undefined, idp_id: undefined }) };
+      },
     }),
     renderError: async (ctx, out) => { ctx.type = 'html'; ctx.body = `<!DOCTYPE html><html><body><h1>${esc(out.error)}</h1><p>${esc(out.error_description)}</p></body></html>`; },
   });
@@ -159,8 +196,17 @@ function makeProvider(version, issuer, prefix) {
 async function interact(provider, req, res) {
   const { uid, prompt, params, session, grantId } = await provider.interactionDetails(req, res);
   let result;
-  if (prompt.name === 'login') {
-    result = { login: { accountId: proConnect ? 'jean-martin' : 'angela-dubois', acr: chooseAcr(params.client_id, params.acr_values, params.claims), amr: ['pwd'] } };
+  if (prompt.name === 'login' && proConnect) {
+    const login = proConnectLogin(params);
+    if (!login) { // ProConnect's dead end: the agent stays on its page, the service gets no callback
+      res.statusCode = 400;
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.end('<!DOCTYPE html><html><body data-error-code="Y020032"><h1>access_denied</h1><p>none of the requested ACRs could be obtained (Y020032)</p></body></html>');
+      return;
+    }
+    result = { login: { accountId: 'jean-martin', ...login } };
+  } else if (prompt.name === 'login') {
+    result = { login: { accountId: 'angela-dubois', acr: chooseAcr(params.client_id, params.acr_values), amr: ['pwd'] } };
   } else {
     const grant = grantId ? await provider.Grant.find(grantId) : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
     const d = prompt.details;
@@ -173,9 +219,11 @@ async function interact(provider, req, res) {
   await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });
 }
 
-function handler(provider, prefix) {
-  const callback = provider.callback();
+// handler serves the provider current() returns (the v2 one changes on a key rotation).
+function handler(current, prefix) {
   return (req, res) => {
+    const provider = current();
+    const callback = provider.callback();
     const path = req.url.split('?')[0];
     if (path.startsWith(`${prefix}/interaction/`)) {
       interact(provider, req, res).catch((err) => {
@@ -207,8 +255,25 @@ const listen = (server, port) => new Promise((resolve, reject) => {
   const portV1 = await listen(v1, env.PORT_V1);
   const portV2 = await listen(v2, env.PORT);
   // Issuers embed the ports, so the providers are built once the ports are known.
-  v1.on('request', handler(makeProvider('v1', `http://127.0.0.1:${portV1}`, ''), ''));
-  v2.on('request', handler(makeProvider('v2', `http://127.0.0.1:${portV2}/api/v2`, '/api/v2'), '/api/v2'));
+  const providerV1 = makeProvider('v1', `http://127.0.0.1:${portV1}`, '');
+  v1.on('request', handler(() => providerV1, ''));
+  let providerV2 = makeProvider('v2', `http://127.0.0.1:${portV2}/api/v2`, '/api/v2');
+  const serveV2 = handler(() => providerV2, '/api/v2');
+  v2.on('request', (req, res) => {
+    if (req.method !== 'POST' || req.url !== '/__control/keys') {
+      serveV2(req, res);
+      return;
+    }
+    let body = '';
+    req.on('data', (chunk) => { body += chunk; });
+    req.on('end', () => { // a key rotation: a new instance, the same storage (the memory adapter is the module's)
+      jwks = JSON.parse(body);
+      providerV2 = makeProvider('v2', `http://127.0.0.1:${portV2}/api/v2`, '/api/v2');
+      console.error('[v2] signing keys rotated');
+      res.statusCode = 204;
+      res.end();
+    });
+  });
   const stop = () => {
     for (const s of [v1, v2]) { s.close(); s.closeAllConnections(); }
     process.exit(0);
