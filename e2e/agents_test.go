@@ -8,9 +8,11 @@ import (
 )
 
 // The Espace agents of the demo portal in a real browser: the ProConnect
-// button beside FranceConnect's, an agent's login with a second factor
-// through the mock ProConnect, the professional profile, logout through
-// ProConnect.
+// button beside FranceConnect's, with « MFA if possible » ticked: an agent
+// whose identity provider has no second factor gets one through
+// ProConnect's e-mail code, the professional profile says so (level, amr,
+// MFA); logout through ProConnect revokes the refresh token; unticked, the
+// agent's own level.
 func TestPortalAgents(t *testing.T) {
 	ctx := browser(t, chromium(t))
 	inst := startPortal(t)
@@ -29,25 +31,32 @@ func TestPortalAgents(t *testing.T) {
 
 	saveScreenshotAs(t, run(t, ctx, "home screenshot", chromedp.FullScreenshot(100)), "home.png")
 
+	if !run(t, ctx, "MFA if possible", chromedp.Evaluate[bool](`document.querySelector('input[name="mfa"]').checked`)) {
+		t.Error("« MFA if possible » is not ticked by default")
+	}
 	do(t, ctx, "click the ProConnect button", chromedp.Click(chromedp.CSS("button.fr-connect--proconnect")),
-		chromedp.WaitVisible(chromedp.CSS(`button[name="login"][value="agent_mfa"]`)))
+		chromedp.WaitVisible(chromedp.CSS(`button[name="login"][value="agent"]`)))
 	if loc := run(t, ctx, "chooser location", chromedp.Location()); !strings.HasPrefix(loc, inst.AgentsMock.URL+"/api/v2/authorize?") || strings.Contains(loc, "acr_values") {
 		t.Errorf("chooser at %s", loc)
 	}
-	do(t, ctx, "pick agent_mfa", chromedp.Click(chromedp.CSS(`button[name="login"][value="agent_mfa"]`)),
+	do(t, ctx, "pick agent, without a second factor at the identity provider", chromedp.Click(chromedp.CSS(`button[name="login"][value="agent"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`dd[data-claim="siret"]`)))
 	claims := run(t, ctx, "read the profile", chromedp.Evaluate[map[string]claim](readClaims))
 	checkClaims(t, claims, map[string]string{
-		"given_name":         "Karima",
-		"usual_name":         "ZIANE",
-		"email":              "karima.ziane@numerique.gouv.fr",
-		"organization_label": "DINUM",
-		"siret":              "13002526500013",
+		"given_name":         "Jean",
+		"usual_name":         "MARTIN",
+		"email":              "jean.martin@interieur.gouv.fr",
+		"organization_label": "MINISTERE DE L'INTERIEUR",
+		"siret":              "11000201100044",
 		"acr":                "eidas1-mfa",
-		"idp_id":             "proconnect-identite",
+		"amr":                "pwd mail",
+		"idp_id":             "fia1v2",
 	})
 	if note := claims["acr"].Note; !strings.Contains(note, "avec second facteur") {
 		t.Errorf("acr note %q", note)
+	}
+	if note := claims["amr"].Note; !strings.Contains(note, "code par courriel") {
+		t.Errorf("amr note %q", note)
 	}
 	saveScreenshotAs(t, run(t, ctx, "screenshot", chromedp.FullScreenshot(100)), "agents.png")
 
@@ -58,5 +67,16 @@ func TestPortalAgents(t *testing.T) {
 	}
 	if n := inst.AgentsMock.Stats().LogoutRequests; n != 1 {
 		t.Errorf("%d logouts at ProConnect, want 1", n)
+	}
+	if n := inst.AgentsMock.Stats().Revocations; n != 1 {
+		t.Errorf("%d refresh tokens revoked at logout, want 1", n)
+	}
+
+	do(t, ctx, "untick MFA if possible, log in again", chromedp.Click(chromedp.CSS(`input[name="mfa"]`)),
+		chromedp.Click(chromedp.CSS("button.fr-connect--proconnect")), chromedp.WaitVisible(chromedp.CSS(`button[name="login"][value="agent"]`)),
+		chromedp.Click(chromedp.CSS(`button[name="login"][value="agent"]`)), chromedp.WaitVisible(chromedp.CSS(`dd[data-claim="acr"]`)))
+	claims = run(t, ctx, "read the profile again", chromedp.Evaluate[map[string]claim](readClaims))
+	if claims["acr"].Value != "eidas1" || !strings.Contains(claims["acr"].Note, "sans second facteur") {
+		t.Errorf("without MFA: acr %+v", claims["acr"])
 	}
 }

@@ -26,8 +26,10 @@
 //
 // -federation chooses the provider: franceconnect (the default),
 // franceconnect-plus, proconnect (the agents of fctest.Agents, levels
-// through the claims parameter, prompt=none, Y000400 on an unknown
-// parameter; a client's alg may also be HS256, and "userinfo": "json"
+// through the claims parameter, essential or not, with ProConnect's
+// e-mail code and its Y020032 page, the agent's level, amr and SIRET
+// chosen per login on the chooser, PKCE, refresh tokens and revocation,
+// prompt=none, Y000400 on an unknown parameter; a client's alg may also be HS256, and "userinfo": "json"
 // (userinfo=json) registers no userinfo signing algorithm) or
 // franceconnect-v1 (the legacy API, issuer http://ADDR, under /api/v1).
 //

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -272,9 +273,20 @@ func TestProConnectMock(t *testing.T) {
 	}
 	resp.Body.Close()
 	cb, _ := url.Parse(resp.Header.Get("Location"))
-	res, err := c.Exchange(context.Background(), req, cb.Query())
+	res, err := c.Exchange(context.Background(), req, cb.Query()) // with PKCE, which the mock checks
 	if err != nil || res.Agent == nil || res.Agent.UsualName != "MARTIN" {
 		t.Fatalf("Exchange: %v", err)
+	}
+	// ProConnect's sessions: refreshed, then revoked.
+	renewed, err := c.Refresh(context.Background(), res.RefreshToken, res.RawIDToken)
+	if err != nil || renewed.IDToken.Subject != res.Agent.Subject {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if err := c.Revoke(context.Background(), renewed.RefreshToken); err != nil {
+		t.Fatalf("Revoke: %v", err)
+	}
+	if _, err := c.Refresh(context.Background(), renewed.RefreshToken, renewed.RawIDToken); !errors.Is(err, franceconnect.ErrInvalidGrant) {
+		t.Errorf("a revoked refresh token: %v", err)
 	}
 }
 

@@ -2,7 +2,9 @@ package portal
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/franceconnect-go/franceconnect"
@@ -124,13 +126,18 @@ func agentView(s *session) *sessionView {
 		{Key: "belonging_population", Label: "Population", Claim: "belonging_population", List: a.BelongingPopulation, Value: notSent},
 		{Key: "uid", Label: "Identifiant chez le fournisseur d’identité", Claim: "uid", Value: orText(a.UID, notSent)},
 	}
-	acr := s.IDToken.ACR
+	tok := s.IDToken
 	mfa := "sans second facteur"
-	if acr.MFA() {
+	if tok.MFA {
 		mfa = "avec second facteur (double authentification)"
 	}
+	amrNote := ""
+	if slices.Contains(tok.AMR, franceconnect.AMRMail) {
+		amrNote = "mail : ProConnect a envoyé un code par courriel pour atteindre le niveau demandé."
+	}
 	v.Auth = []row{
-		{Key: "acr", Label: "Niveau de garantie", Claim: "acr", Value: string(acr), Note: fmt.Sprintf("Connexion %s.", mfa)},
+		{Key: "acr", Label: "Niveau de garantie", Claim: "acr", Value: string(tok.ACR), Note: fmt.Sprintf("Connexion %s.", mfa)},
+		{Key: "amr", Label: "Méthodes d’authentification", Claim: "amr", Value: orText(strings.Join(tok.AMR, " "), "Non transmises"), Note: amrNote},
 		{Key: "idp_id", Label: "Fournisseur d’identité", Claim: "idp_id", Value: orText(a.IDPID, notSent)},
 		{Key: "sub", Label: "Identifiant ProConnect", Claim: "sub", Value: a.Subject,
 			Note: "Propre au portail et au fournisseur d’identité : un autre fournisseur donnerait un autre identifiant."},
@@ -150,10 +157,22 @@ func (h *handler) mountAgents(pc *franceconnect.Client, cfg franceconnect.Config
 	if err != nil {
 		return err
 	}
-	h.mux.Handle("GET "+AgentsLoginPath, pc.LoginHandler(franceconnect.AuthOptions{}))
+	// « MFA if possible » (the home page's box, on by default): the second
+	// factor preferred, not required, so that an agent whose identity
+	// provider has none, and who cannot receive ProConnect's e-mail code,
+	// still gets in; the profile says what the login had.
+	plain := pc.LoginHandler(franceconnect.AuthOptions{Claims: franceconnect.ClaimsAMR})
+	preferMFA := pc.LoginHandler(franceconnect.AuthOptions{Claims: franceconnect.ClaimsAMR, PreferredACR: []franceconnect.ACR{franceconnect.EIDAS1MFA}})
+	h.mux.HandleFunc("GET "+AgentsLoginPath, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("mfa") == "si-possible" {
+			preferMFA.ServeHTTP(w, r)
+			return
+		}
+		plain.ServeHTTP(w, r)
+	})
 	h.mux.Handle("GET "+pathOf(ru), pc.CallbackHandler(h.loggedIn, h.loginFailed(agentsSpace)))
 	h.mux.Handle("GET "+pathOf(pu), pc.LogoutReturnHandler(h.loggedOut(agentsSpace), h.logoutFailed(agentsSpace)))
-	h.agents = pc.LogoutHandler(sessionIDToken)
+	h.agents, h.pc = pc.LogoutHandler(sessionIDToken), pc
 	return nil
 }
 

@@ -71,6 +71,39 @@ func TestFlowAgent(t *testing.T) {
 	if inst.AgentsMock.Stats().LogoutRequests != 1 || inst.Mock.Stats().LogoutRequests != 0 {
 		t.Error("the agent's logout goes through ProConnect, not FranceConnect")
 	}
+	if inst.AgentsMock.Stats().Revocations != 1 {
+		t.Error("the agent's refresh token is not revoked at logout")
+	}
+}
+
+// « MFA if possible » (the home page's box): an agent whose identity
+// provider has no second factor gets one through ProConnect's e-mail code,
+// and the profile says so; without the box, the agent's own level.
+func TestAgentMFAIfPossible(t *testing.T) {
+	inst := startMock(t)
+	for _, tt := range []struct {
+		query, acr, amr string
+	}{
+		{"&mfa=si-possible", "eidas1-mfa Connexion avec second facteur (double authentification).", "pwd mail mail : ProConnect a envoyé un code par courriel pour atteindre le niveau demandé."},
+		{"", "eidas1 Connexion sans second facteur.", "pwd"},
+	} {
+		b := newBrowser(t)
+		resp, chooser := b.get(inst.URL + "agents/login?return=%2Fprofil" + tt.query)
+		if strings.Contains(resp.Request.URL.Query().Get("claims"), `"essential":false`) != (tt.query != "") {
+			t.Errorf("%q: claims %s", tt.query, resp.Request.URL.Query().Get("claims"))
+		}
+		m := chooserAction.FindStringSubmatch(chooser)
+		if m == nil {
+			t.Fatalf("chooser page:\n%s", chooser)
+		}
+		_, profile := b.post(inst.AgentsMock.URL+m[1], url.Values{"login": {"agent"}})
+		if got := claims(profile); got["acr"] != tt.acr || got["amr"] != tt.amr {
+			t.Errorf("%q: acr %q amr %q, want %q %q", tt.query, got["acr"], got["amr"], tt.acr, tt.amr)
+		}
+	}
+	if _, home := newBrowser(t).get(inst.URL); !strings.Contains(home, `name="mfa" value="si-possible" checked`) {
+		t.Error("the home page does not offer MFA if possible, on by default")
+	}
 }
 
 func TestLoadAgents(t *testing.T) {

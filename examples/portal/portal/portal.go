@@ -69,7 +69,8 @@ type handler struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	logout   http.Handler
-	agents   http.Handler // the Espace agents' logout (nil without it)
+	agents   http.Handler          // the Espace agents' logout (nil without it)
+	pc       *franceconnect.Client // the Espace agents' client, which revokes refresh tokens
 }
 
 // tokenKey carries the RawIDToken of the session being logged out to the
@@ -260,9 +261,9 @@ func (h *handler) loggedIn(w http.ResponseWriter, r *http.Request, res *franceco
 	if id, _ := h.sessions.get(r); id != "" {
 		h.sessions.remove(id)
 	}
-	id := h.sessions.create(&session{Identity: res.Identity, Agent: res.Agent, IDToken: res.IDToken, RawIDToken: res.RawIDToken})
+	id := h.sessions.create(&session{Identity: res.Identity, Agent: res.Agent, IDToken: res.IDToken, RawIDToken: res.RawIDToken, RefreshToken: res.RefreshToken})
 	http.SetCookie(w, h.sessionCookie(id, int(defaultSessionTTL/time.Second)))
-	h.log.Info("portal: login", "acr", string(res.IDToken.ACR), "mfa", res.IDToken.ACR.MFA(), "agent", res.Agent != nil)
+	h.log.Info("portal: login", "acr", string(res.IDToken.ACR), "mfa", res.IDToken.MFA, "agent", res.Agent != nil)
 	http.Redirect(w, r, res.ReturnTo, http.StatusSeeOther)
 }
 
@@ -307,6 +308,11 @@ func (h *handler) startLogout(w http.ResponseWriter, r *http.Request) {
 	logout := h.logout
 	if s.Agent != nil {
 		logout = h.agents
+		if s.RefreshToken != "" { // ProConnect: the session ends at the provider too
+			if err := h.pc.Revoke(r.Context(), s.RefreshToken); err != nil {
+				h.log.Warn("portal: refresh token not revoked", "error", err.Error())
+			}
+		}
 	}
 	logout.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, s.RawIDToken)))
 }

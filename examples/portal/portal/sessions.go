@@ -16,6 +16,10 @@ type session struct {
 	Agent      *franceconnect.Agent    // or an agent (ProConnect)
 	IDToken    *franceconnect.IDTokenClaims
 	RawIDToken string // for logout (id_token_hint)
+	// RefreshToken (ProConnect) is revoked at logout; a portal whose
+	// sessions outlive the access token refreshes with it
+	// (franceconnect.Client.Refresh).
+	RefreshToken string
 	CSRF       string // the logout form's token
 	Created    time.Time
 	Expires    time.Time
