@@ -48,8 +48,10 @@
 //
 // The [Environment] names its [Federation]: [FranceConnect] (v2),
 // [FranceConnectPlus] (eIDAS substantial and high, encrypted tokens),
-// [ProConnect] (public agents and professionals: levels as a set, silent
-// login and hints, the user an [Agent]) or the legacy [FranceConnectV1].
+// [ProConnect] (public agents and professionals: levels as a set, required
+// or preferred, silent login and hints, PKCE, sessions renewed with
+// [Client.Refresh] and ended with [Client.Revoke], the user an [Agent]) or
+// the legacy [FranceConnectV1].
 // The federation's differences are data; every step is the same code.
 //
 // Other packages compose this one: tenant serves many registrations from

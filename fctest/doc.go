@@ -45,8 +45,12 @@
 // The federations: FranceConnectPlus encrypts ID tokens and userinfo for the
 // key each client registers in [Registration.EncryptionKeys] ([ClientKey]
 // gives test keys); ProConnect has the agents of [Agents], levels requested
-// through the claims parameter, silent login, hints, HS256 and JSON-userinfo
-// registrations, refresh tokens and Y000400 on an unknown parameter;
+// through the claims parameter, essential or not (its e-mail code that
+// raises a level, its Y020032 page when a required one cannot be reached,
+// [User.NoMailCode]), the agent's level, amr and SIRET chosen per login on
+// the chooser page, PKCE (S256), refresh tokens (rotated, revocable),
+// silent login, hints, HS256 and JSON-userinfo registrations and Y000400
+// on an unknown parameter;
 // FranceConnectV1 serves /api/v1 with HS256 ID tokens keyed with the secret,
 // JSON userinfo and /logout.
 //
