@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -293,4 +294,22 @@ func TestLevelUnreachableMessage(t *testing.T) {
 	msg := franceconnect.UserMessage(err)
 	assert.Contains(t, msg, "niveau de sécurité")
 	assert.NotEqual(t, franceconnect.UserMessage(&franceconnect.CallbackError{Code: "access_denied"}), msg)
+}
+
+// PKCE is never sent to FranceConnect (v2, FranceConnect+, v1), which
+// refuses parameters it does not list.
+func TestNoPKCEOnFranceConnect(t *testing.T) {
+	t.Parallel()
+	for _, env := range []franceconnect.Environment{franceconnect.Production, franceconnect.PlusProduction, franceconnect.ProductionV1} {
+		cfg := franceconnect.Config{Environment: env, ClientID: "client", ClientSecret: strings.Repeat("s", 32), RedirectURL: "https://portail.example/fc/callback"}
+		if env.Federation == franceconnect.FranceConnectPlus {
+			cfg.DecryptionKeys = []jose.JSONWebKey{fctest.ClientKey("RSA-OAEP")}
+		}
+		c, err := franceconnect.New(cfg)
+		require.NoError(t, err, env.Name)
+		req, err := c.AuthCodeURL(franceconnect.AuthOptions{})
+		require.NoError(t, err)
+		q := mustURL(t, req.URL).Query()
+		assert.False(t, q.Has("code_challenge") || q.Has("code_challenge_method") || req.CodeVerifier != "", env.Name)
+	}
 }
