@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -39,6 +40,11 @@ type Result struct {
 	// AccessToken is FranceConnect's access token (valid 60 s), for the
 	// portals that call FranceConnected APIs right after login.
 	AccessToken string
+	// AccessTokenExpiry is when AccessToken expires (60 s after the token
+	// response on FranceConnect): call FranceConnected APIs (package
+	// apiparticulier) before it, in onLogin, with a context of this
+	// deadline.
+	AccessTokenExpiry time.Time
 	// RefreshToken is the refresh token when the provider sent one
 	// (ProConnect does), empty otherwise. Keep it server side like a
 	// password.
@@ -144,6 +150,7 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	}
 	c.logDebug(ctx, "franceconnect: callback checked, exchanging code")
 
+	received := c.cfg.Now()
 	tok, err := c.tokenRequest(ctx, func(ctx context.Context) (*oauth2.Token, error) {
 		if req.CodeVerifier != "" {
 			return c.oauth.Exchange(ctx, code, oauth2.VerifierOption(req.CodeVerifier))
@@ -171,11 +178,22 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{IDToken: idt, RawIDToken: rawIDToken, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Tenant: c.cfg.Tenant}
+	res := &Result{IDToken: idt, RawIDToken: rawIDToken, AccessToken: tok.AccessToken, AccessTokenExpiry: c.expiry(tok, received),
+		RefreshToken: tok.RefreshToken, Tenant: c.cfg.Tenant}
 	if err := user.setUser(res, claims); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// expiry is when tok's access token expires, by the client's clock: its
+// expires_in counted from the request (the provider's lifetime when it
+// sends none is unknown: zero).
+func (c *Client) expiry(tok *oauth2.Token, requested time.Time) time.Time {
+	if tok.ExpiresIn <= 0 {
+		return time.Time{}
+	}
+	return requested.Add(time.Duration(tok.ExpiresIn) * time.Second)
 }
 
 // checkRequest refuses a login attempt that has expired (a zero Expiry

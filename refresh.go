@@ -51,6 +51,7 @@ func (c *Client) refresh(ctx context.Context, refreshToken, rawIDToken string) (
 	if err != nil {
 		return nil, err
 	}
+	requested := c.cfg.Now()
 	tok, err := c.tokenRequest(ctx, func(ctx context.Context) (*oauth2.Token, error) {
 		return c.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
 	})
@@ -65,7 +66,8 @@ func (c *Client) refresh(ctx context.Context, refreshToken, rawIDToken string) (
 	if err != nil {
 		return nil, err
 	}
-	return &Result{IDToken: idt, RawIDToken: raw, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Tenant: c.cfg.Tenant}, nil
+	return &Result{IDToken: idt, RawIDToken: raw, AccessToken: tok.AccessToken, AccessTokenExpiry: c.expiry(tok, requested),
+		RefreshToken: tok.RefreshToken, Tenant: c.cfg.Tenant}, nil
 }
 
 // sessionClaims reads the claims of the session's ID token, which the

@@ -347,6 +347,9 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("POST "+p+"/token/revocation", s.handleRevocation)
 		mux.HandleFunc(p+"/session/end", s.handleSessionEnd)
 	}
+	if s.federation == franceconnect.FranceConnect { // API Particulier's FranceConnect mode (particulier.go)
+		mux.HandleFunc("GET /v3/dss/{endpoint}/france_connect", s.handleParticulier)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		mux.ServeHTTP(w, r)

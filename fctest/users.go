@@ -73,6 +73,15 @@ type User struct {
 	// Extra are claims userinfo sends whatever the scopes, as the claims of
 	// data-provider scopes FranceConnect adds over time.
 	Extra map[string]any
+
+	// Particulier is what the mock's API Particulier answers for this
+	// user in its FranceConnect mode, by endpoint ("quotient_familial",
+	// "complementaire_sante_solidaire"): the object under "data" of the
+	// answer, shaped as the provider documents it. An endpoint not here
+	// answers 404, no record. DefaultUser has both, the nom d'usage user of
+	// Users a quotient familial from the MSA with two children, the others
+	// none.
+	Particulier map[string]any
 }
 
 // demoIdP is the idp_id the test identities come from.
@@ -103,7 +112,31 @@ func defaultUser() User {
 			PostalCode: "75015", StreetAddress: "26 rue Desaix",
 		},
 		PhoneNumber: "0123456789",
+		Particulier: map[string]any{ // API Particulier's staging data for this identity
+			"quotient_familial": map[string]any{
+				"allocataires": []any{person("DUBOIS", "", "ANGELA CLAIRE LOUISE", "1962-08-24", "F")},
+				"enfants":      []any{},
+				"adresse":      address("Madame DUBOIS ANGELA", "1 RUE MONTORGUEIL", "75002 PARIS"),
+				"quotient_familial": map[string]any{"fournisseur": "CNAF", "valeur": 2550, "annee": 2024, "mois": 2,
+					"annee_calcul": 2024, "mois_calcul": 12},
+			},
+			"complementaire_sante_solidaire": map[string]any{"est_beneficiaire": true, "avec_participation": false, "date_debut_droit": "2023-02-01"},
+		},
 	}
+}
+
+// person and address are API Particulier's family-file objects.
+func person(birthName, usageName, givenNames, birthdate, sex string) map[string]any {
+	p := map[string]any{"nom_naissance": birthName, "nom_usage": nil, "prenoms": givenNames, "date_naissance": birthdate, "sexe": sex}
+	if usageName != "" {
+		p["nom_usage"] = usageName
+	}
+	return p
+}
+
+func address(recipient, street, postcodeCity string) map[string]any {
+	return map[string]any{"destinataire": recipient, "complement_information": nil, "complement_information_geographique": nil,
+		"numero_libelle_voie": street, "lieu_dit": nil, "code_postal_ville": postcodeCity, "pays": "FRANCE"}
 }
 
 // Users returns the built-in test identities: [DefaultUser] first, then
@@ -113,6 +146,13 @@ func defaultUser() User {
 func Users() []User {
 	usage := testUser("avec_nom_dusage", "Marie Hélène LEBLANC, épouse MARCHAND (nom d'usage)", "Marie Hélène", "LEBLANC", "1980-05-12", "female", "69123", "99100", "marie.marchand@yopmail.com")
 	usage.PreferredUsername = "MARCHAND"
+	usage.Particulier = map[string]any{"quotient_familial": map[string]any{
+		"allocataires": []any{person("LEBLANC", "MARCHAND", "MARIE HELENE", "1980-05-12", "F")},
+		"enfants": []any{person("MARCHAND", "", "LUCAS", "2012-09-03", "M"), person("MARCHAND", "", "EMMA", "2016-04-21", "F")},
+		"adresse": address("Madame MARCHAND MARIE HELENE", "4 CHEMIN DES VIGNES", "69430 BEAUJEU"),
+		"quotient_familial": map[string]any{"fournisseur": "MSA", "valeur": 812, "annee": 2026, "mois": 11,
+			"annee_calcul": 2026, "mois_calcul": 10},
+	}}
 	compound := testUser("nom_composé", "Jean-Paul Émile DE LA FONTAINE (noms composés et accents)", "Jean-Paul Émile", "DE LA FONTAINE", "1975-11-30", "male", "33063", "99100", "jean-paul.delafontaine@yopmail.com")
 	compound.AMR = []string{"pwd", "mail"}
 	month00 := testUser("mois_00", "Paul LEROY (mois de naissance inconnu)", "Paul", "LEROY", "1977-01-03", "male", "59350", "99100", "paul.leroy@yopmail.com")
@@ -158,6 +198,7 @@ func (u User) clone() User {
 	u.GivenNameArray = slices.Clone(u.GivenNameArray)
 	u.AMR = slices.Clone(u.AMR)
 	u.Extra = maps.Clone(u.Extra)
+	u.Particulier = maps.Clone(u.Particulier)
 	u.Roles = slices.Clone(u.Roles)
 	u.Custom = maps.Clone(u.Custom)
 	if u.Address != nil {
@@ -188,6 +229,10 @@ var scopeClaims = withSingleClaimScopes(map[string][]string{
 	"idp_birthdate":  {"idp_birthdate"},
 	"amr":            {"amr"},
 	"idp_id":         {"idp_id"},
+	// Data providers' business scopes (API Particulier, particulier.go):
+	// no claim in userinfo, they open the provider's endpoints.
+	"cnaf_quotient_familial": {}, "cnaf_allocataires": {}, "cnaf_enfants": {}, "cnaf_adresse": {},
+	"complementaire_sante_solidaire": {},
 }, singleClaimScopes...)
 
 // scopeClaimsV1 is the legacy API's table: no given_name_array,

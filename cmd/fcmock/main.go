@@ -19,6 +19,12 @@
 // discovery document's) are given with -fault (repeatable); a fault that
 // cannot apply where it is given is refused.
 //
+// The FranceConnect mock also serves API Particulier's FranceConnect mode
+// at its address (/v3/dss/quotient_familial/france_connect and
+// /v3/dss/complementaire_sante_solidaire/france_connect, see package
+// apiparticulier): the data of the test identities, for the tokens it
+// issued with the business scopes.
+//
 // On SIGHUP, fcmock reads -config again and registers what it holds, as
 // a change in FranceConnect's partner space would: a rotated secret, a new
 // registration, new URLs (a registration that left the file stays
