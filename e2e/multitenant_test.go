@@ -85,4 +85,16 @@ func TestMultiTenant(t *testing.T) {
 		t.Errorf("buttons after the change: %v", styles)
 	}
 	saveScreenshotAs(t, run(t, ctx, "public page", chromedp.FullScreenshot(100)), "multitenant-home.png")
+
+	// FranceConnected data: t1 fetches the quotient familial at login.
+	do(t, ctx, "t1's tab", chromedp.Navigate(inst.URL+"/admin/t1/france-connect"), chromedp.WaitVisible(chromedp.CSS(`input[name="fetch_qf"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="fetch_qf"]`)), chromedp.SendKeys(chromedp.CSS(`#siret`), "13002526500013"),
+		chromedp.Click(chromedp.CSS(`form.admin-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-message="saved"]`)))
+	do(t, ctx, "t1: log in", chromedp.Navigate(inst.URL+"/aides"), chromedp.Click(chromedp.CSS(card("t1")+" button.fr-connect")),
+		chromedp.WaitVisible(chromedp.CSS(`button[name="login"][value="test"]`)), chromedp.Click(chromedp.CSS(`button[name="login"][value="test"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-quotient="fetched"]`)))
+	if got := run(t, ctx, "quotient", chromedp.Text(chromedp.CSS(`[data-quotient="fetched"]`))); !strings.Contains(got, "2 550 € (CNAF, février 2024)") || !strings.Contains(got, "grâce à FranceConnect") {
+		t.Errorf("quotient familial shown as %q", got)
+	}
+	saveScreenshotAs(t, run(t, ctx, "quotient screenshot", chromedp.FullScreenshot(100)), "multitenant-quotient.png")
 }

@@ -163,6 +163,8 @@ func formSettings(r *http.Request, cur org) org {
 	next := cur
 	next.Enabled = r.PostFormValue("enabled") == "on"
 	next.AskEmail = r.PostFormValue("ask_email") == "on"
+	next.FetchQF = r.PostFormValue("fetch_qf") == "on"
+	next.SIRET = strings.ReplaceAll(strings.TrimSpace(r.PostFormValue("siret")), " ", "")
 	next.Button = portal.ButtonStyle(r.PostFormValue("button"))
 	next.ConnectionText = strings.TrimSpace(r.PostFormValue("text"))
 	next.ClientID = r.PostFormValue("client_id")

@@ -121,6 +121,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST "+spacePattern+"logout", a.tenants.LogoutHandler(tenantOf, func(r *http.Request) (string, error) {
 		return a.endLogin(r.Context(), r, tenantOf(r))
 	}))
+	mux.HandleFunc("POST /aides/{tenant}/quotient", a.typeQuotient)
 	a.adminRoutes(mux)
 	return http.NewCrossOriginProtection().Handler(a.checkHost(securityHeaders(mux)))
 }
@@ -163,6 +164,9 @@ func (a *app) loggedIn(w http.ResponseWriter, r *http.Request, res *franceconnec
 		agreement = "·e"
 	}
 	l := login{Name: res.Identity.GivenName + " " + res.Identity.FamilyName, RawIDToken: res.RawIDToken, Agreement: agreement}
+	if o, err := a.store.get(r.Context(), res.Tenant); err == nil && o.FetchQF {
+		l.Quotient = a.fetchQuotient(r.Context(), o, res) // within the access token's 60 s, before the session
+	}
 	if err := a.startSession(r.Context(), w, r, res.Tenant, l); err != nil {
 		a.log.Error("multitenant: recording a login", "tenant", res.Tenant, "error", err.Error())
 		a.render(w, r, http.StatusInternalServerError, "error", "La connexion n’a pas pu être enregistrée : réessayez dans un instant.")
@@ -190,6 +194,7 @@ type card struct {
 	org
 	LoginURL, LogoutURL string
 	User, Agreement     string
+	Quotient            *quotient
 }
 
 type view struct {
@@ -214,7 +219,8 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, kind, m
 	for _, o := range orgs {
 		base := "/account-management/" + o.Name + "-demandeurs/france-connect/"
 		o.ClientSecret = ""
-		v.Cards = append(v.Cards, card{org: o, LoginURL: base + "login", LogoutURL: base + "logout", User: logins[o.Name].Name, Agreement: logins[o.Name].Agreement})
+		l := logins[o.Name]
+		v.Cards = append(v.Cards, card{org: o, LoginURL: base + "login", LogoutURL: base + "logout", User: l.Name, Agreement: l.Agreement, Quotient: l.Quotient})
 	}
 	a.write(w, status, v)
 }

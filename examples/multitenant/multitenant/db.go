@@ -89,6 +89,11 @@ var migrations = [][]string{
 	{ // 3: a setting added after the first release: ask for the email
 		`ALTER TABLE tenants ADD COLUMN ask_email BOOLEAN NOT NULL DEFAULT TRUE`,
 	},
+	{ // 4: FranceConnected data: the quotient familial, fetched at login
+		`ALTER TABLE tenants ADD COLUMN fetch_qf BOOLEAN NOT NULL DEFAULT FALSE`,
+		`ALTER TABLE tenants ADD COLUMN siret TEXT NOT NULL DEFAULT ''`, // the recipient of the data
+		`ALTER TABLE logins ADD COLUMN quotient TEXT NOT NULL DEFAULT ''`,  // JSON (quotient.go)
+	},
 }
 
 // migrate brings the schema up to date. Replicas that start together

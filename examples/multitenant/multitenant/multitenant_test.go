@@ -376,3 +376,50 @@ func TestStart(t *testing.T) {
 		assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
 	}
 }
+
+// An organisation that opts in fetches the citizen's quotient familial at
+// login (API Particulier on the mock) and shows it as coming from the
+// administration; a citizen without a file logs in all the same and types
+// it.
+func TestQuotientFamilial(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t, t.TempDir())
+	id, _ := demoCredentials("t1")
+	form := tab(id, "default", "")
+	form.Set("fetch_qf", "on")
+	resp, body := d.do(http.MethodPost, "/admin/t1/france-connect", form)
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "the SIRET is required")
+	assert.Contains(t, body, "SIRET de l’organisation")
+	form.Set("siret", "130 025 265 00013")
+	resp, body = d.do(http.MethodPost, "/admin/t1/france-connect", form)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+
+	resp, _ = d.do(http.MethodGet, "/account-management/t1-demandeurs/france-connect/login", nil)
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	assert.Contains(t, strings.Fields(loc.Query().Get("scope")), "cnaf_quotient_familial", "the business scope asked for")
+
+	d.login("t1", fctest.DefaultUser)
+	_, home := d.do(http.MethodGet, "/aides/", nil)
+	assert.Contains(t, home, `data-quotient="fetched"`)
+	assert.Contains(t, home, "<strong>2\u202f550\u00a0€</strong> (CNAF, février 2024)")
+	assert.Contains(t, home, "grâce à FranceConnect : vous avez accepté ce partage")
+
+	other := d.browser()
+	var abroad fctest.User
+	for _, u := range fctest.Users() {
+		if u.Login == "naissance_Algérie" {
+			abroad = u
+		}
+	}
+	other.login("t1", abroad)
+	_, home = other.do(http.MethodGet, "/aides/", nil)
+	assert.Contains(t, home, `data-user="t1"`, "logged in without the data")
+	assert.Contains(t, home, `data-quotient="absent"`)
+	resp, _ = other.do(http.MethodPost, "/aides/t1/quotient", url.Values{"qf": {"850"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	_, home = other.do(http.MethodGet, "/aides/", nil)
+	assert.Contains(t, home, `data-quotient="typed"`)
+	assert.Contains(t, home, "850\u00a0€")
+	assert.Contains(t, d.logs.String(), "quotient familial not fetched")
+	assert.NotContains(t, d.logs.String(), "BENALI", "no personal data in the log")
+}

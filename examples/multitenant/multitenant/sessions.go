@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"time"
 )
@@ -19,7 +20,8 @@ import (
 // ID token for logout, nothing else.
 type login struct {
 	Name, RawIDToken string
-	Agreement        string // of « connecté » : "e" for a woman, "·e" when unspecified
+	Agreement        string    // of « connecté » : "e" for a woman, "·e" when unspecified
+	Quotient         *quotient // the quotient familial, when the organisation fetches it
 }
 
 const sessionLifetime = 12 * time.Hour
@@ -54,7 +56,7 @@ func (a *app) logins(ctx context.Context, r *http.Request) (map[string]login, er
 	if key == "" {
 		return nil, nil
 	}
-	rows, err := a.db.QueryContext(ctx, `SELECT l.tenant, l.name, l.agreement, l.id_token FROM logins l JOIN sessions s ON s.id_hash = l.session
+	rows, err := a.db.QueryContext(ctx, `SELECT l.tenant, l.name, l.agreement, l.id_token, l.quotient FROM logins l JOIN sessions s ON s.id_hash = l.session
 		WHERE s.id_hash = $1 AND s.expires > $2`, key, time.Now().Unix())
 	if err != nil {
 		return nil, err
@@ -62,10 +64,14 @@ func (a *app) logins(ctx context.Context, r *http.Request) (map[string]login, er
 	defer rows.Close()
 	out := map[string]login{}
 	for rows.Next() {
-		var tenant string
+		var tenant, q string
 		var l login
-		if err := rows.Scan(&tenant, &l.Name, &l.Agreement, &l.RawIDToken); err != nil {
+		if err := rows.Scan(&tenant, &l.Name, &l.Agreement, &l.RawIDToken, &q); err != nil {
 			return nil, err
+		}
+		if q != "" {
+			l.Quotient = &quotient{}
+			_ = json.Unmarshal([]byte(q), l.Quotient) // written by this program
 		}
 		out[tenant] = l
 	}
@@ -99,8 +105,12 @@ func (a *app) startSession(ctx context.Context, w http.ResponseWriter, r *http.R
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO logins (session, tenant, name, agreement, id_token) VALUES ($1, $2, $3, $4, $5)`,
-			key, tenant, l.Name, l.Agreement, l.RawIDToken)
+		var q []byte
+		if l.Quotient != nil {
+			q, _ = json.Marshal(l.Quotient)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO logins (session, tenant, name, agreement, id_token, quotient) VALUES ($1, $2, $3, $4, $5, $6)`,
+			key, tenant, l.Name, l.Agreement, l.RawIDToken, string(q))
 		return err
 	})
 	if err != nil {

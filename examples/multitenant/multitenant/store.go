@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/franceconnect-go/franceconnect"
+	"github.com/franceconnect-go/franceconnect/apiparticulier"
 	"github.com/franceconnect-go/franceconnect/examples/portal/portal"
 	"github.com/franceconnect-go/franceconnect/tenant"
 )
@@ -26,6 +27,10 @@ type org struct {
 	Button         portal.ButtonStyle
 	ConnectionText string
 	AskEmail       bool
+	// FetchQF fetches the citizen's quotient familial at login (API
+	// Particulier, for the organisation of SIRET).
+	FetchQF bool
+	SIRET   string
 	tenant.Settings
 	secretErr error // the stored secret did not open: ClientSecret is empty
 }
@@ -52,6 +57,9 @@ func (o org) check() []tenant.Problem {
 	if len(o.ConnectionText) > maxConnectionText || strings.ContainsFunc(o.ConnectionText, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		out = append(out, tenant.Problem{Field: "ConnectionText", Message: fmt.Sprintf("Le texte de connexion compte au plus %d caractères, sans retour à la ligne.", maxConnectionText), Detail: "ConnectionText is too long or has control characters"})
 	}
+	if o.FetchQF && !franceconnect.ValidSIRET(o.SIRET) {
+		out = append(out, tenant.Problem{Field: "SIRET", Message: "Indiquez le SIRET de l’organisation (14 chiffres) : API Particulier transmet les données à l’organisation qui les demande.", Detail: "FetchQF needs the organisation's SIRET"})
+	}
 	if !o.Enabled {
 		return out
 	}
@@ -69,7 +77,7 @@ type store struct {
 	secrets *sealer
 }
 
-const orgColumns = `name, label, enabled, button, connection_text, ask_email, client_id, client_secret, service_url`
+const orgColumns = `name, label, enabled, button, connection_text, ask_email, fetch_qf, siret, client_id, client_secret, service_url`
 
 // list returns every organisation by name, or the one named.
 func (st *store) list(ctx context.Context, name string) ([]org, error) {
@@ -86,7 +94,7 @@ func (st *store) list(ctx context.Context, name string) ([]org, error) {
 	for rows.Next() {
 		var o org
 		var sealed string
-		if err := rows.Scan(&o.Name, &o.Label, &o.Enabled, &o.Button, &o.ConnectionText, &o.AskEmail, &o.ClientID, &sealed, &o.ServiceURL); err != nil {
+		if err := rows.Scan(&o.Name, &o.Label, &o.Enabled, &o.Button, &o.ConnectionText, &o.AskEmail, &o.FetchQF, &o.SIRET, &o.ClientID, &sealed, &o.ServiceURL); err != nil {
 			return nil, err
 		}
 		o.ClientSecret, o.secretErr = st.secrets.open(o.Name, sealed)
@@ -114,7 +122,7 @@ var errExists = errors.New("an organisation of that name exists")
 // administrator fills the tab.
 func (st *store) create(ctx context.Context, name, label string) error {
 	return st.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+orgColumns+`) VALUES ($1, $2, FALSE, 'default', '', TRUE, '', '', 'mock') ON CONFLICT (name) DO NOTHING`, name, label)
+		res, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+orgColumns+`) VALUES ($1, $2, FALSE, 'default', '', TRUE, FALSE, '', '', '', 'mock') ON CONFLICT (name) DO NOTHING`, name, label)
 		if err != nil {
 			return err
 		}
@@ -128,8 +136,9 @@ func (st *store) create(ctx context.Context, name, label string) error {
 // save writes the settings of an existing organisation (not its label).
 func (st *store) save(ctx context.Context, o org) error {
 	return st.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE tenants SET enabled = $2, button = $3, connection_text = $4, ask_email = $5, client_id = $6, client_secret = $7, service_url = $8 WHERE name = $1`,
-			o.Name, o.Enabled, string(o.Button), o.ConnectionText, o.AskEmail, o.ClientID, st.secrets.seal(o.Name, o.ClientSecret), o.ServiceURL)
+		res, err := tx.ExecContext(ctx, `UPDATE tenants SET enabled = $2, button = $3, connection_text = $4, ask_email = $5, fetch_qf = $6, siret = $7,
+			client_id = $8, client_secret = $9, service_url = $10 WHERE name = $1`,
+			o.Name, o.Enabled, string(o.Button), o.ConnectionText, o.AskEmail, o.FetchQF, o.SIRET, o.ClientID, st.secrets.seal(o.Name, o.ClientSecret), o.ServiceURL)
 		if err != nil {
 			return err
 		}
@@ -207,6 +216,9 @@ func (a *app) config(o org) (franceconnect.Config, error) {
 	scopes := []string{franceconnect.ScopeIdentitePivot}
 	if o.AskEmail {
 		scopes = append(scopes, franceconnect.ScopeEmail)
+	}
+	if o.FetchQF {
+		scopes = append(scopes, apiparticulier.ScopeQuotientFamilial)
 	}
 	s := o.Settings
 	if s.ServiceURL == mockServiceURL {
