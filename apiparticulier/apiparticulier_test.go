@@ -165,14 +165,18 @@ func TestUnavailable(t *testing.T) {
 	}))
 	defer elsewhere.Close()
 	handlers := map[string]http.HandlerFunc{
-		"garbage":  func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>")) },
-		"no data":  func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"links":{}}`)) },
-		"too much": func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"data":"` + strings.Repeat("a", 2<<20) + `"}`)) },
+		"garbage": func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>")) },
+		"no data": func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"links":{}}`)) },
+		"too much": func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte(`{"data":"` + strings.Repeat("a", 2<<20) + `"}`))
+		},
 		"server error": func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusBadGateway)
 			_, _ = w.Write([]byte(`{"errors":[{"code":"37999","title":"Erreur du fournisseur","meta":{"provider":"CNAV"}}]}`))
 		},
-		"redirect": func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, elsewhere.URL, http.StatusTemporaryRedirect) },
+		"redirect": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, elsewhere.URL, http.StatusTemporaryRedirect)
+		},
 		"slow": func(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done() // until the client gives up
 		},

@@ -148,8 +148,8 @@ func Users() []User {
 	usage.PreferredUsername = "MARCHAND"
 	usage.Particulier = map[string]any{"quotient_familial": map[string]any{
 		"allocataires": []any{person("LEBLANC", "MARCHAND", "MARIE HELENE", "1980-05-12", "F")},
-		"enfants": []any{person("MARCHAND", "", "LUCAS", "2012-09-03", "M"), person("MARCHAND", "", "EMMA", "2016-04-21", "F")},
-		"adresse": address("Madame MARCHAND MARIE HELENE", "4 CHEMIN DES VIGNES", "69430 BEAUJEU"),
+		"enfants":      []any{person("MARCHAND", "", "LUCAS", "2012-09-03", "M"), person("MARCHAND", "", "EMMA", "2016-04-21", "F")},
+		"adresse":      address("Madame MARCHAND MARIE HELENE", "4 CHEMIN DES VIGNES", "69430 BEAUJEU"),
 		"quotient_familial": map[string]any{"fournisseur": "MSA", "valeur": 812, "annee": 2026, "mois": 11,
 			"annee_calcul": 2026, "mois_calcul": 10},
 	}}

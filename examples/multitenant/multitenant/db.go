@@ -91,8 +91,8 @@ var migrations = [][]string{
 	},
 	{ // 4: FranceConnected data: the quotient familial, fetched at login
 		`ALTER TABLE tenants ADD COLUMN fetch_qf BOOLEAN NOT NULL DEFAULT FALSE`,
-		`ALTER TABLE tenants ADD COLUMN siret TEXT NOT NULL DEFAULT ''`, // the recipient of the data
-		`ALTER TABLE logins ADD COLUMN quotient TEXT NOT NULL DEFAULT ''`,  // JSON (quotient.go)
+		`ALTER TABLE tenants ADD COLUMN siret TEXT NOT NULL DEFAULT ''`,   // the recipient of the data
+		`ALTER TABLE logins ADD COLUMN quotient TEXT NOT NULL DEFAULT ''`, // JSON (quotient.go)
 	},
 }
 

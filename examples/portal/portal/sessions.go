@@ -20,9 +20,9 @@ type session struct {
 	// sessions outlive the access token refreshes with it
 	// (franceconnect.Client.Refresh).
 	RefreshToken string
-	CSRF       string // the logout form's token
-	Created    time.Time
-	Expires    time.Time
+	CSRF         string // the logout form's token
+	Created      time.Time
+	Expires      time.Time
 }
 
 // store is an in-memory session store keyed by a random cookie value. It
