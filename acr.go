@@ -43,7 +43,7 @@ const (
 // (a provider's new value, accepted from the day it is announced, without
 // waiting for a release of this library).
 type Level struct {
-	ACR  ACR
+	ACR  ACR  // the acr value
 	Rank int  // 1 low, 2 substantial, 3 high on the eIDAS ladder; 0 off it
 	MFA  bool // the level includes a second authentication factor
 }

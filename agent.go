@@ -38,13 +38,13 @@ type Agent struct {
 	SIREN string // siren: the company, 9 digits, when sent
 	IDPID string // idp_id: the identity provider used
 
-	OrganizationLabel   string   // organization_label: the organisation's name
-	Roles               []string // roles, when the identity provider sends them
-	Phone               string   // phone, free format
-	OrganizationalUnit  string   // organizational_unit: ministry, direction, service
-	BelongingPopulation []string // belonging_population: agent, prestataire, stagiaire...
-	ChorusDT            string   // chorusdt: ministerial entity and staff number
-	Custom              map[string]any
+	OrganizationLabel   string         // organization_label: the organisation's name
+	Roles               []string       // roles, when the identity provider sends them
+	Phone               string         // phone, free format
+	OrganizationalUnit  string         // organizational_unit: ministry, direction, service
+	BelongingPopulation []string       // belonging_population: agent, prestataire, stagiaire...
+	ChorusDT            string         // chorusdt: ministerial entity and staff number
+	Custom              map[string]any // custom: claims the service agreed with ProConnect
 
 	raw []byte // the verified claims, for Claims
 }

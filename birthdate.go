@@ -10,7 +10,7 @@ import (
 // registry records some people as born "00/00/1950"). A zero Month or Day
 // means unknown.
 type Birthdate struct {
-	Year  int
+	Year  int        // four digits
 	Month time.Month // 0 when unknown
 	Day   int        // 0 when unknown
 }

@@ -124,27 +124,7 @@ func (c *Client) Exchange(ctx context.Context, req *AuthRequest, query url.Value
 }
 
 func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (*Result, error) {
-	if req == nil {
-		return nil, fmt.Errorf("%w: no login attempt to match the callback with", ErrStateMismatch)
-	}
-	if err := c.checkRequest(req); err != nil {
-		return nil, err
-	}
-	if c.profile.pkce && req.CodeVerifier == "" {
-		return nil, fmt.Errorf("%w: the login attempt has no PKCE verifier", ErrInvalidTransaction)
-	}
-	// State and issuer first: an error parameter is the user's answer
-	// only if it answers this login (a third party cannot cancel it).
-	if err := checkState(q, req.State, "callback", "login"); err != nil {
-		return nil, err
-	}
-	if err := checkIssuerParam(q, c.cfg.Environment.Issuer, c.profile.v1()); err != nil {
-		return nil, err
-	}
-	if err := checkCallbackError(q, c.profile.name); err != nil {
-		return nil, err
-	}
-	code, err := callbackCode(q)
+	code, err := c.checkCallback(req, q)
 	if err != nil {
 		return nil, err
 	}
@@ -160,9 +140,9 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	if err != nil {
 		return nil, err
 	}
-	rawIDToken, _ := tok.Extra("id_token").(string)
-	if rawIDToken == "" {
-		return nil, &ProviderError{Endpoint: "token", StatusCode: http.StatusOK, Description: "no id_token in the token response"}
+	rawIDToken, err := idTokenOf(tok)
+	if err != nil {
+		return nil, err
 	}
 	if rawIDToken, err = c.openToken(ctx, rawIDToken); err != nil { // FranceConnect+: decrypt (plus.go)
 		return nil, err
@@ -184,6 +164,42 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 		return nil, err
 	}
 	return res, nil
+}
+
+// checkCallback runs the checks that come before any call: the login
+// attempt (expiry, PKCE verifier), then the callback's state and issuer,
+// and only then its error parameter (the user's answer only if it answers
+// this login: a third party cannot cancel it), and its code.
+func (c *Client) checkCallback(req *AuthRequest, q url.Values) (code string, err error) {
+	if req == nil {
+		return "", fmt.Errorf("%w: no login attempt to match the callback with", ErrStateMismatch)
+	}
+	var pkce error
+	if c.profile.pkce && req.CodeVerifier == "" {
+		pkce = fmt.Errorf("%w: the login attempt has no PKCE verifier", ErrInvalidTransaction)
+	}
+	for _, err := range [...]error{
+		c.checkRequest(req),
+		pkce,
+		checkState(q, req.State, "callback", "login"),
+		checkIssuerParam(q, c.cfg.Environment.Issuer, c.profile.v1()),
+		checkCallbackError(q, c.profile.name),
+	} {
+		if err != nil {
+			return "", err
+		}
+	}
+	return callbackCode(q)
+}
+
+// idTokenOf returns the ID token of a token response, which must have
+// one.
+func idTokenOf(tok *oauth2.Token) (string, error) {
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return "", &ProviderError{Endpoint: "token", StatusCode: http.StatusOK, Description: "no id_token in the token response"}
+	}
+	return raw, nil
 }
 
 // expiry is when tok's access token expires, by the client's clock: its

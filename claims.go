@@ -48,11 +48,11 @@ const CountryFrance = "99100"
 
 // Address is the v1 address claim.
 type Address struct {
-	Country       string `json:"country,omitempty"`
-	Formatted     string `json:"formatted,omitempty"`
-	Locality      string `json:"locality,omitempty"`
-	PostalCode    string `json:"postal_code,omitempty"`
-	StreetAddress string `json:"street_address,omitempty"`
+	Country       string `json:"country,omitempty"`        // country
+	Formatted     string `json:"formatted,omitempty"`      // the full address, in lines
+	Locality      string `json:"locality,omitempty"`       // city
+	PostalCode    string `json:"postal_code,omitempty"`    // code postal
+	StreetAddress string `json:"street_address,omitempty"` // number and street
 }
 
 // Identity is the identité pivot and the other claims userinfo returned,
@@ -66,14 +66,14 @@ type Identity struct {
 	FamilyName        string    // birth name
 	PreferredUsername string    // nom d'usage, may be empty
 	Birthdate         Birthdate // from the civil registry (unknown parts completed by FranceConnect v2 with 01)
-	Gender            Gender
+	Gender            Gender    // female, male or unspecified
 	// Birthplace is the INSEE COG code of the commune of birth (5
 	// characters, 2A/2B for Corsica), empty for people born abroad.
 	Birthplace string
 	// Birthcountry is the INSEE COG code of the country of birth (99100 for
 	// France).
 	Birthcountry string
-	Email        string
+	Email        string // checked as an address
 
 	// IDPBirthdate is the birthdate exactly as the identity provider sent
 	// it, where 00 marks an unknown month or day (v2).

@@ -21,7 +21,7 @@ type Config struct {
 	// ClientID and ClientSecret are the credentials FranceConnect's partner
 	// portal issued for this environment (they work on no other).
 	ClientID     string
-	ClientSecret string
+	ClientSecret string // never shown by Format or LogValue
 
 	// RedirectURL is the callback URL exactly as registered, query string
 	// included: it is sent byte for byte, never re-encoded.

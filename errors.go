@@ -188,7 +188,7 @@ func (e *CallbackError) Is(target error) bool {
 // as a token response without id_token).
 type ProviderError struct {
 	Endpoint    string // "token", "userinfo" or "revocation"
-	StatusCode  int
+	StatusCode  int    // HTTP status; 200 for an unusable answer
 	Code        string // OAuth error code, e.g. invalid_grant
 	Description string // error_description
 	// YCode is FranceConnect's own error code, taken from the code

@@ -20,9 +20,9 @@ type LogoutOptions struct {
 // browser to and the state the return must carry. Keep it until the
 // return and use it once.
 type LogoutRequest struct {
-	URL    string
-	State  string
-	Expiry time.Time
+	URL    string    // where to redirect the browser
+	State  string    // compared with the logout return's state
+	Expiry time.Time // the return is refused after this instant
 }
 
 // LogoutURL builds the request that logs the user out of FranceConnect and

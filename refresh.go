@@ -58,9 +58,9 @@ func (c *Client) refresh(ctx context.Context, refreshToken, rawIDToken string) (
 	if err != nil {
 		return nil, err
 	}
-	raw, _ := tok.Extra("id_token").(string)
-	if raw == "" {
-		return nil, &ProviderError{Endpoint: "token", StatusCode: http.StatusOK, Description: "no id_token in the refresh response"}
+	raw, err := idTokenOf(tok)
+	if err != nil {
+		return nil, err
 	}
 	idt, err := c.verifyIDTokenFor(ctx, raw, idTokenWant{prev: prev}, tok.AccessToken)
 	if err != nil {
@@ -77,7 +77,7 @@ func (c *Client) sessionClaims(raw string) (*idTokenClaims, error) {
 	if len(raw) > maxTokenSize {
 		return nil, fmt.Errorf("%w: the session's ID token is larger than %d bytes", ErrMalformedToken, maxTokenSize)
 	}
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(c.cfg.Algorithm)})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(c.cfg.Algorithm)})
 	if err != nil {
 		return nil, fmt.Errorf("%w: the session's ID token: %v", ErrMalformedToken, err)
 	}

@@ -52,11 +52,11 @@ const (
 //
 // Not verified: nbf (FranceConnect does not send it).
 type IDTokenClaims struct {
-	Issuer   string
-	Subject  string
-	Audience []string
-	Expiry   time.Time
-	IssuedAt time.Time
+	Issuer   string    // iss
+	Subject  string    // sub: the person, for this service
+	Audience []string  // aud
+	Expiry   time.Time // exp
+	IssuedAt time.Time // iat
 	AuthTime time.Time // zero when absent
 	// ACR is the level the login had: on ProConnect with
 	// AuthOptions.PreferredACR, maybe not the one preferred.

@@ -78,8 +78,8 @@ type Client struct {
 
 // Person is a beneficiary (allocataire) or a child of a family file.
 type Person struct {
-	BirthName  string `json:"nom_naissance"`
-	UsageName  string `json:"nom_usage"`      // empty when none
+	BirthName  string `json:"nom_naissance"`  // nom de naissance
+	UsageName  string `json:"nom_usage"`      // nom d'usage, empty when none
 	GivenNames string `json:"prenoms"`        // as the file spells them, e.g. "ANGELA CLAIRE LOUISE"
 	Birthdate  string `json:"date_naissance"` // YYYY-MM-DD
 	Sex        string `json:"sexe"`           // "F" or "M"
@@ -87,18 +87,19 @@ type Person struct {
 
 // Address is a family file's postal address, in its lines.
 type Address struct {
-	Recipient          string `json:"destinataire"`
-	Complement         string `json:"complement_information"`
-	GeographicalDetail string `json:"complement_information_geographique"`
-	Street             string `json:"numero_libelle_voie"`
-	Locality           string `json:"lieu_dit"`
-	PostcodeCity       string `json:"code_postal_ville"`
-	Country            string `json:"pays"`
+	Recipient          string `json:"destinataire"`                        // e.g. "Madame DUBOIS ANGELA"
+	Complement         string `json:"complement_information"`              // apartment, floor...
+	GeographicalDetail string `json:"complement_information_geographique"` // building, residence...
+	Street             string `json:"numero_libelle_voie"`                 // e.g. "1 RUE MONTORGUEIL"
+	Locality           string `json:"lieu_dit"`                            // lieu-dit
+	PostcodeCity       string `json:"code_postal_ville"`                   // e.g. "75002 PARIS"
+	Country            string `json:"pays"`                                // e.g. "FRANCE"
 }
 
 // QuotientFamilial is a family's quotient familial and its file: GET
 // /v3/dss/quotient_familial/france_connect.
 type QuotientFamilial struct {
+	// Quotient is the quotient familial itself.
 	Quotient struct {
 		Provider      string `json:"fournisseur"` // "CNAF" or "MSA"
 		Value         int    `json:"valeur"`      // in euros
@@ -115,7 +116,7 @@ type QuotientFamilial struct {
 // ComplementaireSanteSolidaire is the citizen's right to the complémentaire
 // santé solidaire (C2S): GET /v3/dss/complementaire_sante_solidaire/france_connect.
 type ComplementaireSanteSolidaire struct {
-	Beneficiary      bool   `json:"est_beneficiaire"`
+	Beneficiary      bool   `json:"est_beneficiaire"`   // the citizen has the C2S
 	WithContribution bool   `json:"avec_participation"` // the C2S with a financial contribution
 	Since            string `json:"date_debut_droit"`   // YYYY-MM-DD
 }

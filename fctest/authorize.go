@@ -128,22 +128,29 @@ func (s *Server) newInteraction(c Registration, q url.Values) (ia *interaction, 
 	case slices.ContainsFunc(ia.scopes, func(sc string) bool { _, known := s.scopeTable()[sc]; return !known }):
 		return ia, "invalid_scope", invalidScopeDesc
 	}
+	code, desc = s.levelsAndPKCE(ia, q)
+	return ia, code, desc
+}
+
+// levelsAndPKCE reads the levels asked, whether amr is, and the PKCE
+// challenge into ia, or returns the error the provider redirects with.
+func (s *Server) levelsAndPKCE(ia *interaction, q url.Values) (code, desc string) {
 	var invalidACR string
 	ia.acr, invalidACR = s.requestedACR(q.Get("acr_values")) // plus.go
 	if invalidACR != "" && !s.pc {
-		return ia, "invalid_acr", invalidACR
+		return "invalid_acr", invalidACR
 	}
 	var err error
 	var claimsOK bool
 	ia.levels, ia.essential, claimsOK = requestedLevels(q) // ProConnect (proconnect.go)
 	if ia.amrInIDToken, err = amrRequested(q.Get("claims")); err != nil || !claimsOK {
-		return ia, "invalid_request", "could not parse the claims parameter JSON"
+		return "invalid_request", "could not parse the claims parameter JSON"
 	}
 	if desc := checkPKCE(q); s.pc && desc != "" {
-		return ia, "invalid_request", desc
+		return "invalid_request", desc
 	}
 	ia.challenge = q.Get("code_challenge")
-	return ia, "", ""
+	return "", ""
 }
 
 // userList returns the users of the chooser page, in order.

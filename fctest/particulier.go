@@ -14,8 +14,10 @@ import (
 // endpoint's business scope, and the provider's error shape
 // ({"errors":[{"code","title","detail","source","meta"}]}) otherwise:
 // 401 for a token that is unknown, revoked or expired, 403 for a missing
-// scope, 404 for a citizen without a record, 400 for a recipient that is
-// no SIRET.
+// scope, 404 for a citizen without a record (code 37003, as the provider's
+// staging data), 400 for a recipient that is no SIRET. The codes of the
+// token, scope and recipient errors are the mock's own: match on the
+// status, as package apiparticulier does.
 
 // particulierScopes are the business scope each endpoint needs.
 var particulierScopes = map[string]string{

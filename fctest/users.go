@@ -45,8 +45,8 @@ type User struct {
 
 	// Address and PhoneNumber are sent by the legacy v1 API only, for the
 	// address and phone scopes.
-	Address     *franceconnect.Address
-	PhoneNumber string
+	Address     *franceconnect.Address // address
+	PhoneNumber string                 // phone_number
 
 	// ProConnect's claims (NewProConnectServer), each sent for the scope
 	// of its name; ProConnect adds OrganizationLabel and Roles whatever the

@@ -20,8 +20,8 @@ import (
 // (leave its field empty and keep the stored secret when the field comes
 // back empty).
 type Settings struct {
-	ClientID     string
-	ClientSecret string
+	ClientID     string // as FranceConnect's partner space issued it
+	ClientSecret string // never shown by Format or LogValue
 	ServiceURL   string // the « URL du service », e.g. https://oidc.franceconnect.gouv.fr
 	// Development accepts as ServiceURL the address of a mock on this
 	// machine (http://127.0.0.1:PORT or http://localhost:PORT, such as

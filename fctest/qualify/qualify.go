@@ -52,9 +52,9 @@ const (
 
 // Item is one check of FranceConnect's qualification.
 type Item struct {
-	Name    string // in French, as the qualification request lists them
-	Verdict Verdict
-	Detail  string
+	Name    string  // in French, as the qualification request lists them
+	Verdict Verdict // OK, failed, or not tested
+	Detail  string  // what the mock saw, in French
 }
 
 // Report lists every item, in order.
