@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,26 +19,6 @@ import (
 // ProConnect sessions as services use them in 2026 (refresh, revocation,
 // PKCE), levels preferred or required, amr as an open set, and the
 // freshness of an authentication, against the mock.
-
-// movableClock is a clock a test moves forward.
-type movableClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newMovableClock() *movableClock { return &movableClock{t: time.Now()} }
-
-func (c *movableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *movableClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // A session refreshed: new tokens, the same subject and auth_time, the new
 // ID token verified (after a key rotation too); the old refresh token no
@@ -171,7 +150,7 @@ func newPCPortal(t *testing.T, c *franceconnect.Client, opts ...franceconnect.Au
 // level, said so.
 func TestRequiredLevelDeadEnd(t *testing.T) {
 	t.Parallel()
-	clock := newMovableClock()
+	clock := browsertest.NewClock()
 	srv := fctest.NewServer(fctest.Options{Federation: franceconnect.ProConnect, Now: clock.Now})
 	t.Cleanup(srv.Close)
 	mfa := []franceconnect.ACR{franceconnect.EIDAS1MFA}
@@ -233,7 +212,7 @@ func TestAMROpenSet(t *testing.T) {
 // age, and asks for a new one (prompt=login).
 func TestMaxAuthAge(t *testing.T) {
 	t.Parallel()
-	clock := newMovableClock()
+	clock := browsertest.NewClock()
 	srv := fctest.NewServer(fctest.Options{Now: clock.Now})
 	t.Cleanup(srv.Close)
 	c := clientOn(t, srv, fctest.Registration{}, franceconnect.Config{Now: clock.Now, ClockSkew: time.Second, MaxAuthAge: 10 * time.Second})

@@ -21,29 +21,16 @@ import (
 
 const recipient = "13002526500013" // the DINUM's SIRET, as in the provider's examples
 
-// clock is the mock's and the client's clock, moved by the tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // setup starts the mock FranceConnect (which serves API Particulier's
 // FranceConnect mode too) and a client registered on it asking for scopes.
-func setup(t *testing.T, scopes ...string) (*fctest.Server, *franceconnect.Client, *clock, *apiparticulier.Client) {
+func setup(t *testing.T, scopes ...string) (*fctest.Server, *franceconnect.Client, *browsertest.Clock, *apiparticulier.Client) {
 	t.Helper()
-	clk := &clock{t: time.Now()}
-	srv := fctest.NewServer(fctest.Options{Now: clk.now})
+	clk := browsertest.NewClock()
+	srv := fctest.NewServer(fctest.Options{Now: clk.Now})
 	t.Cleanup(srv.Close)
 	reg := srv.Register(fctest.Registration{RedirectURIs: []string{"https://aides.example/fc/callback"}})
 	c, err := franceconnect.New(franceconnect.Config{Environment: srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret,
-		RedirectURL: "https://aides.example/fc/callback", Scopes: append([]string{franceconnect.ScopeIdentitePivot}, scopes...), Now: clk.now})
+		RedirectURL: "https://aides.example/fc/callback", Scopes: append([]string{franceconnect.ScopeIdentitePivot}, scopes...), Now: clk.Now})
 	require.NoError(t, err)
 	return srv, c, clk, &apiparticulier.Client{BaseURL: srv.URL, Recipient: recipient}
 }
@@ -111,7 +98,7 @@ func TestRefused(t *testing.T) {
 	ctx := context.Background()
 
 	expired := login(t, srv, c, fctest.DefaultUser)
-	clk.add(61 * time.Second)
+	clk.Add(61 * time.Second)
 	_, err := api.QuotientFamilial(ctx, expired.AccessToken)
 	assertRefused(t, err, apiparticulier.ErrTokenRefused, expired.AccessToken, "expired")
 	assert.Contains(t, err.Error(), "expiré", "reported as expired")
@@ -228,7 +215,7 @@ func TestLoginSucceedsWhateverTheData(t *testing.T) {
 			reg := srv.Register(fctest.Registration{RedirectURIs: []string{"https://aides.example/fc/callback"}})
 			c, err := franceconnect.New(franceconnect.Config{Environment: srv.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret,
 				RedirectURL: "https://aides.example/fc/callback", Scopes: append([]string{franceconnect.ScopeIdentitePivot}, scopes...),
-				Now: clk.now, CookieKeys: [][]byte{browsertest.Key(1)}})
+				Now: clk.Now, CookieKeys: [][]byte{browsertest.Key(1)}})
 			require.NoError(t, err)
 			var fetched *apiparticulier.QuotientFamilial
 			var fetchErr error
@@ -237,7 +224,7 @@ func TestLoginSucceedsWhateverTheData(t *testing.T) {
 			mux.Handle("GET /fc/login", c.LoginHandler(franceconnect.AuthOptions{}))
 			mux.Handle("GET /fc/callback", c.CallbackHandler(func(w http.ResponseWriter, r *http.Request, res *franceconnect.Result) {
 				if tt.late {
-					clk.add(61 * time.Second)
+					clk.Add(61 * time.Second)
 				}
 				ctx, cancel := context.WithDeadline(r.Context(), res.AccessTokenExpiry.Add(time.Minute)) // the mock's clock decides
 				defer cancel()

@@ -8,9 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -265,22 +263,4 @@ func oauthErr(t *testing.T, body []byte) (code, ycode string) {
 		t.Fatalf("error_uri %q: want a uuid id", e["error_uri"])
 	}
 	return e["error"], u.Query().Get("code")
-}
-
-// testClock is a clock the test moves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }

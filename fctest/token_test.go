@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/franceconnect-go/franceconnect/fctest"
+	"github.com/franceconnect-go/franceconnect/internal/browsertest"
 )
 
 func TestTokenSuccess(t *testing.T) {
@@ -197,10 +198,10 @@ func TestExpiry(t *testing.T) {
 	t.Parallel()
 	t.Run("code after 30 s", func(t *testing.T) {
 		t.Parallel()
-		clk := &testClock{t: time.Now()}
-		srv, c := setupWith(t, fctest.Options{Now: clk.now}, "")
+		clk := browsertest.NewClock()
+		srv, c := setupWith(t, fctest.Options{Now: clk.Now}, "")
 		cb := login(t, srv, authParams(c, callback), fctest.DefaultUser)
-		clk.advance(31 * time.Second)
+		clk.Add(31 * time.Second)
 		status, body, _ := exchange(t, srv, c, cb.Query().Get("code"), callback)
 		if code, y := oauthErr(t, body); status != http.StatusBadRequest || code != "invalid_grant" || y != "Y049E20B" {
 			t.Fatalf("expired code: %d %s", status, body)
@@ -208,10 +209,10 @@ func TestExpiry(t *testing.T) {
 	})
 	t.Run("access token after 60 s", func(t *testing.T) {
 		t.Parallel()
-		clk := &testClock{t: time.Now()}
-		srv, c := setupWith(t, fctest.Options{Now: clk.now}, "")
+		clk := browsertest.NewClock()
+		srv, c := setupWith(t, fctest.Options{Now: clk.Now}, "")
 		f := fullFlow(t, srv, c, authParams(c, callback), fctest.DefaultUser)
-		clk.advance(61 * time.Second)
+		clk.Add(61 * time.Second)
 		resp, body := userinfo(t, srv, f.accessToken(t))
 		if code, y := oauthErr(t, body); resp.StatusCode != http.StatusUnauthorized || code != "invalid_token" || y != "Y040001" {
 			t.Fatalf("expired access token: %s %s", resp.Status, body)
@@ -219,8 +220,8 @@ func TestExpiry(t *testing.T) {
 	})
 	t.Run("interaction after 30 min", func(t *testing.T) {
 		t.Parallel()
-		clk := &testClock{t: time.Now()}
-		srv, c := setupWith(t, fctest.Options{Now: clk.now}, "")
+		clk := browsertest.NewClock()
+		srv, c := setupWith(t, fctest.Options{Now: clk.Now}, "")
 		resp, err := noRedirect.Get(authURL(srv, authParams(c, callback)))
 		if err != nil {
 			t.Fatal(err)
@@ -231,7 +232,7 @@ func TestExpiry(t *testing.T) {
 		if m == nil {
 			t.Fatal("no login form")
 		}
-		clk.advance(31 * time.Minute)
+		clk.Add(31 * time.Minute)
 		status, body, _ := postForm(t, srv.URL+string(m[1]), url.Values{"login": {"test"}})
 		if status != http.StatusBadRequest {
 			t.Fatalf("expired interaction: %d %s", status, body)

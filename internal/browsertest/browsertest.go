@@ -1,6 +1,6 @@
 // Package browsertest is a browser for the tests of the handlers: a cookie
 // jar whose requests are served by a handler in process, and the user's
-// part at the fctest mock.
+// part at the fctest mock; and a clock tests move forward.
 package browsertest
 
 import (
@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,4 +89,29 @@ func FollowLogout(t testing.TB, logoutURL string) string {
 func Key(b byte) []byte {
 	k := sha256.Sum256([]byte{b})
 	return k[:]
+}
+
+// Clock is a clock a test moves forward, for fctest.Options.Now and
+// franceconnect.Config.Now: expiries without sleeping. Its zero value
+// starts at the zero time; NewClock starts now.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock at the current time.
+func NewClock() *Clock { return &Clock{t: time.Now()} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock forward by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
