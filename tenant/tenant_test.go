@@ -313,10 +313,10 @@ func TestDestinationParam(t *testing.T) {
 	}
 }
 
-// A tenant set serves a ProConnect registration beside FranceConnect ones,
-// on the same mount and the same shared post-logout URL.
-func TestTenantsWithProConnect(t *testing.T) {
-	t.Parallel()
+// withProConnectTenant is a grant portal with a FranceConnect tenant "a"
+// and a ProConnect one, "agents", on a ProConnect mock.
+func withProConnectTenant(t *testing.T) (*grantPortal, *fctest.Server) {
+	t.Helper()
 	p := newGrantPortal(t, "a")
 	pc := fctest.NewServer(fctest.Options{Federation: franceconnect.ProConnect})
 	t.Cleanup(pc.Close)
@@ -324,6 +324,14 @@ func TestTenantsWithProConnect(t *testing.T) {
 	require.NoError(t, err)
 	reg := pc.Register(fctest.Registration{RedirectURIs: []string{urls.RedirectURL}, PostLogoutRedirectURIs: []string{urls.PostLogoutRedirectURL}})
 	require.NoError(t, p.set.Put("agents", urls.Config(franceconnect.Config{Environment: pc.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret})))
+	return p, pc
+}
+
+// A tenant set serves a ProConnect registration beside FranceConnect ones,
+// on the same mount and the same shared post-logout URL.
+func TestTenantsWithProConnect(t *testing.T) {
+	t.Parallel()
+	p, pc := withProConnectTenant(t)
 
 	b := newHBrowser(t)
 	cbA := b.Start(t, p.srv, p.mux, spacePath("a", "login"), fctest.DefaultUser)
@@ -350,13 +358,7 @@ func TestTenantsWithProConnect(t *testing.T) {
 // tenant's login goes on.
 func TestLoginOptionsATenantRefuses(t *testing.T) {
 	t.Parallel()
-	p := newGrantPortal(t, "a")
-	pc := fctest.NewServer(fctest.Options{Federation: franceconnect.ProConnect})
-	t.Cleanup(pc.Close)
-	urls, err := tenant.GrantPortalURLs(hPortal, "agents")
-	require.NoError(t, err)
-	reg := pc.Register(fctest.Registration{RedirectURIs: []string{urls.RedirectURL}, PostLogoutRedirectURIs: []string{urls.PostLogoutRedirectURL}})
-	require.NoError(t, p.set.Put("agents", urls.Config(franceconnect.Config{Environment: pc.Environment(), ClientID: reg.ID, ClientSecret: reg.Secret})))
+	p, pc := withProConnectTenant(t)
 
 	for name, opts := range map[string]franceconnect.AuthOptions{
 		"prompt=none": {Prompt: "none"},
