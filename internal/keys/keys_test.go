@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,6 +96,7 @@ func TestUnknownKidRateLimited(t *testing.T) {
 	clk := newClock()
 	s := New(srv.URL, srv.Client(), clk.now)
 	waits := recordWaits(s)
+	waits.clock = clk // a wait moves the set's clock, as if slept
 	_, err := s.Key(context.Background(), "a", "ES256")
 	require.NoError(t, err)
 	var wg sync.WaitGroup
@@ -108,7 +110,16 @@ func TestUnknownKidRateLimited(t *testing.T) {
 	}
 	wg.Wait()
 	assert.LessOrEqual(t, waits.max(), MinRefresh, "bounded: at most one interval")
-	assert.LessOrEqual(t, srv.hits.Load(), int64(3), "100 random kids: a refetch at once, at most one more at the interval's end")
+	// However the 100 callers were scheduled (in one wave or many), the
+	// refetches are MinRefresh apart by the set's clock: the first at once,
+	// each next one at the end of the interval.
+	at := waits.fetchedAt()
+	assert.EqualValues(t, len(at), srv.hits.Load())
+	require.GreaterOrEqual(t, len(at), 2)
+	assert.Equal(t, at[0], at[1], "the first refetch at once")
+	for i := 2; i < len(at); i++ {
+		assert.GreaterOrEqual(t, at[i].Sub(at[i-1]), MinRefresh, "refetch %d", i)
+	}
 	hits := srv.hits.Load()
 
 	// A caller whose deadline comes before the next allowed fetch fails at once.
@@ -284,16 +295,28 @@ func failuresOf(n int, f func() error) int64 {
 type waitLog struct {
 	mu    sync.Mutex
 	waits []time.Duration
+	at    []time.Time // when each fetch started, by clock
+	clock *clock      // when set, a wait moves it forward
 }
 
 func recordWaits(s *Set) *waitLog {
 	w := &waitLog{}
 	s.sleep = func(d time.Duration) {
 		w.mu.Lock()
+		defer w.mu.Unlock()
 		w.waits = append(w.waits, d)
-		w.mu.Unlock()
+		if w.clock != nil {
+			w.clock.advance(d)
+			w.at = append(w.at, w.clock.now())
+		}
 	}
 	return w
+}
+
+func (w *waitLog) fetchedAt() []time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.at)
 }
 
 func (w *waitLog) last() time.Duration {
