@@ -255,7 +255,7 @@ func TestMissesShareReloads(t *testing.T) {
 	t.Parallel()
 	st := &store{configs: map[string]franceconnect.Config{}}
 	_, ps := replicas(t, st, 1)
-	before := st.reads.Load()
+	before, began := st.reads.Load(), time.Now()
 	var wg sync.WaitGroup
 	for range 100 {
 		wg.Go(func() {
@@ -264,5 +264,10 @@ func TestMissesShareReloads(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	assert.LessOrEqual(t, st.reads.Load()-before, int64(3), "100 misses, a few reads")
+	// At most one read per 100 ms (and the one under way): a few reads
+	// on an idle machine, whatever the machine's speed.
+	allowed := 2 + int64(time.Since(began)/(100*time.Millisecond))
+	reads := st.reads.Load() - before
+	assert.LessOrEqual(t, reads, allowed, "100 misses, %d reads", reads)
+	t.Logf("100 misses: %d reads of the store", reads)
 }
