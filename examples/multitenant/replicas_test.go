@@ -148,8 +148,9 @@ func (p *proc) waitFor(t *testing.T, re *regexp.Regexp, from int) (m []string, i
 		p.mu.Lock()
 		for i := from; i < len(p.out); i++ {
 			if m := re.FindStringSubmatch(p.out[i].text); m != nil {
+				at := p.out[i].at
 				p.mu.Unlock()
-				return m, i, p.out[i].at
+				return m, i, at
 			}
 		}
 		p.mu.Unlock()
