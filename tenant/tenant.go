@@ -16,6 +16,12 @@
 // A pending login is bound to its tenant's callback URL: another tenant's
 // callback refuses it (franceconnect.ErrInvalidTransaction), even when two
 // tenants share one registration.
+//
+// A portal on several replicas gives the set a [Source] that reads its
+// store of settings: [Set.Reload] applies a listing at once, a login reads
+// its tenant before it starts, and a callback a replica cannot complete
+// with the settings it has reloads its tenant and is served again, so that
+// replicas need not be told of a change at once (README: Many replicas).
 package tenant
 
 import (
