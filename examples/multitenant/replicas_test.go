@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -119,7 +120,16 @@ func startProc(t *testing.T, name, bin string, env []string, args ...string) *pr
 		if t.Failed() {
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			for _, l := range p.out[max(0, len(p.out)-40):] {
+			// The last lines, or those from a crash (a data race the -race
+			// build found, a panic) on.
+			from := max(0, len(p.out)-40)
+			if i := slices.IndexFunc(p.out, func(l logLine) bool {
+				return strings.Contains(l.text, "WARNING: DATA RACE") || strings.HasPrefix(l.text, "panic:") || strings.HasPrefix(l.text, "fatal error:")
+			}); i >= 0 {
+				from = i
+				t.Errorf("%s crashed", p.name)
+			}
+			for _, l := range p.out[from:min(len(p.out), from+120)] {
 				t.Logf("%s| %s", p.name, l.text)
 			}
 		}
