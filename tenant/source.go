@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"reflect"
 	"sync"
 	"time"
@@ -33,7 +34,8 @@ const maxReloaders = 10_000
 // every tenant) and puts them in force: a tenant added, replaced or
 // removed; a tenant whose settings did not change keeps its client, so
 // that its pending logins are untouched. A full listing is applied at
-// once. When the store fails, the set keeps the settings it had, logs the
+// once, and reloads run one at a time, each reading the store after the
+// previous one applied what it read. When the store fails, the set keeps the settings it had, logs the
 // failure and returns it; a tenant whose new settings franceconnect.New
 // refuses keeps its previous client, and its error is returned. Call it at
 // start and whenever the portal learns that the store changed (a
@@ -45,6 +47,10 @@ func (s *Set) Reload(ctx context.Context, name string) error {
 	if s.shared.Source == nil {
 		return errors.New("tenant: Reload needs Config.Source")
 	}
+	// One reload at a time, each reading the store after the one before
+	// applied what it read: an older listing never overwrites a newer one.
+	s.loading.Lock()
+	defer s.loading.Unlock()
 	listing, err := s.shared.Source(ctx, name)
 	if err != nil {
 		s.log(ctx, slog.LevelError, "tenant: the store of settings failed: the last good settings stay in force", name, err)
@@ -64,7 +70,7 @@ func (s *Set) Reload(ctx context.Context, name string) error {
 // tenant all alone otherwise.
 func (s *Set) apply(ctx context.Context, all string, listing map[string]franceconnect.Config) error {
 	s.mu.RLock()
-	current := s.tenants
+	current := maps.Clone(s.tenants) // Put and Remove may write the set's map meanwhile
 	s.mu.RUnlock()
 	changed := map[string]*entry{}
 	var errs []error

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -270,4 +271,49 @@ func TestMissesShareReloads(t *testing.T) {
 	reads := st.reads.Load() - before
 	assert.LessOrEqual(t, reads, allowed, "100 misses, %d reads", reads)
 	t.Logf("100 misses: %d reads of the store", reads)
+}
+
+// Reloads run at once (a poll, the administrator's push, the reads of
+// logins and callbacks) while the store changes and the portal puts and
+// removes tenants itself: the set stays consistent (the -race build checks
+// every access), and once the store settles a last reload leaves exactly
+// its settings in force.
+func TestConcurrentReloads(t *testing.T) {
+	t.Parallel()
+	st := &store{configs: map[string]franceconnect.Config{}}
+	srv, ps := replicas(t, st, 1)
+	p := ps[0]
+	names := []string{"t1", "t2", "t3", "t4"}
+	configs := map[string]franceconnect.Config{}
+	for _, n := range names {
+		configs[n] = register(t, srv, n, "", "")
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				n := names[(g+i)%len(names)]
+				switch i % 4 {
+				case 0:
+					cfg := configs[n]
+					cfg.Scopes = []string{franceconnect.ScopeEmail, fmt.Sprint("x", i)}[:1+i%2]
+					st.put(n, cfg)
+				case 1:
+					st.remove(n)
+				case 2:
+					_ = p.set.Put(n, configs[n])
+				}
+				_ = p.set.Reload(t.Context(), []string{"", n}[i%2])
+			}
+		})
+	}
+	wg.Wait()
+	for _, n := range names {
+		st.put(n, configs[n])
+	}
+	require.NoError(t, p.set.Reload(t.Context(), ""))
+	for _, n := range names {
+		_, err := p.set.Client(n)
+		assert.NoError(t, err, n)
+	}
 }

@@ -84,6 +84,7 @@ type Set struct {
 	tenants map[string]*entry
 	last    *entry // the latest added, whose client checks logout returns
 
+	loading   sync.Mutex // one Reload at a time (source.go)
 	reloadMu  sync.Mutex
 	reloaders map[string]*reloader // source.go
 }
