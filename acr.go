@@ -103,11 +103,12 @@ func (c *Config) checkACRValues() []string {
 		return problems
 	}
 	for i, a := range c.ACRValues {
-		_, declared := levelOf(c.Levels, a)
+		_, known := levelOf(c.Levels, a)
+		declared := slices.ContainsFunc(c.Levels, func(l Level) bool { return l.ACR == a })
 		switch {
-		case p.ladder != nil && !slices.Contains(p.ladder, a) && !slices.ContainsFunc(c.Levels, func(l Level) bool { return l.ACR == a }):
+		case p.ladder != nil && !slices.Contains(p.ladder, a) && !declared:
 			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is not available on %s (%s)", i, safe(string(a)), p.label, acrList(p.ladder)))
-		case !declared:
+		case !known:
 			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is not a %s level (known: %s; declare a new one in Config.Levels)", i, safe(string(a)), p.name, acrList(knownLevels())))
 		case slices.Contains(c.ACRValues[:i], a):
 			problems = append(problems, fmt.Sprintf("ACRValues[%d] %s is listed twice", i, a))

@@ -94,7 +94,7 @@ func (c *Client) exchange(ctx context.Context, req *AuthRequest, q url.Values) (
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{IDToken: idt, RawIDToken: rawIDToken, AccessToken: tok.AccessToken, AccessTokenExpiry: c.expiry(tok, received),
+	res := &Result{IDToken: idt, RawIDToken: rawIDToken, AccessToken: tok.AccessToken, AccessTokenExpiry: accessExpiry(tok, received),
 		RefreshToken: tok.RefreshToken, Tenant: c.cfg.Tenant}
 	if err := user.setUser(res, claims); err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func idTokenOf(tok *oauth2.Token) (string, error) {
 // expiry is when tok's access token expires, by the client's clock: its
 // expires_in counted from the request (the provider's lifetime when it
 // sends none is unknown: zero).
-func (c *Client) expiry(tok *oauth2.Token, requested time.Time) time.Time {
+func accessExpiry(tok *oauth2.Token, requested time.Time) time.Time {
 	if tok.ExpiresIn <= 0 {
 		return time.Time{}
 	}

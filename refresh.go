@@ -66,7 +66,7 @@ func (c *Client) refresh(ctx context.Context, refreshToken, rawIDToken string) (
 	if err != nil {
 		return nil, err
 	}
-	return &Result{IDToken: idt, RawIDToken: raw, AccessToken: tok.AccessToken, AccessTokenExpiry: c.expiry(tok, requested),
+	return &Result{IDToken: idt, RawIDToken: raw, AccessToken: tok.AccessToken, AccessTokenExpiry: accessExpiry(tok, requested),
 		RefreshToken: tok.RefreshToken, Tenant: c.cfg.Tenant}, nil
 }
 

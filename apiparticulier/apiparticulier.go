@@ -34,12 +34,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/franceconnect-go/franceconnect/internal/httpx"
 )
 
 // API Particulier's hosts.
@@ -197,11 +198,8 @@ func (c *Client) get(ctx context.Context, path, accessToken string, dst any) err
 	if c.Recipient == "" || accessToken == "" {
 		return &Error{kind: ErrScope, cause: "the client has no Recipient, or the call no access token"}
 	}
-	hc := *cmp.Or(c.HTTPClient, &http.Client{Timeout: defaultTimeout})
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	if hc.Timeout == 0 {
-		hc.Timeout = defaultTimeout
-	}
+	hc := httpx.NoRedirects(cmp.Or(c.HTTPClient, http.DefaultClient)) // the bearer token never follows one
+	hc.Timeout = cmp.Or(hc.Timeout, defaultTimeout)
 	u := strings.TrimSuffix(cmp.Or(c.BaseURL, Production), "/") + path + "?" + url.Values{"recipient": {c.Recipient}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -211,19 +209,17 @@ func (c *Client) get(ctx context.Context, path, accessToken string, dst any) err
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		cause := "unreachable"
+		cause := "unreachable, or it redirected"
 		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 			cause = "timed out (the access token lives 60 s)"
 		}
 		return &Error{kind: ErrUnavailable, cause: cause}
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	defer httpx.Drain(resp)
+	body, err := httpx.ReadLimited(resp.Body, maxBody)
 	switch {
 	case err != nil:
-		return &Error{Status: resp.StatusCode, kind: ErrUnavailable, cause: "the answer could not be read"}
-	case len(body) > maxBody:
-		return &Error{Status: resp.StatusCode, kind: ErrUnavailable, cause: "the answer is larger than 1 MiB"}
+		return &Error{Status: resp.StatusCode, kind: ErrUnavailable, cause: "the answer could not be read, or is larger than 1 MiB"}
 	case resp.StatusCode != http.StatusOK:
 		return answerError(resp.StatusCode, body)
 	}
@@ -247,8 +243,6 @@ func answerError(status int, body []byte) *Error {
 		e.kind = ErrScope
 	case status == http.StatusNotFound:
 		e.kind = ErrNotFound
-	case status >= 300 && status < 400:
-		e.cause = "a redirect, not followed"
 	case status < 500:
 		e.kind = ErrScope // a request the provider refuses: the call's settings, not the citizen
 		e.cause = "request refused"

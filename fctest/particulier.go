@@ -42,8 +42,9 @@ func (s *Server) handleParticulier(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fail := func(status int, code, title, detail string) {
+		provider := map[bool]string{true: "CNAV", false: "API Particulier"}[status == http.StatusNotFound]
 		writeJSON(w, status, map[string]any{"errors": []particulierError{{Code: code, Title: title, Detail: detail,
-			Meta: map[string]any{"provider": "API Particulier"}}}})
+			Meta: map[string]any{"provider": provider}}}})
 	}
 	if recipient := r.URL.Query().Get("recipient"); len(recipient) != 14 || strings.Trim(recipient, "0123456789") != "" {
 		fail(http.StatusBadRequest, "00210", "Entité non processable", "Le paramètre recipient doit être le SIRET (14 chiffres) de l'organisation destinataire.")
@@ -66,8 +67,7 @@ func (s *Server) handleParticulier(w http.ResponseWriter, r *http.Request) {
 	}
 	data, ok := t.user.Particulier[endpoint]
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]any{"errors": []particulierError{{Code: "37003", Title: "Dossier allocataire absent CNAV",
-			Detail: "Le dossier allocataire n'a pas été trouvé auprès de la CNAV.", Meta: map[string]any{"provider": "CNAV"}}}})
+		fail(http.StatusNotFound, "37003", "Dossier allocataire absent CNAV", "Le dossier allocataire n'a pas été trouvé auprès de la CNAV.")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": data, "links": map[string]any{}, "meta": map[string]any{}})
